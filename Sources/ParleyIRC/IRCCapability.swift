@@ -1,0 +1,49 @@
+/// The IRCv3 capabilities Parley knows, as a compact set (one bit each).
+public struct IRCCapabilities: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let capNotify = IRCCapabilities(rawValue: 1 << 0)
+    public static let messageTags = IRCCapabilities(rawValue: 1 << 1)
+    public static let serverTime = IRCCapabilities(rawValue: 1 << 2)
+    public static let echoMessage = IRCCapabilities(rawValue: 1 << 3)
+    public static let batch = IRCCapabilities(rawValue: 1 << 4)
+    public static let labeledResponse = IRCCapabilities(rawValue: 1 << 5)
+    public static let multiPrefix = IRCCapabilities(rawValue: 1 << 6)
+    public static let userhostInNames = IRCCapabilities(rawValue: 1 << 7)
+    public static let extendedJoin = IRCCapabilities(rawValue: 1 << 8)
+    public static let awayNotify = IRCCapabilities(rawValue: 1 << 9)
+    public static let chghost = IRCCapabilities(rawValue: 1 << 10)
+    public static let setname = IRCCapabilities(rawValue: 1 << 11)
+    public static let inviteNotify = IRCCapabilities(rawValue: 1 << 12)
+    public static let standardReplies = IRCCapabilities(rawValue: 1 << 13)
+
+    /// Every capability with its wire name, in the order `CAP LS` lists them.
+    public static let named: [(name: String, capability: IRCCapabilities)] = [
+        ("away-notify", .awayNotify),
+        ("batch", .batch),
+        ("cap-notify", .capNotify),
+        ("chghost", .chghost),
+        ("echo-message", .echoMessage),
+        ("extended-join", .extendedJoin),
+        ("invite-notify", .inviteNotify),
+        ("labeled-response", .labeledResponse),
+        ("message-tags", .messageTags),
+        ("multi-prefix", .multiPrefix),
+        ("server-time", .serverTime),
+        ("setname", .setname),
+        ("standard-replies", .standardReplies),
+        ("userhost-in-names", .userhostInNames),
+    ]
+
+    /// The capability with wire name `name`, if Parley supports it.
+    public init?(name: String) {
+        guard let entry = Self.named.first(where: { $0.name == name }) else { return nil }
+        self = entry.capability
+    }
+
+    /// The wire names of the members of this set.
+    public var names: [String] {
+        Self.named.filter { self.contains($0.capability) }.map(\.name)
+    }
+}
