@@ -1,0 +1,57 @@
+/// What the core needs to know about the server it runs in. The host builds it from the configuration.
+public struct CoreConfiguration: Sendable {
+    /// An operator block: the name for `OPER` and the stored password hash.
+    public struct Operator: Sendable, Equatable {
+        public var name: String
+        public var passwordHash: String
+        public init(name: String, passwordHash: String) {
+            self.name = name
+            self.passwordHash = passwordHash
+        }
+    }
+
+    public var serverName: String
+    public var networkName: String
+    public var version: String
+    /// When the server started, shown in 003.
+    public var createdAt: Timestamp
+    /// The connection password (`PASS`), if one is required.
+    public var password: String?
+    /// Lines of the message of the day; `nil` answers 422.
+    public var motd: [String]?
+    public var operators: [Operator]
+    public var adminInfo: [String]
+    public var nickLength = 30
+    public var channelLength = 64
+    public var topicLength = 390
+    public var awayLength = 390
+    public var kickLength = 390
+    public var userLength = 18
+    public var realnameLength = 150
+    public var channelsPerUser = 50
+    public var targetsPerMessage = 4
+    public var listEntries = 100
+    public var whowasEntries = 200
+    /// Bytes of a line not counting tags, with CR LF (LINELEN).
+    public var lineLength = 512
+
+    public init(
+        serverName: String = "parley.local",
+        networkName: String = "Parley",
+        version: String = "parley-0.1.0",
+        createdAt: Timestamp = Timestamp(millisecondsSince1970: 0),
+        password: String? = nil,
+        motd: [String]? = nil,
+        operators: [Operator] = [],
+        adminInfo: [String] = []
+    ) {
+        self.serverName = serverName
+        self.networkName = networkName
+        self.version = version
+        self.createdAt = createdAt
+        self.password = password
+        self.motd = motd
+        self.operators = operators
+        self.adminInfo = adminInfo
+    }
+}

@@ -1,0 +1,35 @@
+public import ParleyIRC
+
+/// What the core asks its host to do. The host reuses one outbox, so handling a message allocates no array for it.
+public struct Outbox: Sendable {
+    /// One thing to do.
+    public enum Action: Sendable, Equatable {
+        /// Send a message to one session.
+        case send(IRCMessage, to: SessionID)
+        /// Send the same message to many sessions; the host encodes it once per capability variant.
+        case broadcast(IRCMessage, to: [SessionID])
+        /// Send `ERROR :<reason>` and close the connection. The core has already forgotten the session.
+        case close(SessionID, reason: String)
+        /// Check an operator password off the event loop, then call ``ServerState/operatorVerified(_:name:success:now:into:)``.
+        case verifyOperator(SessionID, name: String, password: String, hash: String)
+    }
+
+    /// The actions, in order.
+    public var actions: [Action] = []
+
+    public init() {}
+
+    /// Forgets all actions but keeps the storage.
+    public mutating func removeAll() {
+        self.actions.removeAll(keepingCapacity: true)
+    }
+
+    mutating func send(_ message: IRCMessage, to session: SessionID) {
+        self.actions.append(.send(message, to: session))
+    }
+
+    mutating func broadcast(_ message: IRCMessage, to sessions: [SessionID]) {
+        guard !sessions.isEmpty else { return }
+        self.actions.append(.broadcast(message, to: sessions))
+    }
+}

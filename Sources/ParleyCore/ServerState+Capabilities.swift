@@ -1,0 +1,49 @@
+import ParleyIRC
+
+extension ServerState {
+    /// `CAP LS|LIST|REQ|END` (IRCv3 capability negotiation, version 302).
+    mutating func cap(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        let subcommand = CaseMapping.asciiUppercased(request.parameters[0])
+        let nick = session.displayNick
+        let server = self.configuration.serverName
+        switch subcommand {
+        case "LS":
+            if !session.isRegistered { self.sessions[request.id]?.negotiatingCaps = true }
+            let version = request.message.parameter(1).flatMap { Int($0) } ?? 0
+            self.sessions[request.id]?.capVersion = max(session.capVersion, version)
+            if version >= 302 { self.sessions[request.id]?.caps.insert(.capNotify) }
+            let all = IRCCapabilities.named.map(\.name).joined(separator: " ")
+            outbox.send(IRCMessage(source: server, .cap, nick, "LS", all), to: request.id)
+        case "LIST":
+            outbox.send(IRCMessage(source: server, .cap, nick, "LIST", session.caps.names.joined(separator: " ")), to: request.id)
+        case "REQ":
+            if !session.isRegistered { self.sessions[request.id]?.negotiatingCaps = true }
+            let requested = request.message.parameter(1) ?? ""
+            var enable: IRCCapabilities = []
+            var disable: IRCCapabilities = []
+            var valid = true
+            for token in requested.split(separator: " ") {
+                let removing = token.hasPrefix("-")
+                guard let capability = IRCCapabilities(name: String(removing ? token.dropFirst() : token)) else {
+                    valid = false
+                    break
+                }
+                if removing { disable.insert(capability) } else { enable.insert(capability) }
+            }
+            guard valid, !requested.isEmpty else {
+                outbox.send(IRCMessage(source: server, .cap, nick, "NAK", requested), to: request.id)
+                return
+            }
+            self.sessions[request.id]?.caps.formUnion(enable)
+            self.sessions[request.id]?.caps.subtract(disable)
+            outbox.send(IRCMessage(source: server, .cap, nick, "ACK", requested), to: request.id)
+        case "END":
+            guard !session.isRegistered else { return }
+            self.sessions[request.id]?.negotiatingCaps = false
+            self.completeRegistration(request.id, now: request.now, into: &outbox)
+        default:
+            self.reply(request.id, .errInvalidCapCmd, request.parameters[0], "Invalid CAP command", into: &outbox)
+        }
+    }
+}

@@ -1,0 +1,256 @@
+import ParleyIRC
+
+extension ServerState {
+    mutating func join(_ request: Request, _ outbox: inout Outbox) {
+        if request.parameters[0] == "0" {
+            for key in self.sessions[request.id]?.channels ?? [] {
+                guard let name = self.channels[key]?.name else { continue }
+                self.partOne(request.id, name: name, reason: nil, now: request.now, into: &outbox)
+            }
+            return
+        }
+        let names = request.parameters[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let keys = request.message.parameter(1)?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) ?? []
+        for (index, name) in names.enumerated() {
+            self.joinOne(request.id, name: name, key: index < keys.count ? keys[index] : nil, now: request.now, into: &outbox)
+        }
+    }
+
+    private mutating func joinOne(_ id: SessionID, name: String, key: String?, now: Timestamp, into outbox: inout Outbox) {
+        guard let session = self.sessions[id] else { return }
+        guard IRCName.isValidChannelName(name, maximumLength: self.configuration.channelLength) else {
+            self.reply(id, .errNoSuchChannel, name, "No such channel", into: &outbox)
+            return
+        }
+        let channelKey = ChannelKey(name)
+        if session.channels.contains(channelKey) { return }
+        guard session.channels.count < self.configuration.channelsPerUser else {
+            self.reply(id, .errTooManyChannels, name, "You have joined too many channels", into: &outbox)
+            return
+        }
+        var channel = self.channels[channelKey] ?? Channel(name: name, createdAt: now)
+        let isNew = channel.members.isEmpty
+        if !isNew {
+            let invited = channel.invited.contains(id) || channel.matchesAny(channel.inviteExceptions, prefix: session.prefix)
+            if let channelKey = channel.key, channelKey != key, !invited {
+                self.reply(id, .errBadChannelKey, channel.name, "Cannot join channel (+k)", into: &outbox)
+                return
+            }
+            if let limit = channel.limit, channel.members.count >= limit, !invited {
+                self.reply(id, .errChannelIsFull, channel.name, "Cannot join channel (+l)", into: &outbox)
+                return
+            }
+            if channel.flags.contains(.inviteOnly) && !invited {
+                self.reply(id, .errInviteOnlyChan, channel.name, "Cannot join channel (+i)", into: &outbox)
+                return
+            }
+            if channel.isBanned(prefix: session.prefix) && !channel.invited.contains(id) {
+                self.reply(id, .errBannedFromChan, channel.name, "Cannot join channel (+b)", into: &outbox)
+                return
+            }
+        }
+        channel.members[id] = isNew ? .op : []
+        channel.invited.remove(id)
+        self.channels[channelKey] = channel
+        self.sessions[id]?.channels.insert(channelKey)
+
+        let plain = self.event(session, .join, [channel.name], now: now)
+        let extended = self.event(session, .join, [channel.name, "*", session.realname], now: now)
+        outbox.send(session.caps.contains(.extendedJoin) ? extended : plain, to: id)
+        outbox.broadcast(extended, to: self.members(of: channel, except: id) { $0.caps.contains(.extendedJoin) })
+        outbox.broadcast(plain, to: self.members(of: channel, except: id) { !$0.caps.contains(.extendedJoin) })
+        if let away = session.away {
+            let awayMessage = self.event(session, .away, [away], now: now)
+            outbox.broadcast(awayMessage, to: self.members(of: channel, except: id) { $0.caps.contains(.awayNotify) })
+        }
+        if channel.topic != nil {
+            self.sendTopic(id, channel: channel, into: &outbox)
+        }
+        self.sendNames(id, channel: channel, into: &outbox)
+    }
+
+    mutating func part(_ request: Request, _ outbox: inout Outbox) {
+        let reason = request.message.parameter(1)
+        for name in request.parameters[0].split(separator: ",") {
+            self.partOne(request.id, name: String(name), reason: reason, now: request.now, into: &outbox)
+        }
+    }
+
+    private mutating func partOne(_ id: SessionID, name: String, reason: String?, now: Timestamp, into outbox: inout Outbox) {
+        guard let session = self.sessions[id] else { return }
+        let key = ChannelKey(name)
+        guard let channel = self.channels[key] else {
+            self.reply(id, .errNoSuchChannel, name, "No such channel", into: &outbox)
+            return
+        }
+        guard channel.members[id] != nil else {
+            self.reply(id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
+            return
+        }
+        let part = self.event(session, .part, [channel.name] + (reason.map { [$0] } ?? []), now: now)
+        outbox.send(part, to: id)
+        outbox.broadcast(part, to: self.members(of: channel, except: id))
+        self.removeMember(id, from: key)
+    }
+
+    mutating func topic(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        let name = request.parameters[0]
+        let key = ChannelKey(name)
+        guard var channel = self.channels[key] else {
+            self.reply(request.id, .errNoSuchChannel, name, "No such channel", into: &outbox)
+            return
+        }
+        let status = channel.members[request.id]
+        guard let newTopic = request.message.parameter(1) else {
+            if status == nil && channel.flags.contains(.secret) {
+                self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
+            } else if channel.topic == nil {
+                self.reply(request.id, .rplNoTopic, channel.name, "No topic is set", into: &outbox)
+            } else {
+                self.sendTopic(request.id, channel: channel, into: &outbox)
+            }
+            return
+        }
+        guard let status else {
+            self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
+            return
+        }
+        if channel.flags.contains(.topicLocked) && !status.contains(.op) {
+            self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
+            return
+        }
+        let topic = String(newTopic.prefix(self.configuration.topicLength))
+        channel.topic = topic.isEmpty ? nil : topic
+        channel.topicSetter = session.prefix
+        channel.topicTime = request.now
+        self.channels[key] = channel
+        let change = self.event(session, .topic, [channel.name, topic], now: request.now)
+        outbox.send(change, to: request.id)
+        outbox.broadcast(change, to: self.members(of: channel, except: request.id))
+    }
+
+    mutating func sendTopic(_ id: SessionID, channel: Channel, into outbox: inout Outbox) {
+        guard let topic = channel.topic else { return }
+        self.reply(id, .rplTopic, channel.name, topic, into: &outbox)
+        self.reply(id, .rplTopicWhoTime, channel.name, channel.topicSetter, String(channel.topicTime.seconds), into: &outbox)
+    }
+
+    mutating func names(_ request: Request, _ outbox: inout Outbox) {
+        guard let target = request.message.parameter(0) else {
+            self.reply(request.id, .rplEndOfNames, "*", "End of /NAMES list", into: &outbox)
+            return
+        }
+        for name in target.split(separator: ",").map(String.init) {
+            if let channel = self.channels[ChannelKey(name)] {
+                self.sendNames(request.id, channel: channel, into: &outbox)
+            } else {
+                self.reply(request.id, .rplEndOfNames, name, "End of /NAMES list", into: &outbox)
+            }
+        }
+    }
+
+    /// RPL_NAMREPLY lines (split to fit a line) and RPL_ENDOFNAMES.
+    mutating func sendNames(_ id: SessionID, channel: Channel, into outbox: inout Outbox) {
+        guard let viewer = self.sessions[id] else { return }
+        let isMember = channel.members[id] != nil
+        if isMember || !channel.flags.contains(.secret) {
+            let multi = viewer.caps.contains(.multiPrefix)
+            let full = viewer.caps.contains(.userhostInNames)
+            var line = ""
+            let budget = 400 - channel.name.utf8.count - viewer.displayNick.utf8.count - self.configuration.serverName.utf8.count
+            for (member, status) in channel.members {
+                guard let session = self.sessions[member] else { continue }
+                if !isMember && session.modes.contains(.invisible) { continue }
+                let entry = status.prefixes(multi: multi) + (full ? session.prefix : session.displayNick)
+                if !line.isEmpty && line.utf8.count + entry.utf8.count + 1 > budget {
+                    self.reply(id, .rplNamReply, channel.namesSymbol, channel.name, line, into: &outbox)
+                    line = ""
+                }
+                line += line.isEmpty ? entry : " " + entry
+            }
+            if !line.isEmpty {
+                self.reply(id, .rplNamReply, channel.namesSymbol, channel.name, line, into: &outbox)
+            }
+        }
+        self.reply(id, .rplEndOfNames, channel.name, "End of /NAMES list", into: &outbox)
+    }
+
+    mutating func list(_ request: Request, _ outbox: inout Outbox) {
+        let wanted = request.message.parameter(0).map { Set($0.split(separator: ",").map { ChannelKey(String($0)) }) }
+        self.reply(request.id, .rplListStart, "Channel", "Users  Name", into: &outbox)
+        for (key, channel) in self.channels.sorted(by: { $0.key.folded < $1.key.folded }) {
+            if let wanted, !wanted.contains(key) { continue }
+            if channel.flags.contains(.secret) && channel.members[request.id] == nil { continue }
+            let topic = "[\(channel.modeString(showKey: false)[0])] " + (channel.topic ?? "")
+            self.reply(request.id, .rplList, channel.name, String(channel.members.count), topic, into: &outbox)
+        }
+        self.reply(request.id, .rplListEnd, "End of /LIST", into: &outbox)
+    }
+
+    mutating func kick(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        let name = request.parameters[0]
+        let key = ChannelKey(name)
+        guard let channel = self.channels[key] else {
+            self.reply(request.id, .errNoSuchChannel, name, "No such channel", into: &outbox)
+            return
+        }
+        guard let status = channel.members[request.id] else {
+            self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
+            return
+        }
+        guard status.contains(.op) else {
+            self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
+            return
+        }
+        let reason = String((request.message.parameter(2) ?? session.displayNick).prefix(self.configuration.kickLength))
+        for nick in request.parameters[1].split(separator: ",").map(String.init) {
+            guard let target = self.session(named: nick), let current = self.channels[key], current.members[target.id] != nil
+            else {
+                self.reply(request.id, .errUserNotInChannel, nick, channel.name, "They aren't on that channel", into: &outbox)
+                continue
+            }
+            let kick = self.event(session, .kick, [current.name, target.displayNick, reason], now: request.now)
+            outbox.send(kick, to: request.id)
+            outbox.broadcast(kick, to: self.members(of: current, except: request.id))
+            self.removeMember(target.id, from: key)
+        }
+    }
+
+    mutating func invite(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        let nick = request.parameters[0]
+        let name = request.parameters[1]
+        guard let target = self.session(named: nick), target.isRegistered else {
+            self.reply(request.id, .errNoSuchNick, nick, "No such nick/channel", into: &outbox)
+            return
+        }
+        let key = ChannelKey(name)
+        guard var channel = self.channels[key] else {
+            self.reply(request.id, .errNoSuchChannel, name, "No such channel", into: &outbox)
+            return
+        }
+        guard let status = channel.members[request.id] else {
+            self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
+            return
+        }
+        guard channel.members[target.id] == nil else {
+            self.reply(request.id, .errUserOnChannel, target.displayNick, channel.name, "is already on channel", into: &outbox)
+            return
+        }
+        if channel.flags.contains(.inviteOnly) && !status.contains(.op) {
+            self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
+            return
+        }
+        channel.invited.insert(target.id)
+        self.channels[key] = channel
+        self.reply(request.id, .rplInviting, target.displayNick, channel.name, into: &outbox)
+        let invite = self.event(session, .invite, [target.displayNick, channel.name], now: request.now)
+        outbox.send(invite, to: target.id)
+        outbox.broadcast(invite, to: self.members(of: channel, except: request.id) { $0.caps.contains(.inviteNotify) })
+        if let away = target.away {
+            self.reply(request.id, .rplAway, target.displayNick, away, into: &outbox)
+        }
+    }
+}

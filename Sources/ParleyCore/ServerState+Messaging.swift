@@ -1,0 +1,105 @@
+import ParleyIRC
+
+extension ServerState {
+    /// PRIVMSG, NOTICE and TAGMSG to channels and nicks.
+    mutating func message(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        let command = request.message.command
+        let isTagmsg = command == .tagmsg
+        guard let targets = request.message.parameter(0), !targets.isEmpty else {
+            self.reply(request.id, .errNoRecipient, "No recipient given (\(command.rawValue))", into: &outbox)
+            return
+        }
+        let text = request.message.parameter(1)
+        if !isTagmsg && (text ?? "").isEmpty {
+            self.reply(request.id, .errNoTextToSend, "No text to send", into: &outbox)
+            return
+        }
+        let targetList = targets.split(separator: ",").map(String.init)
+        guard targetList.count <= self.configuration.targetsPerMessage else {
+            self.reply(request.id, .errTooManyTargets, targets, "Too many targets", into: &outbox)
+            return
+        }
+        self.sessions[request.id]?.lastSpoke = request.now
+
+        // Relay only the client-only tags the client sent; the server adds time and msgid.
+        var tags = [IRCTag("time", request.now.serverTime), IRCTag("msgid", "")]
+        for tag in request.message.tags where tag.isClientOnly {
+            tags.append(tag)
+        }
+        if isTagmsg && tags.count == 2 { return }
+        for target in targetList {
+            tags[1].value = self.nextMessageID()
+            let relayed = IRCMessage(
+                tags: tags,
+                source: session.prefix,
+                command: command,
+                parameters: isTagmsg ? [target] : [target, text ?? ""]
+            )
+            let wants: (Session) -> Bool = isTagmsg ? { $0.caps.contains(.messageTags) } : { _ in true }
+            if IRCName.isChannel(target) {
+                guard let channel = self.channels[ChannelKey(target)] else {
+                    self.reply(request.id, .errNoSuchChannel, target, "No such channel", into: &outbox)
+                    continue
+                }
+                if let reason = self.cannotSend(session, to: channel) {
+                    self.reply(request.id, .errCannotSendToChan, channel.name, reason, into: &outbox)
+                    continue
+                }
+                outbox.broadcast(relayed, to: self.members(of: channel, except: request.id, where: wants))
+            } else {
+                guard let recipient = self.session(named: target), recipient.isRegistered else {
+                    self.reply(request.id, .errNoSuchNick, target, "No such nick/channel", into: &outbox)
+                    continue
+                }
+                if wants(recipient) && recipient.id != request.id {
+                    outbox.send(relayed, to: recipient.id)
+                }
+                if command == .privmsg, let away = recipient.away {
+                    self.reply(request.id, .rplAway, recipient.displayNick, away, into: &outbox)
+                }
+            }
+            if session.caps.contains(.echoMessage) {
+                outbox.send(relayed, to: request.id)
+            }
+        }
+    }
+
+    /// Why `session` may not speak in `channel` (+n, +m, +b), or `nil` if it may.
+    func cannotSend(_ session: Session, to channel: Channel) -> String? {
+        guard let status = channel.members[session.id] else {
+            return channel.flags.contains(.noExternal) ? "Cannot send to channel (no external messages)" : nil
+        }
+        if !status.isEmpty { return nil }
+        if channel.flags.contains(.moderated) { return "Cannot send to channel (+m)" }
+        if channel.isBanned(prefix: session.prefix) { return "Cannot send to channel (you are banned)" }
+        return nil
+    }
+
+    mutating func away(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        let text = request.message.parameter(0).map { String($0.prefix(self.configuration.awayLength)) }
+        let message = text.flatMap { $0.isEmpty ? nil : $0 }
+        self.sessions[request.id]?.away = message
+        if message == nil {
+            self.reply(request.id, .rplUnAway, "You are no longer marked as being away", into: &outbox)
+        } else {
+            self.reply(request.id, .rplNowAway, "You have been marked as being away", into: &outbox)
+        }
+        let notify = self.event(session, .away, message.map { [$0] } ?? [], now: request.now)
+        outbox.broadcast(notify, to: self.peers(of: session) { $0.caps.contains(.awayNotify) })
+    }
+
+    mutating func setname(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        let realname = request.parameters[0]
+        guard !realname.isEmpty, realname.utf8.count <= self.configuration.realnameLength else {
+            outbox.send(self.fail("SETNAME", "INVALID_REALNAME", "Realname is empty or too long"), to: request.id)
+            return
+        }
+        self.sessions[request.id]?.realname = realname
+        let change = self.event(session, .setname, [realname], now: request.now)
+        if session.caps.contains(.setname) { outbox.send(change, to: request.id) }
+        outbox.broadcast(change, to: self.peers(of: session) { $0.caps.contains(.setname) })
+    }
+}

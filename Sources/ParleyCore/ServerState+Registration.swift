@@ -1,0 +1,181 @@
+import ParleyIRC
+
+extension ServerState {
+    mutating func pass(_ request: Request, _ outbox: inout Outbox) {
+        guard self.sessions[request.id]?.isRegistered == false else {
+            self.reply(request.id, .errAlreadyRegistered, "You may not reregister", into: &outbox)
+            return
+        }
+        self.sessions[request.id]?.givenPassword = request.parameters[0]
+    }
+
+    mutating func nick(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        guard let nick = request.message.parameter(0), !nick.isEmpty else {
+            self.reply(request.id, .errNoNicknameGiven, "No nickname given", into: &outbox)
+            return
+        }
+        guard IRCName.isValidNickname(nick, maximumLength: self.configuration.nickLength) else {
+            self.reply(request.id, .errErroneusNickname, nick, "Erroneous nickname", into: &outbox)
+            return
+        }
+        let key = NickKey(nick)
+        if let owner = self.nicks[key], owner != request.id {
+            self.reply(request.id, .errNicknameInUse, nick, "Nickname is already in use", into: &outbox)
+            return
+        }
+        guard session.isRegistered, let oldNick = session.nick else {
+            self.sessions[request.id]?.nick = nick
+            self.sessions[request.id]?.refreshPrefix()
+            self.completeRegistration(request.id, now: request.now, into: &outbox)
+            return
+        }
+        if oldNick == nick { return }
+        let change = self.event(session, .nick, [nick], now: request.now)
+        self.rememberWhowas(session, now: request.now)
+        self.nicks[NickKey(oldNick)] = nil
+        self.nicks[key] = request.id
+        self.sessions[request.id]?.nick = nick
+        self.sessions[request.id]?.refreshPrefix()
+        outbox.send(change, to: request.id)
+        outbox.broadcast(change, to: self.peers(of: session))
+    }
+
+    mutating func user(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id], !session.isRegistered, session.user == nil else {
+            self.reply(request.id, .errAlreadyRegistered, "You may not reregister", into: &outbox)
+            return
+        }
+        let allowed = request.parameters[0].unicodeScalars.filter {
+            $0.isASCII && $0 != "@" && $0 != "!" && $0.value > 0x20 && $0.value < 0x7F
+        }
+        var user = String(String.UnicodeScalarView(allowed.prefix(self.configuration.userLength)))
+        if user.isEmpty { user = "user" }
+        self.sessions[request.id]?.user = user
+        self.sessions[request.id]?.realname = String(request.parameters[3].prefix(self.configuration.realnameLength))
+        self.sessions[request.id]?.refreshPrefix()
+        self.completeRegistration(request.id, now: request.now, into: &outbox)
+    }
+
+    mutating func ping(_ request: Request, _ outbox: inout Outbox) {
+        guard let token = request.message.parameter(0) else {
+            self.reply(request.id, .errNoOrigin, "No origin specified", into: &outbox)
+            return
+        }
+        outbox.send(
+            IRCMessage(source: self.configuration.serverName, .pong, self.configuration.serverName, token),
+            to: request.id
+        )
+    }
+
+    mutating func quit(_ request: Request, _ outbox: inout Outbox) {
+        let reason = request.message.parameter(0).map { "Quit: " + $0 } ?? "Quit"
+        self.closeSession(request.id, reason: reason, now: request.now, into: &outbox)
+    }
+
+    /// Ends a session from the server side: the client gets `ERROR`, its peers a `QUIT` with `reason`.
+    mutating func closeSession(_ id: SessionID, reason: String, now: Timestamp, into outbox: inout Outbox) {
+        self.disconnect(id, reason: reason, now: now, into: &outbox)
+        outbox.actions.append(.close(id, reason: reason))
+    }
+
+    /// Registers the session once NICK and USER arrived and CAP negotiation (if any) ended.
+    mutating func completeRegistration(_ id: SessionID, now: Timestamp, into outbox: inout Outbox) {
+        guard let session = self.sessions[id], !session.isRegistered, !session.negotiatingCaps,
+            let nick = session.nick, session.user != nil
+        else { return }
+        if let password = self.configuration.password, session.givenPassword != password {
+            self.reply(id, .errPasswdMismatch, "Password incorrect", into: &outbox)
+            self.closeSession(id, reason: "Bad password", now: now, into: &outbox)
+            return
+        }
+        let key = NickKey(nick)
+        if let owner = self.nicks[key], owner != id {
+            // Someone registered this nick while we waited for CAP END.
+            self.sessions[id]?.nick = nil
+            self.reply(id, .errNicknameInUse, nick, "Nickname is already in use", into: &outbox)
+            return
+        }
+        self.nicks[key] = id
+        self.sessions[id]?.isRegistered = true
+        self.sessions[id]?.signonTime = now
+        self.sessions[id]?.lastSpoke = now
+        self.maximumUsers = max(self.maximumUsers, self.nicks.count)
+        let config = self.configuration
+        self.reply(id, .rplWelcome, "Welcome to the \(config.networkName) IRC Network \(session.prefix)", into: &outbox)
+        self.reply(id, .rplYourHost, "Your host is \(config.serverName), running version \(config.version)", into: &outbox)
+        self.reply(id, .rplCreated, "This server was created \(config.createdAt.serverTime)", into: &outbox)
+        self.reply(id, .rplMyInfo, config.serverName, config.version, "iow", "beIiklmnost", "beIklov", into: &outbox)
+        self.sendISupport(id, into: &outbox)
+        self.sendLusers(id, into: &outbox)
+        self.sendMOTD(id, into: &outbox)
+    }
+
+    var isupport: ISupport {
+        let config = self.configuration
+        return ISupport(tokens: [
+            ("AWAYLEN", String(config.awayLength)),
+            ("CASEMAPPING", "ascii"),
+            ("CHANLIMIT", "#:\(config.channelsPerUser)"),
+            ("CHANMODES", "beI,k,l,imnst"),
+            ("CHANNELLEN", String(config.channelLength)),
+            ("CHANTYPES", "#"),
+            ("ELIST", nil),
+            ("EXCEPTS", "e"),
+            ("INVEX", "I"),
+            ("KICKLEN", String(config.kickLength)),
+            ("LINELEN", String(config.lineLength)),
+            ("MAXLIST", "beI:\(config.listEntries)"),
+            ("MAXTARGETS", String(config.targetsPerMessage)),
+            ("MODES", "4"),
+            ("NETWORK", config.networkName),
+            ("NICKLEN", String(config.nickLength)),
+            ("PREFIX", "(ov)@+"),
+            ("STATUSMSG", nil),
+            ("TARGMAX", "PRIVMSG:\(config.targetsPerMessage),NOTICE:\(config.targetsPerMessage),TAGMSG:\(config.targetsPerMessage),JOIN:,PART:,KICK:4,WHOIS:1,NAMES:,LIST:"),
+            ("TOPICLEN", String(config.topicLength)),
+            ("USERLEN", String(config.userLength)),
+            ("UTF8ONLY", nil),
+            ("WHOX", nil),
+        ].filter { $0.0 != "ELIST" && $0.0 != "STATUSMSG" })
+    }
+
+    mutating func sendISupport(_ id: SessionID, into outbox: inout Outbox) {
+        guard let nick = self.sessions[id]?.displayNick else { return }
+        for message in self.isupport.messages(source: self.configuration.serverName, nick: nick) {
+            outbox.send(message, to: id)
+        }
+    }
+
+    mutating func sendLusers(_ id: SessionID, into outbox: inout Outbox) {
+        let users = self.nicks.count
+        let invisible = self.sessions.values.count { $0.isRegistered && $0.modes.contains(.invisible) }
+        let operators = self.sessions.values.count { $0.modes.contains(.oper) }
+        let unknown = self.sessions.count - users
+        self.reply(
+            id,
+            .rplLUserClient,
+            "There are \(users - invisible) users and \(invisible) invisible on 1 servers",
+            into: &outbox
+        )
+        self.reply(id, .rplLUserOp, String(operators), "operator(s) online", into: &outbox)
+        self.reply(id, .rplLUserUnknown, String(unknown), "unknown connection(s)", into: &outbox)
+        self.reply(id, .rplLUserChannels, String(self.channels.count), "channels formed", into: &outbox)
+        self.reply(id, .rplLUserMe, "I have \(users) clients and 0 servers", into: &outbox)
+        let counts = [String(users), String(self.maximumUsers)]
+        self.reply(id, .rplLocalUsers, counts + ["Current local users \(users), max \(self.maximumUsers)"], into: &outbox)
+        self.reply(id, .rplGlobalUsers, counts + ["Current global users \(users), max \(self.maximumUsers)"], into: &outbox)
+    }
+
+    mutating func sendMOTD(_ id: SessionID, into outbox: inout Outbox) {
+        guard let motd = self.configuration.motd else {
+            self.reply(id, .errNoMotd, "MOTD File is missing", into: &outbox)
+            return
+        }
+        self.reply(id, .rplMotdStart, "- \(self.configuration.serverName) Message of the day - ", into: &outbox)
+        for line in motd {
+            self.reply(id, .rplMotd, "- " + line, into: &outbox)
+        }
+        self.reply(id, .rplEndOfMotd, "End of /MOTD command.", into: &outbox)
+    }
+}

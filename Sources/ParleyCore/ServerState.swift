@@ -1,0 +1,248 @@
+public import ParleyIRC
+
+/// The whole chat domain as one value: sessions, nicknames, channels. The host feeds it events and carries out the
+/// actions it returns in an ``Outbox``; it does no I/O and reads no clock.
+public struct ServerState: Sendable {
+    public var configuration: CoreConfiguration
+    public internal(set) var sessions: [SessionID: Session] = [:]
+    var nicks: [NickKey: SessionID] = [:]
+    public internal(set) var channels: [ChannelKey: Channel] = [:]
+    var whowas: [WhowasEntry] = []
+    var messageCounter: UInt64 = 0
+    var maximumUsers = 0
+    let messageIDPrefix: String
+
+    public init(configuration: CoreConfiguration) {
+        self.configuration = configuration
+        // Distinct per server run so msgids stay unique across restarts.
+        self.messageIDPrefix = String(UInt64(bitPattern: configuration.createdAt.millisecondsSince1970), radix: 36)
+    }
+
+    /// Number of registered users.
+    public var userCount: Int { self.nicks.count }
+
+    /// Records a new connection.
+    public mutating func connect(_ id: SessionID, host: String, address: String, now: Timestamp) {
+        var session = Session(id: id, host: host, address: address, now: now)
+        session.refreshPrefix()
+        self.sessions[id] = session
+    }
+
+    /// Handles one parsed message from `id`.
+    public mutating func handle(_ message: IRCMessage, from id: SessionID, now: Timestamp, into outbox: inout Outbox) {
+        guard let session = self.sessions[id] else { return }
+        let label = session.caps.contains(.labeledResponse) ? message.tag("label") : nil
+        let start = outbox.actions.count
+        let request = Request(id: id, message: message, now: now)
+        self.dispatch(request, session: session, into: &outbox)
+        if let label, !label.isEmpty {
+            self.applyLabel(label, for: id, from: start, into: &outbox)
+        }
+    }
+
+    /// Handles a line the host could not parse.
+    public mutating func parseFailed(_ error: IRCParseError, from id: SessionID, into outbox: inout Outbox) {
+        guard self.sessions[id] != nil else { return }
+        switch error.code {
+        case .emptyLine:
+            return  // RFC 1459 and Modern IRC: empty lines are ignored.
+        case .invalidUTF8:
+            outbox.send(
+                self.fail(error.command?.rawValue ?? "*", "INVALID_UTF8", "Message rejected: it is not valid UTF-8"),
+                to: id
+            )
+        case .invalidCommand, .missingCommand:
+            self.reply(id, .errUnknownCommand, "*", "Unknown or missing command", into: &outbox)
+        default:
+            outbox.send(
+                self.fail(error.command?.rawValue ?? "*", "INVALID_MESSAGE", "Malformed message (\(error.code))"),
+                to: id
+            )
+        }
+    }
+
+    /// Tells a client its line exceeded the length limit (the host discarded it).
+    public mutating func inputTooLong(from id: SessionID, into outbox: inout Outbox) {
+        self.reply(id, .errInputTooLong, "Input line was too long", into: &outbox)
+    }
+
+    /// Removes a session whose connection ended, telling everyone who shares a channel.
+    public mutating func disconnect(_ id: SessionID, reason: String, now: Timestamp, into outbox: inout Outbox) {
+        guard let session = self.sessions.removeValue(forKey: id) else { return }
+        guard session.isRegistered, let nick = session.nick else { return }
+        let quit = self.event(session, .quit, [reason], now: now)
+        outbox.broadcast(quit, to: self.peers(of: session))
+        for key in session.channels {
+            self.removeMember(id, from: key)
+        }
+        self.nicks[NickKey(nick)] = nil
+        self.rememberWhowas(session, now: now)
+    }
+
+    // MARK: Dispatch
+
+    struct Request {
+        let id: SessionID
+        let message: IRCMessage
+        let now: Timestamp
+        var parameters: [String] { self.message.parameters }
+    }
+
+    private mutating func dispatch(_ request: Request, session: Session, into outbox: inout Outbox) {
+        guard let command = Self.commands[request.message.command] else {
+            self.reply(request.id, .errUnknownCommand, request.message.command.rawValue, "Unknown command", into: &outbox)
+            return
+        }
+        guard session.isRegistered || command.beforeRegistration else {
+            self.reply(request.id, .errNotRegistered, "You have not registered", into: &outbox)
+            return
+        }
+        guard request.parameters.count >= command.minimumParameters else {
+            self.reply(
+                request.id,
+                .errNeedMoreParams,
+                request.message.command.rawValue,
+                "Not enough parameters",
+                into: &outbox
+            )
+            return
+        }
+        command.run(&self, request, &outbox)
+    }
+
+    struct Command: Sendable {
+        var minimumParameters = 0
+        var beforeRegistration = false
+        let run: @Sendable (inout ServerState, Request, inout Outbox) -> Void
+    }
+
+    /// The command table: what each command needs before its handler runs.
+    static let commands: [IRCCommand: Command] = [
+        .pass: Command(minimumParameters: 1, beforeRegistration: true) { $0.pass($1, &$2) },
+        .nick: Command(beforeRegistration: true) { $0.nick($1, &$2) },
+        .user: Command(minimumParameters: 4, beforeRegistration: true) { $0.user($1, &$2) },
+        .cap: Command(minimumParameters: 1, beforeRegistration: true) { $0.cap($1, &$2) },
+        .ping: Command(beforeRegistration: true) { $0.ping($1, &$2) },
+        .pong: Command(beforeRegistration: true) { _, _, _ in },
+        .quit: Command(beforeRegistration: true) { $0.quit($1, &$2) },
+        .join: Command(minimumParameters: 1) { $0.join($1, &$2) },
+        .part: Command(minimumParameters: 1) { $0.part($1, &$2) },
+        .privmsg: Command { $0.message($1, &$2) },
+        .notice: Command { $0.message($1, &$2) },
+        .tagmsg: Command(minimumParameters: 1) { $0.message($1, &$2) },
+        .topic: Command(minimumParameters: 1) { $0.topic($1, &$2) },
+        .names: Command { $0.names($1, &$2) },
+        .list: Command { $0.list($1, &$2) },
+        .who: Command { $0.who($1, &$2) },
+        .whois: Command(minimumParameters: 1) { $0.whois($1, &$2) },
+        .whowas: Command(minimumParameters: 1) { $0.whowasQuery($1, &$2) },
+        .mode: Command(minimumParameters: 1) { $0.mode($1, &$2) },
+        .kick: Command(minimumParameters: 2) { $0.kick($1, &$2) },
+        .invite: Command(minimumParameters: 2) { $0.invite($1, &$2) },
+        .away: Command { $0.away($1, &$2) },
+        .setname: Command(minimumParameters: 1) { $0.setname($1, &$2) },
+        .userhost: Command(minimumParameters: 1) { $0.userhost($1, &$2) },
+        .ison: Command(minimumParameters: 1) { $0.ison($1, &$2) },
+        .motd: Command { $0.sendMOTD($1.id, into: &$2) },
+        .lusers: Command { $0.sendLusers($1.id, into: &$2) },
+        .version: Command { $0.versionQuery($1, &$2) },
+        .time: Command { $0.timeQuery($1, &$2) },
+        .admin: Command { $0.adminQuery($1, &$2) },
+        .info: Command { $0.infoQuery($1, &$2) },
+        .oper: Command(minimumParameters: 2) { $0.oper($1, &$2) },
+        .kill: Command(minimumParameters: 1) { $0.kill($1, &$2) },
+    ]
+
+    // MARK: Replies
+
+    /// A numeric from the server to `id`, addressed with its nick.
+    mutating func reply(_ id: SessionID, _ numeric: IRCNumeric, _ parameters: String..., into outbox: inout Outbox) {
+        self.reply(id, numeric, parameters, into: &outbox)
+    }
+
+    mutating func reply(_ id: SessionID, _ numeric: IRCNumeric, _ parameters: [String], into outbox: inout Outbox) {
+        let nick = self.sessions[id]?.displayNick ?? "*"
+        outbox.send(
+            IRCMessage(source: self.configuration.serverName, command: IRCCommand(numeric), parameters: [nick] + parameters),
+            to: id
+        )
+    }
+
+    func fail(_ command: String, _ code: String, _ description: String, context: [String] = []) -> IRCMessage {
+        IRCMessage(
+            source: self.configuration.serverName,
+            command: .fail,
+            parameters: [command, code] + context + [description]
+        )
+    }
+
+    /// A message from `session` (its prefix as source) stamped with `time`.
+    func event(_ session: Session, _ command: IRCCommand, _ parameters: [String], now: Timestamp) -> IRCMessage {
+        IRCMessage(tags: [IRCTag("time", now.serverTime)], source: session.prefix, command: command, parameters: parameters)
+    }
+
+    mutating func nextMessageID() -> String {
+        self.messageCounter &+= 1
+        return self.messageIDPrefix + "-" + String(self.messageCounter, radix: 36)
+    }
+
+    /// Everyone who shares a channel with `session`, once each, not including it.
+    func peers(of session: Session, where include: (Session) -> Bool = { _ in true }) -> [SessionID] {
+        var seen: Set<SessionID> = [session.id]
+        var result: [SessionID] = []
+        for key in session.channels {
+            guard let channel = self.channels[key] else { continue }
+            for member in channel.members.keys where !seen.contains(member) {
+                seen.insert(member)
+                if let peer = self.sessions[member], include(peer) { result.append(member) }
+            }
+        }
+        return result
+    }
+
+    /// Members of `channel` other than `except` whose session passes `include`.
+    func members(of channel: Channel, except: SessionID?, where include: (Session) -> Bool = { _ in true }) -> [SessionID]
+    {
+        var result: [SessionID] = []
+        result.reserveCapacity(channel.members.count)
+        for member in channel.members.keys where member != except {
+            if let session = self.sessions[member], include(session) { result.append(member) }
+        }
+        return result
+    }
+
+    func session(named nick: String) -> Session? {
+        self.nicks[NickKey(nick)].flatMap { self.sessions[$0] }
+    }
+
+    /// Whether `viewer` may learn that `target` exists through WHO and NAMES (not `+i`, or shares a channel).
+    func canSee(_ target: Session, from viewer: Session) -> Bool {
+        if target.id == viewer.id || !target.modes.contains(.invisible) || viewer.modes.contains(.oper) { return true }
+        return !target.channels.isDisjoint(with: viewer.channels)
+    }
+
+    mutating func removeMember(_ id: SessionID, from key: ChannelKey) {
+        guard var channel = self.channels[key] else { return }
+        channel.members[id] = nil
+        channel.invited.remove(id)
+        if channel.members.isEmpty {
+            self.channels[key] = nil
+        } else {
+            self.channels[key] = channel
+        }
+        self.sessions[id]?.channels.remove(key)
+    }
+
+    /// Whether a recipient with `caps` may see `tag` (by the capability that introduces it).
+    public static func includeTag(_ tag: IRCTag, for caps: IRCCapabilities) -> Bool {
+        switch tag.key {
+        case "time": return caps.contains(.serverTime)
+        case "batch": return caps.contains(.batch)
+        case "label": return caps.contains(.labeledResponse)
+        default: return caps.contains(.messageTags)
+        }
+    }
+
+    /// The capabilities that change how a message is encoded; recipients equal in these share one encoding.
+    public static let encodingCapabilities: IRCCapabilities = [.serverTime, .batch, .labeledResponse, .messageTags]
+}

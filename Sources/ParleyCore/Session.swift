@@ -1,0 +1,60 @@
+public import ParleyIRC
+
+/// One connected client as the core sees it.
+public struct Session: Sendable {
+    /// User modes.
+    public struct Modes: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let invisible = Modes(rawValue: 1 << 0)
+        public static let oper = Modes(rawValue: 1 << 1)
+        public static let wallops = Modes(rawValue: 1 << 2)
+
+        var string: String {
+            var out = "+"
+            if self.contains(.invisible) { out += "i" }
+            if self.contains(.oper) { out += "o" }
+            if self.contains(.wallops) { out += "w" }
+            return out
+        }
+    }
+
+    public let id: SessionID
+    /// The host shown to others.
+    public var host: String
+    /// The real address, shown to operators.
+    public var address: String
+    public var nick: String?
+    public var user: String?
+    public var realname = ""
+    public var caps: IRCCapabilities = []
+    /// True between `CAP LS`/`REQ` and `CAP END` before registration: registration waits.
+    var negotiatingCaps = false
+    var capVersion = 0
+    var givenPassword: String?
+    public var isRegistered = false
+    public var modes: Modes = []
+    public var away: String?
+    public var channels: Set<ChannelKey> = []
+    public var signonTime: Timestamp
+    /// Last PRIVMSG/NOTICE, for WHOIS idle.
+    var lastSpoke: Timestamp
+    var operName: String?
+    /// `nick!user@host`, kept current on nick change.
+    public private(set) var prefix = ""
+
+    init(id: SessionID, host: String, address: String, now: Timestamp) {
+        self.id = id
+        self.host = host
+        self.address = address
+        self.signonTime = now
+        self.lastSpoke = now
+    }
+
+    /// The nick, or `*` before one was chosen (as numerics address such clients).
+    public var displayNick: String { self.nick ?? "*" }
+
+    mutating func refreshPrefix() {
+        self.prefix = "\(self.nick ?? "*")!\(self.user ?? "*")@\(self.host)"
+    }
+}
