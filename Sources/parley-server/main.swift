@@ -1,1 +1,152 @@
-print("x")
+import ArgumentParser
+import Configuration
+import Foundation
+import Logging
+import NIOPosix
+import ParleyServer
+import ServiceLifecycle
+import SystemPackage
+import UnixSignals
+
+@main
+struct ParleyServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley-server",
+        abstract: "Parley: a chat server that speaks IRC.",
+        subcommands: [Serve.self, HashPassword.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server (the default).")
+
+    @Argument(help: "Address to listen on (default 0.0.0.0).") var host: String?
+    @Option(help: "Port to listen on (default 1060).") var port: Int?
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "Event loop threads (default: one per core).") var threads: Int?
+    @Option(name: .customLong("server-name"), help: "Server name shown to clients.") var serverName: String?
+    @Option(name: .customLong("network-name"), help: "Network name (ISUPPORT NETWORK).") var networkName: String?
+    @Option(name: .customLong("data-dir"), help: "Data directory (default ./parley-data).") var dataDir: String?
+    @Option(help: "Connection password clients must send with PASS.") var password: String?
+    @Option(name: .customLong("motd-file"), help: "Message of the day file.") var motdFile: String?
+    @Option(name: .customLong("flood-control"), help: "on or off (default on).") var floodControl: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+
+    func run() async throws {
+        let reader = try await Self.reader(
+            flags: [
+                "host": self.host, "port": self.port.map(String.init), "threads": self.threads.map(String.init),
+                "server-name": self.serverName, "network-name": self.networkName, "data-dir": self.dataDir,
+                "password": self.password, "motd-file": self.motdFile, "flood-control": self.floodControl,
+            ],
+            file: self.config
+        )
+        let configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration(config: reader)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        guard let level = Logger.Level(rawValue: self.logLevel) else {
+            throw ValidationError("invalid --log-level '\(self.logLevel)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "parley")
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let motd = try Self.loadMOTD(configuration.motdFile)
+        let group: MultiThreadedEventLoopGroup =
+            configuration.threads == 0 ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let server = ParleyServer(configuration: configuration, motd: motd, group: group, logger: logger)
+        let port = try await server.start()
+        let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+        print(
+            "Parley listening on \(configuration.host):\(port) — connect with `parley \(shown)` or `irssi -c \(shown) -p \(port)`"
+        )
+        let reloader = Reloader(server: server, flags: reader, file: self.config, logger: logger)
+        let group2 = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server), .init(service: reloader, successTerminationBehavior: .ignore)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group2.run()
+    }
+
+    static func reader(flags: [String: String?], file: String?) async throws -> ConfigReader {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in flags {
+            if let value { values[AbsoluteConfigKey([key])] = ConfigValue(.string(value), isSecret: key == "password") }
+        }
+        var environment: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (name, value) in ProcessInfo.processInfo.environment where name.hasPrefix("PARLEY_") {
+            let key = name.dropFirst("PARLEY_".count).lowercased().replacingOccurrences(of: "_", with: "-")
+            environment[AbsoluteConfigKey([key])] = ConfigValue(.string(value), isSecret: true)
+        }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: values),
+            InMemoryProvider(name: "environment", values: environment),
+        ]
+        if let file {
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+            } catch {
+                throw ValidationError("cannot read configuration file \(file): \(error)")
+            }
+        }
+        return ConfigReader(providers: providers)
+    }
+
+    static func loadMOTD(_ path: String?) throws -> [String]? {
+        guard let path else { return nil }
+        do {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            return text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.prefix(400)) }
+                .reversed().drop(while: \.isEmpty).reversed()
+        } catch {
+            throw ValidationError("cannot read motd-file \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// SIGHUP: read the configuration again and apply the MOTD and operators.
+struct Reloader: Service {
+    let server: ParleyServer
+    let flags: ConfigReader
+    let file: String?
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            do {
+                let reader = try await Serve.reader(flags: [:], file: self.file)
+                var configuration = try ServerConfiguration(config: reader)
+                if let motdFile = self.flags.string(forKey: "motd-file") { configuration.motdFile = motdFile }
+                let motd = try Serve.loadMOTD(configuration.motdFile)
+                self.server.reload(motd: motd, operators: configuration.operators)
+                self.logger.info("reloaded MOTD and operators")
+            } catch {
+                self.logger.error("reload failed, keeping the previous settings: \(error)")
+            }
+        }
+    }
+}
+
+struct HashPassword: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-password",
+        abstract: "Read a password on standard input and print its hash for the `operators` setting."
+    )
+
+    func run() throws {
+        guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+            throw ValidationError("no password on standard input")
+        }
+        print(try OperatorPassword.hash(password))
+    }
+}

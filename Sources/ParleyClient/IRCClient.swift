@@ -1,0 +1,144 @@
+public import NIOCore
+import NIOPosix
+public import ParleyIRC
+
+/// Why a client operation failed.
+public struct ParleyClientError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, in words for a person.
+    public var message: String
+    /// The server's reply that caused it, if any.
+    public var reply: IRCMessage?
+
+    public init(_ message: String, reply: IRCMessage? = nil) {
+        self.message = message
+        self.reply = reply
+    }
+
+    public var description: String { self.message }
+}
+
+/// A small IRC client on SwiftNIO: connect, register, send, and read parsed messages as an `AsyncSequence`.
+/// It answers the server's `PING` by itself.
+public final class IRCClient: Sendable {
+    /// Every message from the server, parsed, in order; finishes when the connection closes.
+    public let messages: AsyncStream<IRCMessage>
+    private let channel: any Channel
+
+    private init(channel: any Channel, messages: AsyncStream<IRCMessage>) {
+        self.channel = channel
+        self.messages = messages
+    }
+
+    /// Opens a TCP connection.
+    /// - Parameters:
+    ///   - host: Server name or address.
+    ///   - port: Server port.
+    ///   - group: The event loops to use.
+    /// - Throws: When the connection cannot be made.
+    public static func connect(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> IRCClient {
+        let (stream, continuation) = AsyncStream.makeStream(of: IRCMessage.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ClientLineHandler(continuation: continuation))
+                }
+            }
+            .connect(host: host, port: port)
+            .get()
+        return IRCClient(channel: channel, messages: stream)
+    }
+
+    /// Sends one message.
+    public func send(_ message: IRCMessage) async throws {
+        var buffer = self.channel.allocator.buffer(capacity: 128)
+        message.write(to: &buffer)
+        try await self.channel.writeAndFlush(buffer)
+    }
+
+    /// Sends a raw line; CR LF is added.
+    public func send(raw line: String) async throws {
+        var buffer = self.channel.allocator.buffer(capacity: line.utf8.count + 2)
+        buffer.writeString(line)
+        buffer.writeString("\r\n")
+        try await self.channel.writeAndFlush(buffer)
+    }
+
+    /// Sends raw bytes exactly as given.
+    public func send(bytes: [UInt8]) async throws {
+        try await self.channel.writeAndFlush(self.channel.allocator.buffer(bytes: bytes))
+    }
+
+    /// Sends `NICK` and `USER` (and `PASS`, and `CAP` when `capabilities` is not empty).
+    public func startRegistration(
+        nick: String,
+        user: String? = nil,
+        realname: String? = nil,
+        password: String? = nil,
+        capabilities: [String] = []
+    ) async throws {
+        if !capabilities.isEmpty { try await self.send(IRCMessage(.cap, "LS", "302")) }
+        if let password { try await self.send(IRCMessage(.pass, password)) }
+        try await self.send(IRCMessage(.nick, nick))
+        try await self.send(IRCMessage(.user, user ?? nick, "0", "*", realname ?? nick))
+        if !capabilities.isEmpty {
+            try await self.send(IRCMessage(.cap, "REQ", capabilities.joined(separator: " ")))
+            try await self.send(IRCMessage(.cap, "END"))
+        }
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await self.channel.close()
+    }
+}
+
+/// Cuts lines, parses them, answers PING, and feeds the stream.
+private final class ClientLineHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let continuation: AsyncStream<IRCMessage>.Continuation
+    private var pending = ByteBuffer()
+
+    init(continuation: AsyncStream<IRCMessage>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = self.unwrapInboundIn(data)
+        self.pending.writeBuffer(&incoming)
+        while let newline = self.pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            guard var line = self.pending.readSlice(length: newline - self.pending.readerIndex) else { break }
+            self.pending.moveReaderIndex(forwardBy: 1)
+            if line.readableBytes > 0 && line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == 13 {
+                line.moveWriterIndex(to: line.writerIndex - 1)
+            }
+            guard let message = try? IRCParser.parse(line) else { continue }
+            if message.command == .ping {
+                var reply = context.channel.allocator.buffer(capacity: 64)
+                IRCMessage(command: .pong, parameters: message.parameters).write(to: &reply)
+                context.writeAndFlush(self.wrapOutboundOut(reply), promise: nil)
+            }
+            self.continuation.yield(message)
+        }
+        self.pending.discardReadBytes()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.continuation.finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.continuation.finish()
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension ClientLineHandler: Sendable {}

@@ -1,0 +1,40 @@
+import Synchronization
+
+/// Counts open connections in total and per address, shared by all event loops.
+final class ConnectionLimiter: Sendable {
+    private struct Counts {
+        var total = 0
+        var perAddress: [String: Int] = [:]
+    }
+    private let counts = Mutex(Counts())
+    let maximum: Int
+    let maximumPerAddress: Int
+
+    init(maximum: Int, maximumPerAddress: Int) {
+        self.maximum = maximum
+        self.maximumPerAddress = maximumPerAddress
+    }
+
+    /// Takes a slot for `address`, or says why not.
+    func acquire(_ address: String) -> String? {
+        self.counts.withLock { counts in
+            if counts.total >= self.maximum { return "Too many connections to this server" }
+            if counts.perAddress[address, default: 0] >= self.maximumPerAddress {
+                return "Too many connections from your address"
+            }
+            counts.total += 1
+            counts.perAddress[address, default: 0] += 1
+            return nil
+        }
+    }
+
+    func release(_ address: String) {
+        self.counts.withLock { counts in
+            counts.total -= 1
+            let remaining = counts.perAddress[address, default: 1] - 1
+            counts.perAddress[address] = remaining > 0 ? remaining : nil
+        }
+    }
+
+    var total: Int { self.counts.withLock { $0.total } }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ParleyCore
+import ParleyIRC
+import Synchronization
+
+/// Owns the one ``ServerState`` behind a mutex and carries out its actions.
+///
+/// The critical section only mutates the state and resolves recipients; encoding and writes happen after unlocking.
+final class CoreHost: Sendable {
+    private struct State {
+        var core: ServerState
+        var links: [SessionID: SessionLink] = [:]
+        var outbox = Outbox()
+        var nextID: UInt64 = 0
+    }
+
+    private enum Work {
+        case send(IRCMessage, [(SessionLink, IRCCapabilities)])
+        case close(SessionLink, String)
+        case verifyOperator(SessionLink, name: String, password: String, hash: String)
+    }
+
+    private let state: Mutex<State>
+    let logger: Logger
+
+    init(core: ServerState, logger: Logger) {
+        self.state = Mutex(State(core: core))
+        self.logger = logger
+    }
+
+    static func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(millisecondsSince1970: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
+    }
+
+    /// Registers a new connection and returns its session id.
+    func open(channel: any NIOCore.Channel, context: LoopContext, address: String) -> SessionLink {
+        self.state.withLock { state in
+            state.nextID += 1
+            let id = SessionID(state.nextID)
+            let link = SessionLink(id: id, channel: channel, context: context)
+            state.links[id] = link
+            state.core.connect(id, host: address, address: address, now: Self.now())
+            return link
+        }
+    }
+
+    /// Handles one message; returns whether the session is registered afterwards.
+    @discardableResult
+    func handle(_ message: IRCMessage, from id: SessionID) -> Bool {
+        self.perform { core, outbox in
+            core.handle(message, from: id, now: Self.now(), into: &outbox)
+            return core.sessions[id]?.isRegistered ?? false
+        }
+    }
+
+    func parseFailed(_ error: IRCParseError, from id: SessionID) {
+        self.perform { core, outbox in core.parseFailed(error, from: id, into: &outbox) }
+    }
+
+    func inputTooLong(from id: SessionID) {
+        self.perform { core, outbox in core.inputTooLong(from: id, into: &outbox) }
+    }
+
+    /// The connection is gone; tell its peers.
+    func disconnected(_ id: SessionID, reason: String) {
+        self.perform { core, outbox in
+            core.disconnect(id, reason: reason, now: Self.now(), into: &outbox)
+        }
+        _ = self.state.withLock { $0.links.removeValue(forKey: id) }
+    }
+
+    /// The server ends a session (timeouts, SendQ, shutdown): peers see `reason`, the client gets `ERROR`.
+    func close(_ id: SessionID, reason: String) {
+        self.perform { core, outbox in
+            core.disconnect(id, reason: reason, now: Self.now(), into: &outbox)
+            outbox.actions.append(.close(id, reason: reason))
+        }
+    }
+
+    /// Every session id, for shutdown.
+    var sessionIDs: [SessionID] { self.state.withLock { Array($0.links.keys) } }
+
+    var serverName: String { self.state.withLock { $0.core.configuration.serverName } }
+
+    func updateConfiguration(_ update: @Sendable (inout CoreConfiguration) -> Void) {
+        self.state.withLock { update(&$0.core.configuration) }
+    }
+
+    private func perform<Result>(_ body: (inout ServerState, inout Outbox) -> Result) -> Result {
+        let (result, work) = self.state.withLock { state -> (Result, [Work]) in
+            state.outbox.removeAll()
+            let result = body(&state.core, &state.outbox)
+            var work: [Work] = []
+            work.reserveCapacity(state.outbox.actions.count)
+            for action in state.outbox.actions {
+                switch action {
+                case .send(let message, let id):
+                    guard let link = state.links[id] else { continue }
+                    work.append(.send(message, [(link, state.core.sessions[id]?.caps ?? [])]))
+                case .broadcast(let message, let ids):
+                    var recipients: [(SessionLink, IRCCapabilities)] = []
+                    recipients.reserveCapacity(ids.count)
+                    for id in ids {
+                        guard let link = state.links[id] else { continue }
+                        recipients.append((link, state.core.sessions[id]?.caps ?? []))
+                    }
+                    work.append(.send(message, recipients))
+                case .close(let id, let reason):
+                    guard let link = state.links.removeValue(forKey: id) else { continue }
+                    work.append(.close(link, reason))
+                case .verifyOperator(let id, let name, let password, let hash):
+                    guard let link = state.links[id] else { continue }
+                    work.append(.verifyOperator(link, name: name, password: password, hash: hash))
+                }
+            }
+            return (result, work)
+        }
+        for item in work { self.carryOut(item) }
+        return result
+    }
+
+    private func carryOut(_ work: Work) {
+        switch work {
+        case .send(let message, let recipients):
+            // One encoding per capability variant, shared (copy-on-write) by every recipient of that variant.
+            var encodings: [(IRCCapabilities, ByteBuffer)] = []
+            for (link, caps) in recipients {
+                let variant = caps.intersection(ServerState.encodingCapabilities)
+                let buffer: ByteBuffer
+                if let cached = encodings.first(where: { $0.0 == variant }) {
+                    buffer = cached.1
+                } else {
+                    var fresh = link.channel.allocator.buffer(capacity: 256)
+                    message.write(to: &fresh) { ServerState.includeTag($0, for: variant) }
+                    encodings.append((variant, fresh))
+                    buffer = fresh
+                }
+                link.context.submit(.write(link, buffer))
+            }
+        case .close(let link, let reason):
+            var buffer = link.channel.allocator.buffer(capacity: 64)
+            IRCMessage(command: .error, parameters: ["Closing link (\(reason))"]).write(to: &buffer)
+            link.context.submit(.close(link, buffer))
+        case .verifyOperator(let link, let name, let password, let hash):
+            let eventLoop = link.context.eventLoop
+            NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
+                OperatorPassword.verify(password, against: hash)
+            }.whenComplete { result in
+                let success = (try? result.get()) ?? false
+                if !success { self.logger.notice("failed OPER", metadata: ["parley.oper.name": "\(name)"]) }
+                self.perform { core, outbox in
+                    core.operatorVerified(link.id, name: name, success: success, now: Self.now(), into: &outbox)
+                }
+            }
+        }
+    }
+}

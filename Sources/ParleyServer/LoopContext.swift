@@ -1,0 +1,120 @@
+import NIOCore
+import ParleyCore
+import Synchronization
+
+/// The per-connection end of a delivery: where to write and whether it still needs a flush this turn.
+///
+/// `isDirty` and `isClosed` are touched only on `context.eventLoop`; that is what makes the unchecked Sendable safe.
+final class SessionLink: @unchecked Sendable {
+    let id: SessionID
+    let channel: any NIOCore.Channel
+    let context: LoopContext
+    var isDirty = false
+    var isClosed = false
+
+    init(id: SessionID, channel: any NIOCore.Channel, context: LoopContext) {
+        self.id = id
+        self.channel = channel
+        self.context = context
+    }
+}
+
+/// One per event loop: batches writes so each recipient is flushed once per loop turn, and carries writes from
+/// other loops over in one hop per batch instead of one per message.
+///
+/// Everything but `inbox` is touched only on `eventLoop` (the reason for the unchecked Sendable).
+final class LoopContext: @unchecked Sendable {
+    enum Item {
+        case write(SessionLink, ByteBuffer)
+        case close(SessionLink, ByteBuffer)
+    }
+
+    let eventLoop: any EventLoop
+    private var dirty: [SessionLink] = []
+    private var flushScheduled = false
+    private let inbox = Mutex<[Item]>([])
+    /// Sessions living on this loop, for the timeout sweep.
+    var handlers: [SessionID: SessionHandler] = [:]
+    private var sweepTask: RepeatedTask?
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// Queues `item` from any thread.
+    func submit(_ item: Item) {
+        if self.eventLoop.inEventLoop {
+            self.perform(item)
+            return
+        }
+        let first = self.inbox.withLock { inbox in
+            inbox.append(item)
+            return inbox.count == 1
+        }
+        if first {
+            self.eventLoop.execute { self.drainInbox() }
+        }
+    }
+
+    private func drainInbox() {
+        let items = self.inbox.withLock { inbox in
+            let items = inbox
+            inbox.removeAll(keepingCapacity: true)
+            return items
+        }
+        for item in items { self.perform(item) }
+    }
+
+    private func perform(_ item: Item) {
+        switch item {
+        case .write(let link, let buffer):
+            guard !link.isClosed else { return }
+            link.channel.write(buffer, promise: nil)
+            self.markDirty(link)
+        case .close(let link, let buffer):
+            guard !link.isClosed else { return }
+            link.isClosed = true
+            link.channel.write(buffer, promise: nil)
+            link.channel.flush()
+            link.channel.close(promise: nil)
+        }
+    }
+
+    private func markDirty(_ link: SessionLink) {
+        if !link.isDirty {
+            link.isDirty = true
+            self.dirty.append(link)
+        }
+        if !self.flushScheduled {
+            self.flushScheduled = true
+            // Runs after the reads of this loop turn, so each recipient gets one flush for all of them.
+            self.eventLoop.execute { self.flushAll() }
+        }
+    }
+
+    private func flushAll() {
+        self.flushScheduled = false
+        let links = self.dirty
+        self.dirty.removeAll(keepingCapacity: true)
+        for link in links {
+            link.isDirty = false
+            if !link.isClosed { link.channel.flush() }
+        }
+    }
+
+    func startSweeping(every interval: TimeAmount) {
+        self.eventLoop.execute {
+            self.sweepTask = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                let now = NIODeadline.now()
+                for handler in Array(self.handlers.values) { handler.sweep(now: now) }
+            }
+        }
+    }
+
+    func stopSweeping() {
+        self.eventLoop.execute {
+            self.sweepTask?.cancel()
+            self.sweepTask = nil
+        }
+    }
+}

@@ -1,0 +1,141 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+import ParleyCore
+public import ServiceLifecycle
+import Synchronization
+
+/// The running IRC server: a listener, the shared core, and one ``LoopContext`` per event loop.
+///
+/// Use it as a `Service` in a `ServiceGroup` (graceful shutdown tells every client and closes), or call
+/// ``start()`` and ``shutdown()`` directly, as the tests do.
+public final class ParleyServer: Service, Sendable {
+    public let configuration: ServerConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let host: CoreHost
+    private let limiter: ConnectionLimiter
+    private let contexts: [ObjectIdentifier: LoopContext]
+    private let listener = Mutex<(any NIOCore.Channel)?>(nil)
+
+    /// Creates a server; nothing listens until ``start()`` or ``run()``.
+    /// - Parameters:
+    ///   - configuration: The validated configuration.
+    ///   - motd: Lines of the message of the day, or `nil` for none.
+    ///   - group: The event loops to run on.
+    ///   - logger: Where connection events are logged.
+    public init(
+        configuration: ServerConfiguration,
+        motd: [String]? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        var core = CoreConfiguration(
+            serverName: configuration.serverName,
+            networkName: configuration.networkName,
+            createdAt: CoreHost.now(),
+            password: configuration.password,
+            motd: motd,
+            operators: configuration.operators.map { .init(name: $0.name, passwordHash: $0.passwordHash) }
+        )
+        core.lineLength = configuration.lineLength
+        self.host = CoreHost(core: ServerState(configuration: core), logger: logger)
+        self.limiter = ConnectionLimiter(
+            maximum: configuration.maxConnections,
+            maximumPerAddress: configuration.maxConnectionsPerIP
+        )
+        var contexts: [ObjectIdentifier: LoopContext] = [:]
+        for loop in group.makeIterator() {
+            contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop)
+        }
+        self.contexts = contexts
+    }
+
+    /// The bound address once started.
+    public var localAddress: SocketAddress? { self.listener.withLock { $0?.localAddress } }
+
+    /// Binds the listener and starts serving.
+    /// - Returns: The bound port (useful with port 0).
+    @discardableResult
+    public func start() async throws -> Int {
+        let host = self.host
+        let limiter = self.limiter
+        let contexts = self.contexts
+        let configuration = self.configuration
+        let bootstrap = ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: configuration.sendQ / 2, high: configuration.sendQ)
+            )
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let context = contexts[ObjectIdentifier(channel.eventLoop)] else {
+                        throw ChannelError.inappropriateOperationForState
+                    }
+                    let handler = SessionHandler(
+                        host: host,
+                        loopContext: context,
+                        limiter: limiter,
+                        configuration: configuration
+                    )
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        self.listener.withLock { $0 = channel }
+        let sweep = min(configuration.registrationTimeout, configuration.pingInterval, configuration.pingTimeout) / 4
+        for context in self.contexts.values {
+            context.startSweeping(every: .seconds(min(max(sweep, 0.02), 5)))
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        self.logger.info("listening", metadata: ["parley.address": "\(configuration.host):\(port)"])
+        return port
+    }
+
+    /// Serves until graceful shutdown, then tells every client and closes.
+    public func run() async throws {
+        if self.listener.withLock({ $0 == nil }) {
+            try await self.start()
+        }
+        guard let channel = self.listener.withLock({ $0 }) else { return }
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            Task { await self.shutdown() }
+        }
+    }
+
+    /// Stops accepting, sends every client `ERROR :Closing link (Server shutting down)`, and closes them.
+    public func shutdown() async {
+        let channel = self.listener.withLock { $0 }
+        for context in self.contexts.values { context.stopSweeping() }
+        for id in self.host.sessionIDs {
+            self.host.close(id, reason: "Server shutting down")
+        }
+        // Let the loops write the ERROR lines before the listener's close ends run().
+        for context in self.contexts.values {
+            try? await context.eventLoop.submit {}.get()
+            try? await context.eventLoop.submit {}.get()
+        }
+        try? await channel?.close()
+        self.logger.info("stopped")
+    }
+
+    /// Replaces the message of the day and operators (SIGHUP).
+    public func reload(motd: [String]?, operators: [ServerConfiguration.Operator]) {
+        self.host.updateConfiguration { core in
+            core.motd = motd
+            core.operators = operators.map { .init(name: $0.name, passwordHash: $0.passwordHash) }
+        }
+    }
+
+    /// Open connections.
+    public var connectionCount: Int { self.limiter.total }
+}

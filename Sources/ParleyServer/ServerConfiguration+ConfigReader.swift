@@ -1,0 +1,110 @@
+public import Configuration
+
+/// A configuration value that cannot be used; the message names the key.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var key: String
+    public var message: String
+    public var description: String { "invalid configuration: \(self.key): \(self.message)" }
+}
+
+extension ServerConfiguration {
+    /// Reads and validates the configuration.
+    ///
+    /// Keys (YAML spelling; the environment variable is `PARLEY_` plus the key uppercased with `-` as `_`):
+    /// - `host` (string, `0.0.0.0`), `port` (int 1–65535, `1060`; 0 picks a free port), `threads` (int ≥ 0, `0` = cores)
+    /// - `server-name` (string, `parley.local`), `network-name` (string, `Parley`), `data-dir` (string, `./parley-data`)
+    /// - `password` (string, secret, none), `motd-file` (string, none)
+    /// - `operators` (list of `name:hash`, secret, none; hashes from `parley-server hash-password`)
+    /// - `flood-control` (`on`/`off`, `on`), `flood-burst` (int ≥ 1, `20`), `flood-rate` (lines/s > 0, `4`)
+    /// - `sendq` (bytes ≥ 1024, `1048576`), `max-connections` (int ≥ 1, `100000`), `max-connections-per-ip` (`64`)
+    /// - `registration-timeout` (s, `60`), `ping-interval` (s, `120`), `ping-timeout` (s, `60`)
+    /// - Throws: ``ConfigurationError`` naming the first invalid key.
+    public init(config: ConfigReader) throws {
+        self.init()
+        let values = ValueReader(config: config)
+        self.host = try values.string("host") ?? self.host
+        self.port = try values.int("port", in: 0...65535) ?? self.port
+        self.threads = try values.int("threads", in: 0...256) ?? self.threads
+        self.serverName = try values.string("server-name") ?? self.serverName
+        self.networkName = try values.string("network-name") ?? self.networkName
+        self.dataDirectory = try values.string("data-dir") ?? self.dataDirectory
+        self.password = try values.string("password", secret: true)
+        self.motdFile = try values.string("motd-file")
+        self.operators = try values.list("operators").map { entry in
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix(OperatorPassword.scheme) else {
+                throw ConfigurationError(
+                    key: "operators",
+                    message: "each entry must be NAME:HASH with a hash from `parley-server hash-password`"
+                )
+            }
+            return Operator(name: parts[0], passwordHash: parts[1])
+        }
+        self.floodControl = try values.bool("flood-control") ?? self.floodControl
+        self.floodBurst = try values.int("flood-burst", in: 1...10_000) ?? self.floodBurst
+        self.floodRate = try values.double("flood-rate", in: 0.001...1_000_000) ?? self.floodRate
+        self.sendQ = try values.int("sendq", in: 1024...(1 << 30)) ?? self.sendQ
+        self.maxConnections = try values.int("max-connections", in: 1...10_000_000) ?? self.maxConnections
+        self.maxConnectionsPerIP = try values.int("max-connections-per-ip", in: 1...10_000_000) ?? self.maxConnectionsPerIP
+        self.registrationTimeout = try values.double("registration-timeout", in: 0.01...86_400) ?? self.registrationTimeout
+        self.pingInterval = try values.double("ping-interval", in: 0.01...86_400) ?? self.pingInterval
+        self.pingTimeout = try values.double("ping-timeout", in: 0.01...86_400) ?? self.pingTimeout
+        guard !self.serverName.isEmpty, !self.serverName.contains(" "), self.serverName.contains(".") else {
+            throw ConfigurationError(key: "server-name", message: "'\(self.serverName)' must contain a dot and no spaces")
+        }
+        guard !self.networkName.isEmpty, !self.networkName.contains(" ") else {
+            throw ConfigurationError(key: "network-name", message: "'\(self.networkName)' must be one word")
+        }
+    }
+}
+
+/// Reads every value as text and converts it here, so a bad value is reported instead of silently defaulted.
+private struct ValueReader {
+    let config: ConfigReader
+
+    func string(_ key: String, secret: Bool = false) throws -> String? {
+        self.config.string(forKey: ConfigKey(key), isSecret: secret)
+    }
+
+    func list(_ key: String) throws -> [String] {
+        if let array = self.config.stringArray(forKey: ConfigKey(key), isSecret: true) {
+            return array
+        }
+        guard let text = self.config.string(forKey: ConfigKey(key), isSecret: true) else { return [] }
+        return text.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = try self.string(key) else { return nil }
+        guard let value = Int(text.trimmingSpaces()), range.contains(value) else {
+            throw ConfigurationError(key: key, message: "'\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let text = try self.string(key) else { return nil }
+        guard let value = Double(text.trimmingSpaces()), range.contains(value) else {
+            throw ConfigurationError(key: key, message: "'\(text)' is not a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let text = try self.string(key) else { return nil }
+        switch text.trimmingSpaces().lowercased() {
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: throw ConfigurationError(key: key, message: "'\(text)' is not on/off")
+        }
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return String(text)
+    }
+}

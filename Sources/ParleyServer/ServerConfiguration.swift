@@ -1,0 +1,45 @@
+/// Everything the running server needs, already validated.
+///
+/// Build it with ``init(config:)`` from a `ConfigReader` (flags over `PARLEY_*` environment variables over a YAML
+/// file over defaults) or directly in tests.
+public struct ServerConfiguration: Sendable {
+    /// An `OPER` account: name and a hash made by `parley-server hash-password`.
+    public struct Operator: Sendable, Equatable {
+        public var name: String
+        public var passwordHash: String
+        public init(name: String, passwordHash: String) {
+            self.name = name
+            self.passwordHash = passwordHash
+        }
+    }
+
+    public var host = "0.0.0.0"
+    public var port = 1060
+    /// Event loops; 0 means one per core.
+    public var threads = 0
+    public var serverName = "parley.local"
+    public var networkName = "Parley"
+    public var dataDirectory = "./parley-data"
+    public var password: String?
+    public var motdFile: String?
+    public var operators: [Operator] = []
+    public var floodControl = true
+    /// Lines a client may send at once before flood control slows it down.
+    public var floodBurst = 20
+    /// Lines per second a client may send after its burst.
+    public var floodRate = 4.0
+    /// Bytes waiting to be sent to one client before it is disconnected with "SendQ exceeded".
+    public var sendQ = 1 << 20
+    public var maxConnections = 100_000
+    public var maxConnectionsPerIP = 64
+    /// Seconds a connection has to finish NICK/USER (and CAP END).
+    public var registrationTimeout = 60.0
+    /// Seconds of silence before the server sends PING.
+    public var pingInterval = 120.0
+    /// Seconds to wait for any line after a PING before "Ping timeout".
+    public var pingTimeout = 60.0
+    /// Largest line body in bytes, CR LF included (tags come on top, up to 8191 bytes).
+    public var lineLength = 512
+
+    public init() {}
+}

@@ -1,0 +1,211 @@
+import NIOCore
+import ParleyCore
+import Logging
+import ParleyIRC
+
+/// The per-connection handler: cuts lines, applies flood control, parses, and hands messages to the ``CoreHost``.
+///
+/// Line framing lives here rather than in a separate decoder: one handler per channel keeps idle memory low.
+final class SessionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    /// Tags may take up to 8191 bytes on top of the body (IRCv3 message-tags).
+    static let maximumTagBytes = 8191
+    /// How much unprocessed input a throttled client may leave buffered before it is disconnected.
+    static let maximumPendingBytes = 64 * 1024
+
+    private let host: CoreHost
+    private let loopContext: LoopContext
+    private let limiter: ConnectionLimiter
+    private let configuration: ServerConfiguration
+    private var link: SessionLink?
+    private var address = ""
+    private var pending: ByteBuffer?
+    private var discarding = false
+    private var context: ChannelHandlerContext?
+
+    private var tokens: Double
+    private var lastRefill = NIODeadline.now()
+    private var throttled = false
+
+    private var registered = false
+    private let connectedAt = NIODeadline.now()
+    private var lastActivity = NIODeadline.now()
+    private var pingSentAt: NIODeadline?
+
+    init(host: CoreHost, loopContext: LoopContext, limiter: ConnectionLimiter, configuration: ServerConfiguration) {
+        self.host = host
+        self.loopContext = loopContext
+        self.limiter = limiter
+        self.configuration = configuration
+        self.tokens = Double(configuration.floodBurst)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        self.address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        if let refusal = self.limiter.acquire(self.address) {
+            var buffer = context.channel.allocator.buffer(capacity: 64)
+            IRCMessage(command: .error, parameters: ["Closing link (\(refusal))"]).write(to: &buffer)
+            context.writeAndFlush(NIOAny(buffer), promise: nil)
+            context.close(promise: nil)
+            self.address = ""
+            return
+        }
+        let link = self.host.open(channel: context.channel, context: self.loopContext, address: self.address)
+        self.link = link
+        self.loopContext.handlers[link.id] = self
+        self.host.logger.debug("connection opened", metadata: ["parley.session.id": "\(link.id)", "parley.address": "\(self.address)"])
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let link = self.link {
+            link.isClosed = true
+            self.loopContext.handlers[link.id] = nil
+            self.host.disconnected(link.id, reason: "Connection closed")
+            self.link = nil
+        }
+        if !self.address.isEmpty {
+            self.limiter.release(self.address)
+            self.address = ""
+        }
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = self.unwrapInboundIn(data)
+        guard let link = self.link, !link.isClosed else { return }
+        self.lastActivity = .now()
+        self.pingSentAt = nil
+        if self.pending == nil {
+            self.pending = incoming
+        } else {
+            self.pending!.writeBuffer(&incoming)
+        }
+        if self.throttled {
+            if (self.pending?.readableBytes ?? 0) > Self.maximumPendingBytes {
+                self.host.close(link.id, reason: "Excess Flood")
+            }
+            return
+        }
+        self.processLines(context: context, link: link)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.host.logger.debug("connection error", metadata: ["parley.error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable, let link = self.link, !link.isClosed {
+            self.host.close(link.id, reason: "SendQ exceeded")
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func processLines(context: ChannelHandlerContext, link: SessionLink) {
+        let maximumBody = self.configuration.lineLength - 2
+        while var buffer = self.pending, !link.isClosed {
+            guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+                if buffer.readableBytes > Self.maximumTagBytes + self.configuration.lineLength {
+                    if !self.discarding { self.host.inputTooLong(from: link.id) }
+                    self.discarding = true
+                    self.pending = nil
+                }
+                break
+            }
+            let length = newline - buffer.readerIndex
+            guard var line = buffer.readSlice(length: length) else { break }
+            buffer.moveReaderIndex(forwardBy: 1)
+            self.pending = buffer.readableBytes > 0 ? buffer : nil
+            if self.discarding {
+                self.discarding = false
+                continue
+            }
+            if line.readableBytes > 0 && line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
+                line.moveWriterIndex(to: line.writerIndex - 1)
+            }
+            if Self.bodyLength(of: line) > maximumBody {
+                self.host.inputTooLong(from: link.id)
+                continue
+            }
+            if self.configuration.floodControl && !self.takeToken(context: context, link: link) {
+                // Put the line back: it runs when the client has tokens again. Nothing is dropped.
+                var rest = line
+                rest.writeInteger(UInt8(ascii: "\n"))
+                if var remaining = self.pending { rest.writeBuffer(&remaining) }
+                self.pending = rest
+                break
+            }
+            do {
+                let message = try IRCParser.parse(line)
+                self.registered = self.host.handle(message, from: link.id)
+            } catch {
+                self.host.parseFailed(error, from: link.id)
+            }
+        }
+    }
+
+    /// Bytes of the line not counting a leading tag section.
+    private static func bodyLength(of line: ByteBuffer) -> Int {
+        guard line.getInteger(at: line.readerIndex, as: UInt8.self) == UInt8(ascii: "@") else { return line.readableBytes }
+        guard let space = line.readableBytesView.firstIndex(of: UInt8(ascii: " ")) else { return 0 }
+        return line.writerIndex - space - 1
+    }
+
+    /// Token bucket: a burst, then a steady rate. When empty, reading pauses until a token is due.
+    private func takeToken(context: ChannelHandlerContext, link: SessionLink) -> Bool {
+        let now = NIODeadline.now()
+        let elapsed = Double((now - self.lastRefill).nanoseconds) / 1e9
+        self.lastRefill = now
+        self.tokens = min(Double(self.configuration.floodBurst), self.tokens + elapsed * self.configuration.floodRate)
+        if self.tokens >= 1 {
+            self.tokens -= 1
+            return true
+        }
+        self.throttled = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let wait = (1 - self.tokens) / self.configuration.floodRate
+        context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(wait * 1e9))) {
+            self.throttled = false
+            guard let context = self.context, let link = self.link else { return }
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            self.processLines(context: context, link: link)
+        }
+        return false
+    }
+
+    /// Called by the loop's sweep: registration timeout, PING when idle, "Ping timeout" when no answer.
+    func sweep(now: NIODeadline) {
+        guard let link = self.link, !link.isClosed, let context = self.context else { return }
+        let configuration = self.configuration
+        if !self.registered {
+            if now - self.connectedAt > .seconds(configuration.registrationTimeout) {
+                self.host.close(link.id, reason: "Registration timeout")
+            }
+            return
+        }
+        if let sentAt = self.pingSentAt {
+            if now - sentAt > .seconds(configuration.pingTimeout) {
+                let seconds = Int((now - self.lastActivity).nanoseconds / 1_000_000_000)
+                self.host.close(link.id, reason: "Ping timeout: \(seconds) seconds")
+            }
+        } else if now - self.lastActivity > .seconds(configuration.pingInterval) {
+            self.pingSentAt = now
+            var buffer = context.channel.allocator.buffer(capacity: 64)
+            IRCMessage(command: .ping, parameters: [self.host.serverName]).write(to: &buffer)
+            self.loopContext.submit(.write(link, buffer))
+        }
+    }
+}
+
+@available(*, unavailable)
+extension SessionHandler: Sendable {}
+
+extension TimeAmount {
+    static func seconds(_ value: Double) -> TimeAmount {
+        .nanoseconds(Int64(value * 1e9))
+    }
+}
