@@ -74,7 +74,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ParleyIRCTests", dependencies: ["ParleyIRC"], swiftSettings: strict),
+        .testTarget(
+            name: "ParleyIRCTests",
+            dependencies: ["ParleyIRC", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Vectors/README.md"],
+            resources: [.copy("Vectors")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore", "ParleyIRC"], swiftSettings: strict),
         .testTarget(
             name: "ParleyServerTests",
