@@ -1,0 +1,86 @@
+import ParleyCore
+import ParleyIRC
+import Testing
+
+/// Drives a ``ServerState`` with plain values: named clients, lines in, messages out per client.
+struct CoreHarness {
+    var state: ServerState
+    var outbox = Outbox()
+    var ids: [String: SessionID] = [:]
+    var inbox: [SessionID: [IRCMessage]] = [:]
+    var closed: [SessionID: String] = [:]
+    var pendingOperatorChecks: [Outbox.Action] = []
+    var now = Timestamp(millisecondsSince1970: 1_795_615_041_000)
+    private var nextID: UInt64 = 0
+
+    init(configuration: CoreConfiguration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")) {
+        self.state = ServerState(configuration: configuration)
+    }
+
+    /// Opens a connection named `name` without registering.
+    mutating func open(_ name: String) {
+        self.nextID += 1
+        let id = SessionID(self.nextID)
+        self.ids[name] = id
+        self.state.connect(id, host: "host-\(name)", address: "10.0.0.\(self.nextID)", now: self.now)
+    }
+
+    /// Opens and registers `name` (nick = name), optionally with capabilities; clears its inbox.
+    mutating func connect(_ name: String, caps: [String] = []) {
+        self.open(name)
+        if !caps.isEmpty {
+            self.send(name, "CAP LS 302")
+            self.send(name, "CAP REQ :" + caps.joined(separator: " "))
+        }
+        self.send(name, "NICK \(name)")
+        self.send(name, "USER \(name) 0 * :Real \(name)")
+        if !caps.isEmpty { self.send(name, "CAP END") }
+        _ = self.take(name)
+    }
+
+    mutating func send(_ name: String, _ line: String) {
+        guard let id = self.ids[name] else {
+            Issue.record("no client \(name)")
+            return
+        }
+        self.outbox.removeAll()
+        self.now.millisecondsSince1970 += 1
+        do {
+            let message = try IRCParser.parse(line)
+            self.state.handle(message, from: id, now: self.now, into: &self.outbox)
+        } catch {
+            self.state.parseFailed(error, from: id, into: &self.outbox)
+        }
+        self.collect()
+    }
+
+    mutating func collect() {
+        for action in self.outbox.actions {
+            switch action {
+            case .send(let message, let to):
+                self.inbox[to, default: []].append(message)
+            case .broadcast(let message, let recipients):
+                for recipient in recipients { self.inbox[recipient, default: []].append(message) }
+            case .close(let id, let reason):
+                self.closed[id] = reason
+            case .verifyOperator:
+                self.pendingOperatorChecks.append(action)
+            }
+        }
+    }
+
+    /// Messages `name` received since the last take, and forgets them.
+    mutating func take(_ name: String) -> [IRCMessage] {
+        guard let id = self.ids[name] else { return [] }
+        return self.inbox.removeValue(forKey: id) ?? []
+    }
+
+    /// The commands `name` received since the last take.
+    mutating func commands(_ name: String) -> [String] {
+        self.take(name).map(\.command.rawValue)
+    }
+
+    func isClosed(_ name: String) -> Bool {
+        self.ids[name].map { self.closed[$0] != nil } ?? false
+    }
+}
