@@ -35,17 +35,19 @@ public final class IRCClient: Sendable {
     ///   - port: Server port.
     ///   - group: The event loops to use.
     /// - Throws: When the connection cannot be made.
+    ///   - answerPings: Whether to reply to the server's `PING` automatically.
     public static func connect(
         host: String,
         port: Int,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        answerPings: Bool = true
     ) async throws -> IRCClient {
         let (stream, continuation) = AsyncStream.makeStream(of: IRCMessage.self)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientLineHandler(continuation: continuation))
+                    try channel.pipeline.syncOperations.addHandler(ClientLineHandler(continuation: continuation, answerPings: answerPings))
                 }
             }
             .connect(host: host, port: port)
@@ -103,10 +105,12 @@ private final class ClientLineHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let continuation: AsyncStream<IRCMessage>.Continuation
+    private let answerPings: Bool
     private var pending = ByteBuffer()
 
-    init(continuation: AsyncStream<IRCMessage>.Continuation) {
+    init(continuation: AsyncStream<IRCMessage>.Continuation, answerPings: Bool) {
         self.continuation = continuation
+        self.answerPings = answerPings
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -119,7 +123,7 @@ private final class ClientLineHandler: ChannelInboundHandler {
                 line.moveWriterIndex(to: line.writerIndex - 1)
             }
             guard let message = try? IRCParser.parse(line) else { continue }
-            if message.command == .ping {
+            if message.command == .ping && self.answerPings {
                 var reply = context.channel.allocator.buffer(capacity: 64)
                 IRCMessage(command: .pong, parameters: message.parameters).write(to: &reply)
                 context.writeAndFlush(self.wrapOutboundOut(reply), promise: nil)

@@ -15,7 +15,7 @@ public enum OperatorPassword {
             salt: salt,
             using: .sha256,
             outputByteCount: 32,
-            rounds: rounds
+            unsafeUncheckedRounds: rounds
         )
         let hash = key.withUnsafeBytes { Data($0) }
         return "\(scheme)\(rounds)$\(Data(salt).base64EncodedString())$\(hash.base64EncodedString())"
@@ -32,7 +32,7 @@ public enum OperatorPassword {
                 salt: salt,
                 using: .sha256,
                 outputByteCount: expected.count,
-                rounds: rounds
+                unsafeUncheckedRounds: rounds
             )
         else { return false }
         let actual = key.withUnsafeBytes { Data($0) }
