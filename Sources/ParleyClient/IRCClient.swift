@@ -47,7 +47,9 @@ public final class IRCClient: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientLineHandler(continuation: continuation, answerPings: answerPings))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ClientLineHandler(continuation: continuation, answerPings: answerPings)
+                    )
                 }
             }
             .connect(host: host, port: port)

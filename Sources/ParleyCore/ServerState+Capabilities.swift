@@ -16,7 +16,10 @@ extension ServerState {
             let all = IRCCapabilities.named.map(\.name).joined(separator: " ")
             outbox.send(IRCMessage(source: server, .cap, nick, "LS", all), to: request.id)
         case "LIST":
-            outbox.send(IRCMessage(source: server, .cap, nick, "LIST", session.caps.names.joined(separator: " ")), to: request.id)
+            outbox.send(
+                IRCMessage(source: server, .cap, nick, "LIST", session.caps.names.joined(separator: " ")),
+                to: request.id
+            )
         case "REQ":
             if !session.isRegistered { self.sessions[request.id]?.negotiatingCaps = true }
             let requested = request.message.parameter(1) ?? ""

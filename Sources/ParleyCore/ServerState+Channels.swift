@@ -10,13 +10,26 @@ extension ServerState {
             return
         }
         let names = request.parameters[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        let keys = request.message.parameter(1)?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) ?? []
+        let keys =
+            request.message.parameter(1)?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) ?? []
         for (index, name) in names.enumerated() {
-            self.joinOne(request.id, name: name, key: index < keys.count ? keys[index] : nil, now: request.now, into: &outbox)
+            self.joinOne(
+                request.id,
+                name: name,
+                key: index < keys.count ? keys[index] : nil,
+                now: request.now,
+                into: &outbox
+            )
         }
     }
 
-    private mutating func joinOne(_ id: SessionID, name: String, key: String?, now: Timestamp, into outbox: inout Outbox) {
+    private mutating func joinOne(
+        _ id: SessionID,
+        name: String,
+        key: String?,
+        now: Timestamp,
+        into outbox: inout Outbox
+    ) {
         guard let session = self.sessions[id] else { return }
         guard IRCName.isValidChannelName(name, maximumLength: self.configuration.channelLength) else {
             self.reply(id, .errNoSuchChannel, name, "No such channel", into: &outbox)
@@ -31,7 +44,8 @@ extension ServerState {
         var channel = self.channels[channelKey] ?? Channel(name: name, createdAt: now)
         let isNew = channel.members.isEmpty
         if !isNew {
-            let invited = channel.invited.contains(id) || channel.matchesAny(channel.inviteExceptions, prefix: session.prefix)
+            let invited =
+                channel.invited.contains(id) || channel.matchesAny(channel.inviteExceptions, prefix: session.prefix)
             if let channelKey = channel.key, channelKey != key, !invited {
                 self.reply(id, .errBadChannelKey, channel.name, "Cannot join channel (+k)", into: &outbox)
                 return
@@ -76,7 +90,13 @@ extension ServerState {
         }
     }
 
-    private mutating func partOne(_ id: SessionID, name: String, reason: String?, now: Timestamp, into outbox: inout Outbox) {
+    private mutating func partOne(
+        _ id: SessionID,
+        name: String,
+        reason: String?,
+        now: Timestamp,
+        into outbox: inout Outbox
+    ) {
         guard let session = self.sessions[id] else { return }
         let key = ChannelKey(name)
         guard let channel = self.channels[key] else {
@@ -133,7 +153,14 @@ extension ServerState {
     mutating func sendTopic(_ id: SessionID, channel: Channel, into outbox: inout Outbox) {
         guard let topic = channel.topic else { return }
         self.reply(id, .rplTopic, channel.name, topic, into: &outbox)
-        self.reply(id, .rplTopicWhoTime, channel.name, channel.topicSetter, String(channel.topicTime.seconds), into: &outbox)
+        self.reply(
+            id,
+            .rplTopicWhoTime,
+            channel.name,
+            channel.topicSetter,
+            String(channel.topicTime.seconds),
+            into: &outbox
+        )
     }
 
     mutating func names(_ request: Request, _ outbox: inout Outbox) {
@@ -158,7 +185,8 @@ extension ServerState {
             let multi = viewer.caps.contains(.multiPrefix)
             let full = viewer.caps.contains(.userhostInNames)
             var line = ""
-            let budget = 400 - channel.name.utf8.count - viewer.displayNick.utf8.count - self.configuration.serverName.utf8.count
+            let budget =
+                400 - channel.name.utf8.count - viewer.displayNick.utf8.count - self.configuration.serverName.utf8.count
             for (member, status) in channel.members {
                 guard let session = self.sessions[member] else { continue }
                 if !isMember && session.modes.contains(.invisible) { continue }
@@ -206,9 +234,17 @@ extension ServerState {
         }
         let reason = String((request.message.parameter(2) ?? session.displayNick).prefix(self.configuration.kickLength))
         for nick in request.parameters[1].split(separator: ",").map(String.init) {
-            guard let target = self.session(named: nick), let current = self.channels[key], current.members[target.id] != nil
+            guard let target = self.session(named: nick), let current = self.channels[key],
+                current.members[target.id] != nil
             else {
-                self.reply(request.id, .errUserNotInChannel, nick, channel.name, "They aren't on that channel", into: &outbox)
+                self.reply(
+                    request.id,
+                    .errUserNotInChannel,
+                    nick,
+                    channel.name,
+                    "They aren't on that channel",
+                    into: &outbox
+                )
                 continue
             }
             let kick = self.event(session, .kick, [current.name, target.displayNick, reason], now: request.now)
@@ -236,7 +272,14 @@ extension ServerState {
             return
         }
         guard channel.members[target.id] == nil else {
-            self.reply(request.id, .errUserOnChannel, target.displayNick, channel.name, "is already on channel", into: &outbox)
+            self.reply(
+                request.id,
+                .errUserOnChannel,
+                target.displayNick,
+                channel.name,
+                "is already on channel",
+                into: &outbox
+            )
             return
         }
         if channel.flags.contains(.inviteOnly) && !status.contains(.op) {

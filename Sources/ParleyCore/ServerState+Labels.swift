@@ -37,7 +37,11 @@ extension ServerState {
                 reply.tags.insert(IRCTag("batch", reference), at: 0)
                 labeled.append(.send(reply, to: id))
             }
-            let close = IRCMessage(source: self.configuration.serverName, command: .batch, parameters: ["-" + reference])
+            let close = IRCMessage(
+                source: self.configuration.serverName,
+                command: .batch,
+                parameters: ["-" + reference]
+            )
             labeled.append(.send(close, to: id))
         }
         let insertAt = min(firstIndex ?? rest.count, rest.count)

@@ -75,7 +75,12 @@ extension ServerState {
         }
         let status = channel.members[request.id]
         guard let changes = request.message.parameter(1) else {
-            self.reply(request.id, .rplChannelModeIs, [channel.name] + channel.modeString(showKey: status != nil), into: &outbox)
+            self.reply(
+                request.id,
+                .rplChannelModeIs,
+                [channel.name] + channel.modeString(showKey: status != nil),
+                into: &outbox
+            )
             self.reply(request.id, .rplCreationTime, channel.name, String(channel.createdAt.seconds), into: &outbox)
             return
         }
@@ -109,7 +114,15 @@ extension ServerState {
                     continue
                 }
                 guard isOp else {
-                    if !deniedReported { self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox) }
+                    if !deniedReported {
+                        self.reply(
+                            request.id,
+                            .errChanOPrivsNeeded,
+                            channel.name,
+                            "You're not channel operator",
+                            into: &outbox
+                        )
+                    }
                     deniedReported = true
                     continue
                 }
@@ -119,7 +132,14 @@ extension ServerState {
                 if adding {
                     if exists { continue }
                     guard list.count < self.configuration.listEntries else {
-                        self.reply(request.id, IRCNumeric(478), channel.name, normalized, "Channel list is full", into: &outbox)
+                        self.reply(
+                            request.id,
+                            IRCNumeric(478),
+                            channel.name,
+                            normalized,
+                            "Channel list is full",
+                            into: &outbox
+                        )
                         continue
                     }
                     list.append(Channel.MaskEntry(mask: normalized, setter: session.prefix, time: request.now))
@@ -143,7 +163,15 @@ extension ServerState {
                 continue
             }
             guard isOp else {
-                if !deniedReported { self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox) }
+                if !deniedReported {
+                    self.reply(
+                        request.id,
+                        .errChanOPrivsNeeded,
+                        channel.name,
+                        "You're not channel operator",
+                        into: &outbox
+                    )
+                }
                 deniedReported = true
                 continue
             }
@@ -159,7 +187,14 @@ extension ServerState {
                     continue
                 }
                 guard var memberStatus = channel.members[target.id] else {
-                    self.reply(request.id, .errUserNotInChannel, nick, channel.name, "They aren't on that channel", into: &outbox)
+                    self.reply(
+                        request.id,
+                        .errUserNotInChannel,
+                        nick,
+                        channel.name,
+                        "They aren't on that channel",
+                        into: &outbox
+                    )
                     continue
                 }
                 let flag: Channel.Status = letter == "o" ? .op : .voice
@@ -171,7 +206,15 @@ extension ServerState {
                 let value = argument ?? ""
                 if adding {
                     guard !value.isEmpty, !value.contains(" "), !value.contains(","), value.utf8.count <= 32 else {
-                        self.reply(request.id, .errInvalidModeParam, channel.name, "k", value, "Invalid key", into: &outbox)
+                        self.reply(
+                            request.id,
+                            .errInvalidModeParam,
+                            channel.name,
+                            "k",
+                            value,
+                            "Invalid key",
+                            into: &outbox
+                        )
                         continue
                     }
                     channel.key = value
@@ -184,7 +227,15 @@ extension ServerState {
             case "l":
                 if adding {
                     guard let limit = Int(argument ?? ""), limit > 0 else {
-                        self.reply(request.id, .errInvalidModeParam, channel.name, "l", argument ?? "", "Invalid limit", into: &outbox)
+                        self.reply(
+                            request.id,
+                            .errInvalidModeParam,
+                            channel.name,
+                            "l",
+                            argument ?? "",
+                            "Invalid limit",
+                            into: &outbox
+                        )
                         continue
                     }
                     channel.limit = limit
@@ -208,7 +259,12 @@ extension ServerState {
         outbox.broadcast(change, to: self.members(of: channel, except: request.id))
     }
 
-    private mutating func sendList(_ letter: Character, of channel: Channel, to id: SessionID, into outbox: inout Outbox) {
+    private mutating func sendList(
+        _ letter: Character,
+        of channel: Channel,
+        to id: SessionID,
+        into outbox: inout Outbox
+    ) {
         let (list, item, end): ([Channel.MaskEntry], IRCNumeric, IRCNumeric) =
             switch letter {
             case "b": (channel.bans, .rplBanList, .rplEndOfBanList)

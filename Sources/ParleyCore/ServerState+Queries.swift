@@ -13,7 +13,13 @@ extension ServerState {
     mutating func rememberWhowas(_ session: Session, now: Timestamp) {
         guard let nick = session.nick else { return }
         self.whowas.append(
-            WhowasEntry(nick: nick, user: session.user ?? "*", host: session.host, realname: session.realname, time: now)
+            WhowasEntry(
+                nick: nick,
+                user: session.user ?? "*",
+                host: session.host,
+                realname: session.realname,
+                time: now
+            )
         )
         if self.whowas.count > self.configuration.whowasEntries {
             self.whowas.removeFirst(self.whowas.count - self.configuration.whowasEntries)
@@ -44,8 +50,13 @@ extension ServerState {
             for session in self.sessions.values.sorted(by: { $0.id < $1.id }) where session.isRegistered {
                 guard exact.map({ $0.id == session.id }) ?? true else { continue }
                 if exact == nil {
-                    let fields = [session.displayNick, session.user ?? "", session.host, session.realname, self.configuration.serverName]
-                    guard mask == "*" || mask == "0" || fields.contains(where: { IRCWildcard.matches(mask, $0) }) else { continue }
+                    let fields = [
+                        session.displayNick, session.user ?? "", session.host, session.realname,
+                        self.configuration.serverName,
+                    ]
+                    guard mask == "*" || mask == "0" || fields.contains(where: { IRCWildcard.matches(mask, $0) }) else {
+                        continue
+                    }
                     guard self.canSee(session, from: viewer) else { continue }
                 }
                 let shared = session.channels.intersection(viewer.channels).first.flatMap { self.channels[$0] }
@@ -72,7 +83,15 @@ extension ServerState {
                     case "n": parameters.append(session.displayNick)
                     case "f": parameters.append(flags)
                     case "d": parameters.append("0")
-                    case "l": parameters.append(String(max(0, (request.now.millisecondsSince1970 - session.lastSpoke.millisecondsSince1970) / 1000)))
+                    case "l":
+                        parameters.append(
+                            String(
+                                max(
+                                    0,
+                                    (request.now.millisecondsSince1970 - session.lastSpoke.millisecondsSince1970) / 1000
+                                )
+                            )
+                        )
                     case "a": parameters.append("0")
                     case "o": parameters.append(channel?.members[session.id]?.contains(.op) == true ? "n/a" : "n/a")
                     default: parameters.append(session.realname)
@@ -116,12 +135,22 @@ extension ServerState {
             return
         }
         let nick = target.displayNick
-        self.reply(request.id, .rplWhoisUser, nick, target.user ?? "*", target.host, "*", target.realname, into: &outbox)
+        self.reply(
+            request.id,
+            .rplWhoisUser,
+            nick,
+            target.user ?? "*",
+            target.host,
+            "*",
+            target.realname,
+            into: &outbox
+        )
         var visibleChannels: [String] = []
         for key in target.channels.sorted(by: { $0.folded < $1.folded }) {
             guard let channel = self.channels[key], let status = channel.members[target.id] else { continue }
             let shared = channel.members[request.id] != nil
-            if (channel.flags.contains(.secret) || target.modes.contains(.invisible)) && !shared && viewer.id != target.id
+            if (channel.flags.contains(.secret) || target.modes.contains(.invisible)) && !shared
+                && viewer.id != target.id
                 && !viewer.modes.contains(.oper)
             {
                 continue
@@ -131,7 +160,14 @@ extension ServerState {
         if !visibleChannels.isEmpty {
             self.reply(request.id, .rplWhoisChannels, nick, visibleChannels.joined(separator: " "), into: &outbox)
         }
-        self.reply(request.id, .rplWhoisServer, nick, self.configuration.serverName, self.configuration.networkName, into: &outbox)
+        self.reply(
+            request.id,
+            .rplWhoisServer,
+            nick,
+            self.configuration.serverName,
+            self.configuration.networkName,
+            into: &outbox
+        )
         if target.modes.contains(.oper) {
             self.reply(request.id, .rplWhoisOperator, nick, "is an IRC operator", into: &outbox)
         }
@@ -164,8 +200,24 @@ extension ServerState {
             self.reply(request.id, .errWasNoSuchNick, nick, "There was no such nickname", into: &outbox)
         }
         for entry in entries {
-            self.reply(request.id, .rplWhoWasUser, entry.nick, entry.user, entry.host, "*", entry.realname, into: &outbox)
-            self.reply(request.id, .rplWhoisServer, entry.nick, self.configuration.serverName, entry.time.serverTime, into: &outbox)
+            self.reply(
+                request.id,
+                .rplWhoWasUser,
+                entry.nick,
+                entry.user,
+                entry.host,
+                "*",
+                entry.realname,
+                into: &outbox
+            )
+            self.reply(
+                request.id,
+                .rplWhoisServer,
+                entry.nick,
+                self.configuration.serverName,
+                entry.time.serverTime,
+                into: &outbox
+            )
         }
         self.reply(request.id, .rplEndOfWhoWas, nick, "End of WHOWAS", into: &outbox)
     }
@@ -202,7 +254,12 @@ extension ServerState {
         self.reply(request.id, .rplAdminMe, self.configuration.serverName, "Administrative info", into: &outbox)
         self.reply(request.id, .rplAdminLoc1, info.first ?? self.configuration.networkName, into: &outbox)
         self.reply(request.id, .rplAdminLoc2, info.dropFirst().first ?? "Parley IRC server", into: &outbox)
-        self.reply(request.id, .rplAdminEmail, info.dropFirst(2).first ?? "No administrative contact set", into: &outbox)
+        self.reply(
+            request.id,
+            .rplAdminEmail,
+            info.dropFirst(2).first ?? "No administrative contact set",
+            into: &outbox
+        )
     }
 
     mutating func infoQuery(_ request: Request, _ outbox: inout Outbox) {

@@ -103,7 +103,12 @@ extension ServerState {
         self.maximumUsers = max(self.maximumUsers, self.nicks.count)
         let config = self.configuration
         self.reply(id, .rplWelcome, "Welcome to the \(config.networkName) IRC Network \(session.prefix)", into: &outbox)
-        self.reply(id, .rplYourHost, "Your host is \(config.serverName), running version \(config.version)", into: &outbox)
+        self.reply(
+            id,
+            .rplYourHost,
+            "Your host is \(config.serverName), running version \(config.version)",
+            into: &outbox
+        )
         self.reply(id, .rplCreated, "This server was created \(config.createdAt.serverTime)", into: &outbox)
         self.reply(id, .rplMyInfo, config.serverName, config.version, "iow", "beIiklmnost", "beIklov", into: &outbox)
         self.sendISupport(id, into: &outbox)
@@ -113,31 +118,36 @@ extension ServerState {
 
     var isupport: ISupport {
         let config = self.configuration
-        return ISupport(tokens: [
-            ("AWAYLEN", String(config.awayLength)),
-            ("CASEMAPPING", "ascii"),
-            ("CHANLIMIT", "#:\(config.channelsPerUser)"),
-            ("CHANMODES", "beI,k,l,imnst"),
-            ("CHANNELLEN", String(config.channelLength)),
-            ("CHANTYPES", "#"),
-            ("ELIST", nil),
-            ("EXCEPTS", "e"),
-            ("INVEX", "I"),
-            ("KICKLEN", String(config.kickLength)),
-            ("LINELEN", String(config.lineLength)),
-            ("MAXLIST", "beI:\(config.listEntries)"),
-            ("MAXTARGETS", String(config.targetsPerMessage)),
-            ("MODES", "4"),
-            ("NETWORK", config.networkName),
-            ("NICKLEN", String(config.nickLength)),
-            ("PREFIX", "(ov)@+"),
-            ("STATUSMSG", nil),
-            ("TARGMAX", "PRIVMSG:\(config.targetsPerMessage),NOTICE:\(config.targetsPerMessage),TAGMSG:\(config.targetsPerMessage),JOIN:,PART:,KICK:4,WHOIS:1,NAMES:,LIST:"),
-            ("TOPICLEN", String(config.topicLength)),
-            ("USERLEN", String(config.userLength)),
-            ("UTF8ONLY", nil),
-            ("WHOX", nil),
-        ].filter { $0.0 != "ELIST" && $0.0 != "STATUSMSG" })
+        return ISupport(
+            tokens: [
+                ("AWAYLEN", String(config.awayLength)),
+                ("CASEMAPPING", "ascii"),
+                ("CHANLIMIT", "#:\(config.channelsPerUser)"),
+                ("CHANMODES", "beI,k,l,imnst"),
+                ("CHANNELLEN", String(config.channelLength)),
+                ("CHANTYPES", "#"),
+                ("ELIST", nil),
+                ("EXCEPTS", "e"),
+                ("INVEX", "I"),
+                ("KICKLEN", String(config.kickLength)),
+                ("LINELEN", String(config.lineLength)),
+                ("MAXLIST", "beI:\(config.listEntries)"),
+                ("MAXTARGETS", String(config.targetsPerMessage)),
+                ("MODES", "4"),
+                ("NETWORK", config.networkName),
+                ("NICKLEN", String(config.nickLength)),
+                ("PREFIX", "(ov)@+"),
+                ("STATUSMSG", nil),
+                (
+                    "TARGMAX",
+                    "PRIVMSG:\(config.targetsPerMessage),NOTICE:\(config.targetsPerMessage),TAGMSG:\(config.targetsPerMessage),JOIN:,PART:,KICK:4,WHOIS:1,NAMES:,LIST:"
+                ),
+                ("TOPICLEN", String(config.topicLength)),
+                ("USERLEN", String(config.userLength)),
+                ("UTF8ONLY", nil),
+                ("WHOX", nil),
+            ].filter { $0.0 != "ELIST" && $0.0 != "STATUSMSG" }
+        )
     }
 
     mutating func sendISupport(_ id: SessionID, into outbox: inout Outbox) {
@@ -163,8 +173,18 @@ extension ServerState {
         self.reply(id, .rplLUserChannels, String(self.channels.count), "channels formed", into: &outbox)
         self.reply(id, .rplLUserMe, "I have \(users) clients and 0 servers", into: &outbox)
         let counts = [String(users), String(self.maximumUsers)]
-        self.reply(id, .rplLocalUsers, counts + ["Current local users \(users), max \(self.maximumUsers)"], into: &outbox)
-        self.reply(id, .rplGlobalUsers, counts + ["Current global users \(users), max \(self.maximumUsers)"], into: &outbox)
+        self.reply(
+            id,
+            .rplLocalUsers,
+            counts + ["Current local users \(users), max \(self.maximumUsers)"],
+            into: &outbox
+        )
+        self.reply(
+            id,
+            .rplGlobalUsers,
+            counts + ["Current global users \(users), max \(self.maximumUsers)"],
+            into: &outbox
+        )
     }
 
     mutating func sendMOTD(_ id: SessionID, into outbox: inout Outbox) {

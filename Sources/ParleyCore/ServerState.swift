@@ -90,7 +90,13 @@ public struct ServerState: Sendable {
 
     private mutating func dispatch(_ request: Request, session: Session, into outbox: inout Outbox) {
         guard let command = Self.commands[request.message.command] else {
-            self.reply(request.id, .errUnknownCommand, request.message.command.rawValue, "Unknown command", into: &outbox)
+            self.reply(
+                request.id,
+                .errUnknownCommand,
+                request.message.command.rawValue,
+                "Unknown command",
+                into: &outbox
+            )
             return
         }
         guard session.isRegistered || command.beforeRegistration else {
@@ -163,7 +169,11 @@ public struct ServerState: Sendable {
     mutating func reply(_ id: SessionID, _ numeric: IRCNumeric, _ parameters: [String], into outbox: inout Outbox) {
         let nick = self.sessions[id]?.displayNick ?? "*"
         outbox.send(
-            IRCMessage(source: self.configuration.serverName, command: IRCCommand(numeric), parameters: [nick] + parameters),
+            IRCMessage(
+                source: self.configuration.serverName,
+                command: IRCCommand(numeric),
+                parameters: [nick] + parameters
+            ),
             to: id
         )
     }
@@ -178,7 +188,12 @@ public struct ServerState: Sendable {
 
     /// A message from `session` (its prefix as source) stamped with `time`.
     func event(_ session: Session, _ command: IRCCommand, _ parameters: [String], now: Timestamp) -> IRCMessage {
-        IRCMessage(tags: [IRCTag("time", now.serverTime)], source: session.prefix, command: command, parameters: parameters)
+        IRCMessage(
+            tags: [IRCTag("time", now.serverTime)],
+            source: session.prefix,
+            command: command,
+            parameters: parameters
+        )
     }
 
     mutating func nextMessageID() -> String {
@@ -201,8 +216,11 @@ public struct ServerState: Sendable {
     }
 
     /// Members of `channel` other than `except` whose session passes `include`.
-    func members(of channel: Channel, except: SessionID?, where include: (Session) -> Bool = { _ in true }) -> [SessionID]
-    {
+    func members(
+        of channel: Channel,
+        except: SessionID?,
+        where include: (Session) -> Bool = { _ in true }
+    ) -> [SessionID] {
         var result: [SessionID] = []
         result.reserveCapacity(channel.members.count)
         for member in channel.members.keys where member != except {

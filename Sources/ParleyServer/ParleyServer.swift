@@ -73,7 +73,10 @@ public final class ParleyServer: Service, Sendable {
                 .writeBufferWaterMark,
                 value: .init(low: configuration.sendQ / 2, high: configuration.sendQ)
             )
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+            )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let context = contexts[ObjectIdentifier(channel.eventLoop)] else {

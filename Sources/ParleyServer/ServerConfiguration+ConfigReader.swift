@@ -45,12 +45,17 @@ extension ServerConfiguration {
         self.floodRate = try values.double("flood-rate", in: 0.001...1_000_000) ?? self.floodRate
         self.sendQ = try values.int("sendq", in: 1024...(1 << 30)) ?? self.sendQ
         self.maxConnections = try values.int("max-connections", in: 1...10_000_000) ?? self.maxConnections
-        self.maxConnectionsPerIP = try values.int("max-connections-per-ip", in: 1...10_000_000) ?? self.maxConnectionsPerIP
-        self.registrationTimeout = try values.double("registration-timeout", in: 0.01...86_400) ?? self.registrationTimeout
+        self.maxConnectionsPerIP =
+            try values.int("max-connections-per-ip", in: 1...10_000_000) ?? self.maxConnectionsPerIP
+        self.registrationTimeout =
+            try values.double("registration-timeout", in: 0.01...86_400) ?? self.registrationTimeout
         self.pingInterval = try values.double("ping-interval", in: 0.01...86_400) ?? self.pingInterval
         self.pingTimeout = try values.double("ping-timeout", in: 0.01...86_400) ?? self.pingTimeout
         guard !self.serverName.isEmpty, !self.serverName.contains(" "), self.serverName.contains(".") else {
-            throw ConfigurationError(key: "server-name", message: "'\(self.serverName)' must contain a dot and no spaces")
+            throw ConfigurationError(
+                key: "server-name",
+                message: "'\(self.serverName)' must contain a dot and no spaces"
+            )
         }
         guard !self.networkName.isEmpty, !self.networkName.contains(" ") else {
             throw ConfigurationError(key: "network-name", message: "'\(self.networkName)' must be one word")
@@ -77,7 +82,10 @@ private struct ValueReader {
     func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = try self.string(key) else { return nil }
         guard let value = Int(text.trimmingSpaces()), range.contains(value) else {
-            throw ConfigurationError(key: key, message: "'\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)")
+            throw ConfigurationError(
+                key: key,
+                message: "'\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         return value
     }
@@ -85,7 +93,10 @@ private struct ValueReader {
     func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
         guard let text = try self.string(key) else { return nil }
         guard let value = Double(text.trimmingSpaces()), range.contains(value) else {
-            throw ConfigurationError(key: key, message: "'\(text)' is not a number in \(range.lowerBound)...\(range.upperBound)")
+            throw ConfigurationError(
+                key: key,
+                message: "'\(text)' is not a number in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         return value
     }

@@ -1,6 +1,6 @@
+import Logging
 import NIOCore
 import ParleyCore
-import Logging
 import ParleyIRC
 
 /// The per-connection handler: cuts lines, applies flood control, parses, and hands messages to the ``CoreHost``.
@@ -55,7 +55,10 @@ final class SessionHandler: ChannelInboundHandler {
         let link = self.host.open(channel: context.channel, context: self.loopContext, address: self.address)
         self.link = link
         self.loopContext.handlers[link.id] = self
-        self.host.logger.debug("connection opened", metadata: ["parley.session.id": "\(link.id)", "parley.address": "\(self.address)"])
+        self.host.logger.debug(
+            "connection opened",
+            metadata: ["parley.session.id": "\(link.id)", "parley.address": "\(self.address)"]
+        )
         context.fireChannelActive()
     }
 
@@ -124,7 +127,8 @@ final class SessionHandler: ChannelInboundHandler {
                 self.discarding = false
                 continue
             }
-            if line.readableBytes > 0 && line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
+            if line.readableBytes > 0 && line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r")
+            {
                 line.moveWriterIndex(to: line.writerIndex - 1)
             }
             if Self.bodyLength(of: line) > maximumBody {
@@ -150,7 +154,9 @@ final class SessionHandler: ChannelInboundHandler {
 
     /// Bytes of the line not counting a leading tag section.
     private static func bodyLength(of line: ByteBuffer) -> Int {
-        guard line.getInteger(at: line.readerIndex, as: UInt8.self) == UInt8(ascii: "@") else { return line.readableBytes }
+        guard line.getInteger(at: line.readerIndex, as: UInt8.self) == UInt8(ascii: "@") else {
+            return line.readableBytes
+        }
         guard let space = line.readableBytesView.firstIndex(of: UInt8(ascii: " ")) else { return 0 }
         return line.writerIndex - space - 1
     }

@@ -60,13 +60,15 @@ struct Serve: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let motd = try Self.loadMOTD(configuration.motdFile)
         let group: MultiThreadedEventLoopGroup =
-            configuration.threads == 0 ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+            configuration.threads == 0
+            ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let server = ParleyServer(configuration: configuration, motd: motd, group: group, logger: logger)
         let port = try await server.start()
         let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
-        print(
-            "Parley listening on \(configuration.host):\(port) — connect with `parley \(shown)` or `irssi -c \(shown) -p \(port)`"
-        )
+        let banner =
+            "Parley listening on \(configuration.host):\(port) — connect with `parley \(shown)` or `irssi -c \(shown) -p \(port)`\n"
+        // Written unbuffered so scripts reading the first line see it at once.
+        FileHandle.standardOutput.write(Data(banner.utf8))
         let reloader = Reloader(server: server, flags: reader, file: self.config, logger: logger)
         let group2 = ServiceGroup(
             configuration: .init(

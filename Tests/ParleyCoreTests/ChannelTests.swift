@@ -312,7 +312,10 @@ import Testing
 
     @Test func operatorsAndKill() {
         var h = CoreHarness(
-            configuration: CoreConfiguration(serverName: "irc.test", operators: [.init(name: "root", passwordHash: "h")])
+            configuration: CoreConfiguration(
+                serverName: "irc.test",
+                operators: [.init(name: "root", passwordHash: "h")]
+            )
         )
         h.connect("alice")
         h.connect("bob")

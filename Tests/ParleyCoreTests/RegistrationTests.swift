@@ -23,7 +23,8 @@ import Testing
         let messages = h.take("alice")
         #expect(messages[0].parameters.last?.contains("TestNet") == true)
         let tokens = messages.filter { $0.command == IRCCommand(.rplISupport) }.flatMap(\.parameters)
-        for token in ["CASEMAPPING=ascii", "CHANTYPES=#", "PREFIX=(ov)@+", "NICKLEN=30", "NETWORK=TestNet", "UTF8ONLY"] {
+        for token in ["CASEMAPPING=ascii", "CHANTYPES=#", "PREFIX=(ov)@+", "NICKLEN=30", "NETWORK=TestNet", "UTF8ONLY"]
+        {
             #expect(tokens.contains(token), "missing \(token)")
         }
     }

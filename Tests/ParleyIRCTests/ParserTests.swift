@@ -5,7 +5,9 @@ import Testing
 
 @Suite struct ParserTests {
     @Test func parsesTagsSourceCommandAndTrailing() throws {
-        let message = try IRCParser.parse("@time=2026-01-01T00:00:00.000Z;+x=a\\sb :nick!u@h PRIVMSG #chan :hello there")
+        let message = try IRCParser.parse(
+            "@time=2026-01-01T00:00:00.000Z;+x=a\\sb :nick!u@h PRIVMSG #chan :hello there"
+        )
         #expect(message.tags == [IRCTag("time", "2026-01-01T00:00:00.000Z"), IRCTag("+x", "a b")])
         #expect(message.source == "nick!u@h")
         #expect(message.command == .privmsg)
@@ -91,7 +93,11 @@ import Testing
     }
 
     @Test func serializationFiltersTags() {
-        let message = IRCMessage(tags: [IRCTag("time", "t"), IRCTag("msgid", "m")], command: .privmsg, parameters: ["#a", "x"])
+        let message = IRCMessage(
+            tags: [IRCTag("time", "t"), IRCTag("msgid", "m")],
+            command: .privmsg,
+            parameters: ["#a", "x"]
+        )
         var buffer = ByteBuffer()
         message.write(to: &buffer) { $0.key == "time" }
         #expect(String(buffer: buffer) == "@time=t PRIVMSG #a x\r\n")
@@ -143,7 +149,9 @@ import Testing
         #expect(IRCName.isValidNickname(nick, maximumLength: 30))
     }
 
-    @Test(arguments: ["", "1abc", "-x", "a b", "a,b", "a!b", "a@b", "#chan", ":x", "é", String(repeating: "a", count: 31)])
+    @Test(arguments: [
+        "", "1abc", "-x", "a b", "a,b", "a!b", "a@b", "#chan", ":x", "é", String(repeating: "a", count: 31),
+    ])
     func rejectsInvalidNicknames(nick: String) {
         #expect(!IRCName.isValidNickname(nick, maximumLength: 30))
     }

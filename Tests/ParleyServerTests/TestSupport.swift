@@ -12,7 +12,10 @@ struct TestServer {
     let server: ParleyServer
     let port: Int
 
-    static func start(motd: [String]? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws
+    static func start(
+        motd: [String]? = nil,
+        _ configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws
         -> TestServer
     {
         var configuration = ServerConfiguration()

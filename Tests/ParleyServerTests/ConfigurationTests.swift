@@ -1,0 +1,51 @@
+import Configuration
+import ParleyServer
+import Testing
+
+@Suite struct ConfigurationTests {
+    static func reader(_ values: [String: String]) -> ConfigReader {
+        var entries: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in values { entries[AbsoluteConfigKey([key])] = ConfigValue(.string(value), isSecret: false) }
+        return ConfigReader(provider: InMemoryProvider(values: entries))
+    }
+
+    @Test func defaults() throws {
+        let configuration = try ServerConfiguration(config: Self.reader([:]))
+        #expect(configuration.port == 1060)
+        #expect(configuration.host == "0.0.0.0")
+        #expect(configuration.dataDirectory == "./parley-data")
+        #expect(configuration.floodControl)
+    }
+
+    @Test func readsValues() throws {
+        let configuration = try ServerConfiguration(
+            config: Self.reader([
+                "port": "6667", "flood-control": "off", "server-name": "chat.example.org", "sendq": "65536",
+                "ping-interval": "30", "operators": "root:pbkdf2-sha256$1000$c2FsdA==$aGFzaA==",
+            ])
+        )
+        #expect(configuration.port == 6667)
+        #expect(!configuration.floodControl)
+        #expect(configuration.serverName == "chat.example.org")
+        #expect(configuration.sendQ == 65536)
+        #expect(configuration.pingInterval == 30)
+        #expect(configuration.operators.map(\.name) == ["root"])
+    }
+
+    @Test(arguments: [
+        ("port", "http"), ("port", "70000"), ("flood-control", "maybe"), ("sendq", "12"), ("threads", "-1"),
+        ("server-name", "has space.example"), ("server-name", "nodot"), ("operators", "root:plaintext"),
+        ("ping-timeout", "0"),
+    ])
+    func invalidValuesNameTheirKey(key: String, value: String) {
+        do {
+            _ = try ServerConfiguration(config: Self.reader([key: value]))
+            Issue.record("accepted \(key)=\(value)")
+        } catch let error as ConfigurationError {
+            #expect(error.key == key)
+            #expect(error.description.contains(key))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
