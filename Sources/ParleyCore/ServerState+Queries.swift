@@ -93,7 +93,7 @@ extension ServerState {
                             )
                         )
                     case "a": parameters.append("0")
-                    case "o": parameters.append(channel?.members[session.id]?.contains(.op) == true ? "n/a" : "n/a")
+                    case "o": parameters.append("n/a")
                     default: parameters.append(session.realname)
                     }
                 }

@@ -126,7 +126,6 @@ extension ServerState {
                 ("CHANMODES", "beI,k,l,imnst"),
                 ("CHANNELLEN", String(config.channelLength)),
                 ("CHANTYPES", "#"),
-                ("ELIST", nil),
                 ("EXCEPTS", "e"),
                 ("INVEX", "I"),
                 ("KICKLEN", String(config.kickLength)),
@@ -137,7 +136,6 @@ extension ServerState {
                 ("NETWORK", config.networkName),
                 ("NICKLEN", String(config.nickLength)),
                 ("PREFIX", "(ov)@+"),
-                ("STATUSMSG", nil),
                 (
                     "TARGMAX",
                     "PRIVMSG:\(config.targetsPerMessage),NOTICE:\(config.targetsPerMessage),TAGMSG:\(config.targetsPerMessage),JOIN:,PART:,KICK:4,WHOIS:1,NAMES:,LIST:"
@@ -146,7 +144,7 @@ extension ServerState {
                 ("USERLEN", String(config.userLength)),
                 ("UTF8ONLY", nil),
                 ("WHOX", nil),
-            ].filter { $0.0 != "ELIST" && $0.0 != "STATUSMSG" }
+            ]
         )
     }
 

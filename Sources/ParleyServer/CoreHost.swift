@@ -76,6 +76,10 @@ final class CoreHost: Sendable {
 
     /// The server ends a session (timeouts, SendQ, shutdown): peers see `reason`, the client gets `ERROR`.
     func close(_ id: SessionID, reason: String) {
+        self.logger.info(
+            "closing connection",
+            metadata: ["parley.session.id": "\(id.rawValue)", "parley.reason": "\(reason)"]
+        )
         self.perform { core, outbox in
             core.disconnect(id, reason: reason, now: Self.now(), into: &outbox)
             outbox.actions.append(.close(id, reason: reason))

@@ -55,7 +55,7 @@ final class SessionHandler: ChannelInboundHandler {
         let link = self.host.open(channel: context.channel, context: self.loopContext, address: self.address)
         self.link = link
         self.loopContext.handlers[link.id] = self
-        self.host.logger.debug(
+        self.host.logger.info(
             "connection opened",
             metadata: ["parley.session.id": "\(link.id)", "parley.address": "\(self.address)"]
         )
@@ -66,6 +66,7 @@ final class SessionHandler: ChannelInboundHandler {
         if let link = self.link {
             link.isClosed = true
             self.loopContext.handlers[link.id] = nil
+            self.host.logger.info("connection closed", metadata: ["parley.session.id": "\(link.id.rawValue)"])
             self.host.disconnected(link.id, reason: "Connection closed")
             self.link = nil
         }

@@ -1,11 +1,9 @@
 import ArgumentParser
-import Configuration
 import Foundation
 import Logging
 import NIOPosix
 import ParleyServer
 import ServiceLifecycle
-import SystemPackage
 import UnixSignals
 
 @main
@@ -33,21 +31,32 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("flood-control"), help: "on or off (default on).") var floodControl: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
-    func run() async throws {
-        let reader = try await Self.reader(
-            flags: [
-                "host": self.host, "port": self.port.map(String.init), "threads": self.threads.map(String.init),
-                "server-name": self.serverName, "network-name": self.networkName, "data-dir": self.dataDir,
-                "password": self.password, "motd-file": self.motdFile, "flood-control": self.floodControl,
-            ],
-            file: self.config
-        )
-        let configuration: ServerConfiguration
+    /// The flags that were given, by configuration key.
+    var flags: [String: String] {
+        let values: [String: String?] = [
+            "host": self.host, "port": self.port.map(String.init), "threads": self.threads.map(String.init),
+            "server-name": self.serverName, "network-name": self.networkName, "data-dir": self.dataDir,
+            "password": self.password, "motd-file": self.motdFile, "flood-control": self.floodControl,
+        ]
+        return values.compactMapValues { $0 }
+    }
+
+    /// Reads and validates the configuration; any problem becomes a usage error naming the key.
+    static func load(flags: [String: String], file: String?) async throws -> ServerConfiguration {
         do {
-            configuration = try ServerConfiguration(config: reader)
+            let reader = try await ServerConfiguration.reader(
+                flags: flags,
+                environment: ProcessInfo.processInfo.environment,
+                file: file
+            )
+            return try ServerConfiguration(config: reader)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }
+    }
+
+    func run() async throws {
+        let configuration = try await Self.load(flags: self.flags, file: self.config)
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("invalid --log-level '\(self.logLevel)'")
         }
@@ -69,7 +78,7 @@ struct Serve: AsyncParsableCommand {
             "Parley listening on \(configuration.host):\(port) — connect with `parley \(shown)` or `irssi -c \(shown) -p \(port)`\n"
         // Written unbuffered so scripts reading the first line see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
-        let reloader = Reloader(server: server, flags: reader, file: self.config, logger: logger)
+        let reloader = Reloader(server: server, flags: self.flags, file: self.config, logger: logger)
         let group2 = ServiceGroup(
             configuration: .init(
                 services: [.init(service: server), .init(service: reloader, successTerminationBehavior: .ignore)],
@@ -78,30 +87,6 @@ struct Serve: AsyncParsableCommand {
             )
         )
         try await group2.run()
-    }
-
-    static func reader(flags: [String: String?], file: String?) async throws -> ConfigReader {
-        var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (key, value) in flags {
-            if let value { values[AbsoluteConfigKey([key])] = ConfigValue(.string(value), isSecret: key == "password") }
-        }
-        var environment: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (name, value) in ProcessInfo.processInfo.environment where name.hasPrefix("PARLEY_") {
-            let key = name.dropFirst("PARLEY_".count).lowercased().replacingOccurrences(of: "_", with: "-")
-            environment[AbsoluteConfigKey([key])] = ConfigValue(.string(value), isSecret: true)
-        }
-        var providers: [any ConfigProvider] = [
-            InMemoryProvider(name: "flags", values: values),
-            InMemoryProvider(name: "environment", values: environment),
-        ]
-        if let file {
-            do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
-            } catch {
-                throw ValidationError("cannot read configuration file \(file): \(error)")
-            }
-        }
-        return ConfigReader(providers: providers)
     }
 
     static func loadMOTD(_ path: String?) throws -> [String]? {
@@ -119,16 +104,14 @@ struct Serve: AsyncParsableCommand {
 /// SIGHUP: read the configuration again and apply the MOTD and operators.
 struct Reloader: Service {
     let server: ParleyServer
-    let flags: ConfigReader
+    let flags: [String: String]
     let file: String?
     let logger: Logger
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             do {
-                let reader = try await Serve.reader(flags: [:], file: self.file)
-                var configuration = try ServerConfiguration(config: reader)
-                if let motdFile = self.flags.string(forKey: "motd-file") { configuration.motdFile = motdFile }
+                let configuration = try await Serve.load(flags: self.flags, file: self.file)
                 let motd = try Serve.loadMOTD(configuration.motdFile)
                 self.server.reload(motd: motd, operators: configuration.operators)
                 self.logger.info("reloaded MOTD and operators")

@@ -1,4 +1,5 @@
 import Configuration
+import Foundation
 import ParleyServer
 import Testing
 
@@ -44,6 +45,58 @@ import Testing
         } catch let error as ConfigurationError {
             #expect(error.key == key)
             #expect(error.description.contains(key))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func flagsOverEnvironmentOverYAML() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "parley-\(UInt64.random(in: 0...UInt64.max)).yaml"
+        )
+        let yaml = """
+            port: 7000
+            server-name: from.yaml
+            network-name: YamlNet
+            flood-control: off
+            sendq: 70000
+            operators:
+              - "root:pbkdf2-sha256$1000$c2FsdA==$aGFzaA=="
+              - "ops:pbkdf2-sha256$1000$c2FsdA==$aGFzaA=="
+            """
+        try yaml.write(to: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let reader = try await ServerConfiguration.reader(
+            flags: ["port": "6000"],
+            environment: ["PARLEY_SERVER_NAME": "from.env", "PARLEY_PING_INTERVAL": "15", "HOME": "/root"],
+            file: path.path
+        )
+        let configuration = try ServerConfiguration(config: reader)
+        #expect(configuration.port == 6000)
+        #expect(configuration.serverName == "from.env")
+        #expect(configuration.networkName == "YamlNet")
+        #expect(configuration.pingInterval == 15)
+        #expect(!configuration.floodControl)
+        #expect(configuration.sendQ == 70000)
+        #expect(configuration.operators.map(\.name) == ["root", "ops"])
+    }
+
+    @Test func badEnvironmentValueNamesTheKey() async throws {
+        let reader = try await ServerConfiguration.reader(flags: [:], environment: ["PARLEY_PORT": "abc"], file: nil)
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration(config: reader) }
+        do {
+            _ = try ServerConfiguration(config: reader)
+        } catch let error as ConfigurationError {
+            #expect(error.key == "port")
+        }
+    }
+
+    @Test func missingFileIsReported() async {
+        do {
+            _ = try await ServerConfiguration.reader(flags: [:], environment: [:], file: "/nonexistent/parley.yaml")
+            Issue.record("a missing file was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "config")
         } catch {
             Issue.record("unexpected error \(error)")
         }
