@@ -46,7 +46,11 @@ extension ServerState {
                     self.reply(request.id, .errCannotSendToChan, channel.name, reason, into: &outbox)
                     continue
                 }
-                outbox.broadcast(relayed, to: self.members(of: channel, except: request.id, where: wants))
+                let recipients =
+                    isTagmsg
+                    ? self.members(of: channel, except: request.id, where: wants)
+                    : self.members(of: channel, except: request.id)
+                outbox.broadcast(relayed, to: recipients)
             } else {
                 guard let recipient = self.session(named: target), recipient.isRegistered else {
                     self.reply(request.id, .errNoSuchNick, target, "No such nick/channel", into: &outbox)

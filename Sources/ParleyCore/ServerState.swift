@@ -215,14 +215,19 @@ public struct ServerState: Sendable {
         return result
     }
 
-    /// Members of `channel` other than `except` whose session passes `include`.
-    func members(
-        of channel: Channel,
-        except: SessionID?,
-        where include: (Session) -> Bool = { _ in true }
-    ) -> [SessionID] {
+    /// Members of `channel` other than `except`. The fan-out hot path: no per-member session lookup.
+    func members(of channel: Channel, except: SessionID?) -> [SessionID] {
         var result: [SessionID] = []
         result.reserveCapacity(channel.members.count)
+        for member in channel.members.keys where member != except {
+            result.append(member)
+        }
+        return result
+    }
+
+    /// Members of `channel` other than `except` whose session passes `include`.
+    func members(of channel: Channel, except: SessionID?, where include: (Session) -> Bool) -> [SessionID] {
+        var result: [SessionID] = []
         for member in channel.members.keys where member != except {
             if let session = self.sessions[member], include(session) { result.append(member) }
         }

@@ -18,7 +18,7 @@ final class CoreHost: Sendable {
     }
 
     private enum Work {
-        case send(IRCMessage, [(SessionLink, IRCCapabilities)])
+        case send(IRCMessage, [SessionLink])
         case close(SessionLink, String)
         case verifyOperator(SessionLink, name: String, password: String, hash: String)
     }
@@ -52,9 +52,12 @@ final class CoreHost: Sendable {
     /// Handles one message; returns whether the session is registered afterwards.
     @discardableResult
     func handle(_ message: IRCMessage, from id: SessionID) -> Bool {
-        self.perform { core, outbox in
-            core.handle(message, from: id, now: Self.now(), into: &outbox)
-            return core.sessions[id]?.isRegistered ?? false
+        self.perform { state in
+            state.core.handle(message, from: id, now: Self.now(), into: &state.outbox)
+            if message.command == .cap, let link = state.links[id] {
+                link.caps = state.core.sessions[id]?.caps ?? []
+            }
+            return state.core.sessions[id]?.isRegistered ?? false
         }
     }
 
@@ -96,22 +99,25 @@ final class CoreHost: Sendable {
     }
 
     private func perform<Result>(_ body: (inout ServerState, inout Outbox) -> Result) -> Result {
+        self.perform { state in body(&state.core, &state.outbox) }
+    }
+
+    private func perform<Result>(_ body: (inout State) -> Result) -> Result {
         let (result, work) = self.state.withLock { state -> (Result, [Work]) in
             state.outbox.removeAll()
-            let result = body(&state.core, &state.outbox)
+            let result = body(&state)
             var work: [Work] = []
             work.reserveCapacity(state.outbox.actions.count)
             for action in state.outbox.actions {
                 switch action {
                 case .send(let message, let id):
                     guard let link = state.links[id] else { continue }
-                    work.append(.send(message, [(link, state.core.sessions[id]?.caps ?? [])]))
+                    work.append(.send(message, [link]))
                 case .broadcast(let message, let ids):
-                    var recipients: [(SessionLink, IRCCapabilities)] = []
+                    var recipients: [SessionLink] = []
                     recipients.reserveCapacity(ids.count)
                     for id in ids {
-                        guard let link = state.links[id] else { continue }
-                        recipients.append((link, state.core.sessions[id]?.caps ?? []))
+                        if let link = state.links[id] { recipients.append(link) }
                     }
                     work.append(.send(message, recipients))
                 case .close(let id, let reason):
@@ -124,17 +130,36 @@ final class CoreHost: Sendable {
             }
             return (result, work)
         }
-        for item in work { self.carryOut(item) }
+        var batches = Batches()
+        for item in work { self.carryOut(item, into: &batches) }
+        batches.submit()
         return result
     }
 
-    private func carryOut(_ work: Work) {
+    /// Writes grouped by event loop, in order, so each loop gets one hop per handled message.
+    private struct Batches {
+        var groups: [(LoopContext, [LoopContext.Item])] = []
+
+        mutating func append(_ item: LoopContext.Item, for link: SessionLink) {
+            if let index = self.groups.firstIndex(where: { $0.0 === link.context }) {
+                self.groups[index].1.append(item)
+            } else {
+                self.groups.append((link.context, [item]))
+            }
+        }
+
+        func submit() {
+            for (context, items) in self.groups { context.submit(contentsOf: items) }
+        }
+    }
+
+    private func carryOut(_ work: Work, into batches: inout Batches) {
         switch work {
         case .send(let message, let recipients):
             // One encoding per capability variant, shared (copy-on-write) by every recipient of that variant.
             var encodings: [(IRCCapabilities, ByteBuffer)] = []
-            for (link, caps) in recipients {
-                let variant = caps.intersection(ServerState.encodingCapabilities)
+            for link in recipients {
+                let variant = link.caps.intersection(ServerState.encodingCapabilities)
                 let buffer: ByteBuffer
                 if let cached = encodings.first(where: { $0.0 == variant }) {
                     buffer = cached.1
@@ -144,12 +169,12 @@ final class CoreHost: Sendable {
                     encodings.append((variant, fresh))
                     buffer = fresh
                 }
-                link.context.submit(.write(link, buffer))
+                batches.append(.write(link, buffer), for: link)
             }
         case .close(let link, let reason):
             var buffer = link.channel.allocator.buffer(capacity: 64)
             IRCMessage(command: .error, parameters: ["Closing link (\(reason))"]).write(to: &buffer)
-            link.context.submit(.close(link, buffer))
+            batches.append(.close(link, buffer), for: link)
         case .verifyOperator(let link, let name, let password, let hash):
             let eventLoop = link.context.eventLoop
             NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {

@@ -1,16 +1,20 @@
 import NIOCore
 import ParleyCore
+import ParleyIRC
 import Synchronization
 
 /// The per-connection end of a delivery: where to write and whether it still needs a flush this turn.
 ///
-/// `isDirty` and `isClosed` are touched only on `context.eventLoop`; that is what makes the unchecked Sendable safe.
+/// `isDirty` and `isClosed` are touched only on `context.eventLoop`, and `caps` only under the ``CoreHost`` mutex;
+/// that is what makes the unchecked Sendable safe.
 final class SessionLink: @unchecked Sendable {
     let id: SessionID
     let channel: any NIOCore.Channel
     let context: LoopContext
     var isDirty = false
     var isClosed = false
+    /// The session's negotiated capabilities, mirrored here so fan-out needs no second lookup per recipient.
+    var caps: IRCCapabilities = []
 
     init(id: SessionID, channel: any NIOCore.Channel, context: LoopContext) {
         self.id = id
@@ -43,13 +47,19 @@ final class LoopContext: @unchecked Sendable {
 
     /// Queues `item` from any thread.
     func submit(_ item: Item) {
+        self.submit(contentsOf: CollectionOfOne(item))
+    }
+
+    /// Queues `items` in order from any thread: one lock and at most one hop for the whole batch.
+    func submit(contentsOf items: some Collection<Item>) {
         if self.eventLoop.inEventLoop {
-            self.perform(item)
+            for item in items { self.perform(item) }
             return
         }
         let first = self.inbox.withLock { inbox in
-            inbox.append(item)
-            return inbox.count == 1
+            let wasEmpty = inbox.isEmpty
+            inbox.append(contentsOf: items)
+            return wasEmpty
         }
         if first {
             self.eventLoop.execute { self.drainInbox() }
