@@ -111,24 +111,37 @@ public final class ParleyServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {
-            Task { await self.shutdown() }
+            self.quiesce()
         }
+        await self.drainLoops()
+        self.logger.info("stopped")
     }
 
     /// Stops accepting, sends every client `ERROR :Closing link (Server shutting down)`, and closes them.
     public func shutdown() async {
-        let channel = self.listener.withLock { $0 }
+        self.quiesce()
+        if let channel = self.listener.withLock({ $0 }) {
+            try? await channel.closeFuture.get()
+        }
+        await self.drainLoops()
+    }
+
+    private func quiesce() {
         for context in self.contexts.values { context.stopSweeping() }
         for id in self.host.sessionIDs {
             self.host.close(id, reason: "Server shutting down")
         }
-        // Let the loops write the ERROR lines before the listener's close ends run().
-        for context in self.contexts.values {
-            try? await context.eventLoop.submit {}.get()
-            try? await context.eventLoop.submit {}.get()
+        self.listener.withLock { $0 }?.close(promise: nil)
+    }
+
+    /// Waits until every loop ran the work queued before now (the ERROR lines and closes), twice over, because
+    /// a batch can queue a flush behind itself.
+    private func drainLoops() async {
+        for _ in 0..<2 {
+            for context in self.contexts.values {
+                try? await context.eventLoop.submit {}.get()
+            }
         }
-        try? await channel?.close()
-        self.logger.info("stopped")
     }
 
     /// Replaces the message of the day and operators (SIGHUP).

@@ -66,6 +66,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "parley")
+        Self.raiseFileLimit()
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let motd = try Self.loadMOTD(configuration.motdFile)
         let group: MultiThreadedEventLoopGroup =
@@ -87,6 +88,17 @@ struct Serve: AsyncParsableCommand {
             )
         )
         try await group2.run()
+    }
+
+    /// Every connection is a file descriptor: take the whole hard limit, as servers do.
+    static func raiseFileLimit() {
+        #if os(Linux)
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
+        #endif
     }
 
     static func loadMOTD(_ path: String?) throws -> [String]? {
