@@ -9,8 +9,10 @@ import ParleyIRC
 final class SessionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    /// Tags may take up to 8191 bytes on top of the body (IRCv3 message-tags).
+    /// A line may carry up to 8191 bytes of tags on top of the body (IRCv3 message-tags)...
     static let maximumTagBytes = 8191
+    /// ...of which a client may send 4094 bytes of tag data (plus the `@` and the space).
+    static let maximumClientTagBytes = 4096
     /// How much unprocessed input a throttled client may leave buffered before it is disconnected.
     static let maximumPendingBytes = 64 * 1024
 
@@ -132,7 +134,8 @@ final class SessionHandler: ChannelInboundHandler {
             {
                 line.moveWriterIndex(to: line.writerIndex - 1)
             }
-            if Self.bodyLength(of: line) > maximumBody {
+            let (tagBytes, bodyBytes) = Self.lengths(of: line)
+            if bodyBytes > maximumBody || tagBytes > Self.maximumClientTagBytes {
                 self.host.inputTooLong(from: link.id)
                 continue
             }
@@ -144,6 +147,12 @@ final class SessionHandler: ChannelInboundHandler {
                 self.pending = rest
                 break
             }
+            if self.host.logger.logLevel <= .trace {
+                self.host.logger.trace(
+                    "received",
+                    metadata: ["parley.session.id": "\(link.id.rawValue)", "irc.line": "\(String(buffer: line))"]
+                )
+            }
             do {
                 let message = try IRCParser.parse(line)
                 self.registered = self.host.handle(message, from: link.id)
@@ -153,13 +162,16 @@ final class SessionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Bytes of the line not counting a leading tag section.
-    private static func bodyLength(of line: ByteBuffer) -> Int {
+    /// Bytes of the leading tag section (with its `@` and space) and of the rest of the line.
+    private static func lengths(of line: ByteBuffer) -> (tags: Int, body: Int) {
         guard line.getInteger(at: line.readerIndex, as: UInt8.self) == UInt8(ascii: "@") else {
-            return line.readableBytes
+            return (0, line.readableBytes)
         }
-        guard let space = line.readableBytesView.firstIndex(of: UInt8(ascii: " ")) else { return 0 }
-        return line.writerIndex - space - 1
+        guard let space = line.readableBytesView.firstIndex(of: UInt8(ascii: " ")) else {
+            return (line.readableBytes, 0)
+        }
+        let tags = space - line.readerIndex + 1
+        return (tags, line.readableBytes - tags)
     }
 
     /// Token bucket: a burst, then a steady rate. When empty, reading pauses until a token is due.

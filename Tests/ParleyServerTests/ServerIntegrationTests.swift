@@ -153,6 +153,20 @@ import Testing
         await server.stop()
     }
 
+    @Test func linesArrivingOneByteAtATimeAreReassembled() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.register("alice")
+        let bob = try await server.register("bob")
+        for byte in Array("PRIVMSG bob :one byte at a time\r\nPRIVMSG bob :bare LF\nPRIVMSG bob :third\r\n".utf8) {
+            try await alice.client.send(bytes: [byte])
+        }
+        for text in ["one byte at a time", "bare LF", "third"] {
+            let message = try await bob.expect(.privmsg)
+            #expect(message.parameters == ["bob", text])
+        }
+        await server.stop()
+    }
+
     @Test func longTagsAreAllowedButNotLongBodies() async throws {
         let server = try await TestServer.start()
         let alice = try await server.register("alice", caps: ["message-tags"])
@@ -160,6 +174,11 @@ import Testing
         try await alice.send(tag + " PING withtags")
         let pong = try await alice.expect(.pong)
         #expect(pong.parameters.last == "withtags")
+        try await alice.send("@+data=" + String(repeating: "t", count: 5000) + " PING toomuch")
+        try await alice.expect(.errInputTooLong)
+        try await alice.send("PING next")
+        let next = try await alice.expect(.pong)
+        #expect(next.parameters.last == "next")
         await server.stop()
     }
 
