@@ -89,7 +89,7 @@ extension ServerState {
         var applied = ""
         var appliedSign: Character?
         var appliedArguments: [String] = []
-        var deniedReported = false
+        var denied = false
         let isOp = status?.contains(.op) == true || session.modes.contains(.oper)
 
         func record(_ letter: Character, _ argument: String?) {
@@ -114,16 +114,7 @@ extension ServerState {
                     continue
                 }
                 guard isOp else {
-                    if !deniedReported {
-                        self.reply(
-                            request.id,
-                            .errChanOPrivsNeeded,
-                            channel.name,
-                            "You're not channel operator",
-                            into: &outbox
-                        )
-                    }
-                    deniedReported = true
+                    denied = true
                     continue
                 }
                 let normalized = IRCWildcard.normalizeMask(mask)
@@ -163,16 +154,7 @@ extension ServerState {
                 continue
             }
             guard isOp else {
-                if !deniedReported {
-                    self.reply(
-                        request.id,
-                        .errChanOPrivsNeeded,
-                        channel.name,
-                        "You're not channel operator",
-                        into: &outbox
-                    )
-                }
-                deniedReported = true
+                denied = true
                 continue
             }
             if needsArgument && argument == nil {
@@ -253,6 +235,9 @@ extension ServerState {
             }
         }
         self.channels[key] = channel
+        if denied {
+            self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
+        }
         guard !applied.isEmpty else { return }
         let change = self.event(session, .mode, [channel.name, applied] + appliedArguments, now: request.now)
         if channel.members[request.id] != nil { outbox.send(change, to: request.id) }

@@ -39,7 +39,7 @@ public final class ParleyServer: Service, Sendable {
             createdAt: CoreHost.now(),
             password: configuration.password,
             motd: motd,
-            operators: configuration.operators.map { .init(name: $0.name, passwordHash: $0.passwordHash) }
+            operators: configuration.operators
         )
         core.lineLength = configuration.lineLength
         self.host = CoreHost(core: ServerState(configuration: core), logger: logger)
@@ -148,7 +148,7 @@ public final class ParleyServer: Service, Sendable {
     public func reload(motd: [String]?, operators: [ServerConfiguration.Operator]) {
         self.host.updateConfiguration { core in
             core.motd = motd
-            core.operators = operators.map { .init(name: $0.name, passwordHash: $0.passwordHash) }
+            core.operators = operators
         }
     }
 

@@ -1,17 +1,12 @@
+public import ParleyCore
+
 /// Everything the running server needs, already validated.
 ///
 /// Build it with ``init(config:)`` from a `ConfigReader` (flags over `PARLEY_*` environment variables over a YAML
 /// file over defaults) or directly in tests.
 public struct ServerConfiguration: Sendable {
     /// An `OPER` account: name and a hash made by `parley-server hash-password`.
-    public struct Operator: Sendable, Equatable {
-        public var name: String
-        public var passwordHash: String
-        public init(name: String, passwordHash: String) {
-            self.name = name
-            self.passwordHash = passwordHash
-        }
-    }
+    public typealias Operator = CoreConfiguration.Operator
 
     public var host = "0.0.0.0"
     public var port = 1060

@@ -43,6 +43,14 @@ struct TestServer {
         return client
     }
 
+    /// Each client joins `channel` in turn and reads up to its end of NAMES.
+    func join(_ channel: String, _ clients: TestClient...) async throws {
+        for client in clients {
+            try await client.send("JOIN \(channel)")
+            try await client.expect(.rplEndOfNames)
+        }
+    }
+
     func stop() async {
         await self.server.shutdown()
     }
