@@ -52,7 +52,7 @@ final class CoreHost: Sendable {
     /// Handles one message; returns whether the session is registered afterwards.
     @discardableResult
     func handle(_ message: IRCMessage, from id: SessionID) -> Bool {
-        self.perform { state in
+        self.update { state in
             state.core.handle(message, from: id, now: Self.now(), into: &state.outbox)
             if message.command == .cap, let link = state.links[id] {
                 link.caps = state.core.sessions[id]?.caps ?? []
@@ -99,10 +99,11 @@ final class CoreHost: Sendable {
     }
 
     private func perform<Result>(_ body: (inout ServerState, inout Outbox) -> Result) -> Result {
-        self.perform { state in body(&state.core, &state.outbox) }
+        self.update { state in body(&state.core, &state.outbox) }
     }
 
-    private func perform<Result>(_ body: (inout State) -> Result) -> Result {
+    /// Runs `body` on the locked state, then carries out the outbox it filled, unlocked.
+    private func update<Result>(_ body: (inout State) -> Result) -> Result {
         let (result, work) = self.state.withLock { state -> (Result, [Work]) in
             state.outbox.removeAll()
             let result = body(&state)

@@ -1,4 +1,5 @@
 public import Configuration
+import ParleyCore
 
 /// A configuration value that cannot be used; the message names the key.
 public struct ConfigurationError: Error, CustomStringConvertible {

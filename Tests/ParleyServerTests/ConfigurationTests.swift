@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import ParleyCore
 import ParleyServer
 import Testing
 

@@ -1,5 +1,6 @@
 import NIOCore
 import ParleyClient
+import ParleyCore
 import ParleyIRC
 import ParleyServer
 import Testing

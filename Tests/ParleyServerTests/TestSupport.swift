@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ParleyClient
+import ParleyCore
 import ParleyIRC
 import ParleyServer
 import Synchronization
