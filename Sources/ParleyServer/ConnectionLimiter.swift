@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Counts open connections in total and per address, shared by all event loops.
 final class ConnectionLimiter: Sendable {
@@ -6,7 +6,7 @@ final class ConnectionLimiter: Sendable {
         var total = 0
         var perAddress: [String: Int] = [:]
     }
-    private let counts = Mutex(Counts())
+    private let counts = NIOLockedValueBox(Counts())
     let maximum: Int
     let maximumPerAddress: Int
 
@@ -17,7 +17,7 @@ final class ConnectionLimiter: Sendable {
 
     /// Takes a slot for `address`, or says why not.
     func acquire(_ address: String) -> String? {
-        self.counts.withLock { counts in
+        self.counts.withLockedValue { counts in
             if counts.total >= self.maximum { return "Too many connections to this server" }
             if counts.perAddress[address, default: 0] >= self.maximumPerAddress {
                 return "Too many connections from your address"
@@ -29,12 +29,12 @@ final class ConnectionLimiter: Sendable {
     }
 
     func release(_ address: String) {
-        self.counts.withLock { counts in
+        self.counts.withLockedValue { counts in
             counts.total -= 1
             let remaining = counts.perAddress[address, default: 1] - 1
             counts.perAddress[address] = remaining > 0 ? remaining : nil
         }
     }
 
-    var total: Int { self.counts.withLock { $0.total } }
+    var total: Int { self.counts.withLockedValue { $0.total } }
 }

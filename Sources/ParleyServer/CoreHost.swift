@@ -1,10 +1,10 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ParleyCore
 import ParleyIRC
-import Synchronization
 
 /// Owns the one ``ServerState`` behind a mutex and carries out its actions.
 ///
@@ -23,11 +23,11 @@ final class CoreHost: Sendable {
         case verifyOperator(SessionLink, name: String, password: String, hash: String)
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     let logger: Logger
 
     init(core: ServerState, logger: Logger) {
-        self.state = Mutex(State(core: core))
+        self.state = NIOLockedValueBox(State(core: core))
         self.logger = logger
     }
 
@@ -39,7 +39,7 @@ final class CoreHost: Sendable {
 
     /// Registers a new connection and returns its session id.
     func open(channel: any NIOCore.Channel, context: LoopContext, address: String) -> SessionLink {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.nextID += 1
             let id = SessionID(state.nextID)
             let link = SessionLink(id: id, channel: channel, context: context)
@@ -74,7 +74,7 @@ final class CoreHost: Sendable {
         self.perform { core, outbox in
             core.disconnect(id, reason: reason, now: Self.now(), into: &outbox)
         }
-        _ = self.state.withLock { $0.links.removeValue(forKey: id) }
+        _ = self.state.withLockedValue { $0.links.removeValue(forKey: id) }
     }
 
     /// The server ends a session (timeouts, SendQ, shutdown): peers see `reason`, the client gets `ERROR`.
@@ -90,12 +90,12 @@ final class CoreHost: Sendable {
     }
 
     /// Every session id, for shutdown.
-    var sessionIDs: [SessionID] { self.state.withLock { Array($0.links.keys) } }
+    var sessionIDs: [SessionID] { self.state.withLockedValue { Array($0.links.keys) } }
 
-    var serverName: String { self.state.withLock { $0.core.configuration.serverName } }
+    var serverName: String { self.state.withLockedValue { $0.core.configuration.serverName } }
 
     func updateConfiguration(_ update: @Sendable (inout CoreConfiguration) -> Void) {
-        self.state.withLock { update(&$0.core.configuration) }
+        self.state.withLockedValue { update(&$0.core.configuration) }
     }
 
     private func perform<Result>(_ body: (inout ServerState, inout Outbox) -> Result) -> Result {
@@ -104,7 +104,7 @@ final class CoreHost: Sendable {
 
     /// Runs `body` on the locked state, then carries out the outbox it filled, unlocked.
     private func update<Result>(_ body: (inout State) -> Result) -> Result {
-        let (result, work) = self.state.withLock { state -> (Result, [Work]) in
+        let (result, work) = self.state.withLockedValue { state -> (Result, [Work]) in
             state.outbox.removeAll()
             let result = body(&state)
             var work: [Work] = []

@@ -1,7 +1,7 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import ParleyCore
 import ParleyIRC
-import Synchronization
 
 /// The per-connection end of a delivery: where to write and whether it still needs a flush this turn.
 ///
@@ -36,7 +36,7 @@ final class LoopContext: @unchecked Sendable {
     let eventLoop: any EventLoop
     private var dirty: [SessionLink] = []
     private var flushScheduled = false
-    private let inbox = Mutex<[Item]>([])
+    private let inbox = NIOLockedValueBox<[Item]>([])
     /// Sessions living on this loop, for the timeout sweep.
     var handlers: [SessionID: SessionHandler] = [:]
     private var sweepTask: RepeatedTask?
@@ -56,7 +56,7 @@ final class LoopContext: @unchecked Sendable {
             for item in items { self.perform(item) }
             return
         }
-        let first = self.inbox.withLock { inbox in
+        let first = self.inbox.withLockedValue { inbox in
             let wasEmpty = inbox.isEmpty
             inbox.append(contentsOf: items)
             return wasEmpty
@@ -67,7 +67,7 @@ final class LoopContext: @unchecked Sendable {
     }
 
     private func drainInbox() {
-        let items = self.inbox.withLock { inbox in
+        let items = self.inbox.withLockedValue { inbox in
             let items = inbox
             inbox.removeAll(keepingCapacity: true)
             return items

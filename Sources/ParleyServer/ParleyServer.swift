@@ -1,9 +1,9 @@
 public import Logging
+import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
 import ParleyCore
 public import ServiceLifecycle
-import Synchronization
 
 /// The running IRC server: a listener, the shared core, and one ``LoopContext`` per event loop.
 ///
@@ -16,7 +16,7 @@ public final class ParleyServer: Service, Sendable {
     private let host: CoreHost
     private let limiter: ConnectionLimiter
     private let contexts: [ObjectIdentifier: LoopContext]
-    private let listener = Mutex<(any NIOCore.Channel)?>(nil)
+    private let listener = NIOLockedValueBox<(any NIOCore.Channel)?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
@@ -55,7 +55,7 @@ public final class ParleyServer: Service, Sendable {
     }
 
     /// The bound address once started.
-    public var localAddress: SocketAddress? { self.listener.withLock { $0?.localAddress } }
+    public var localAddress: SocketAddress? { self.listener.withLockedValue { $0?.localAddress } }
 
     /// Binds the listener and starts serving.
     /// - Returns: The bound port (useful with port 0).
@@ -92,7 +92,7 @@ public final class ParleyServer: Service, Sendable {
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-        self.listener.withLock { $0 = channel }
+        self.listener.withLockedValue { $0 = channel }
         let sweep = min(configuration.registrationTimeout, configuration.pingInterval, configuration.pingTimeout) / 4
         for context in self.contexts.values {
             context.startSweeping(every: .seconds(min(max(sweep, 0.02), 5)))
@@ -104,10 +104,10 @@ public final class ParleyServer: Service, Sendable {
 
     /// Serves until graceful shutdown, then tells every client and closes.
     public func run() async throws {
-        if self.listener.withLock({ $0 == nil }) {
+        if self.listener.withLockedValue({ $0 == nil }) {
             try await self.start()
         }
-        guard let channel = self.listener.withLock({ $0 }) else { return }
+        guard let channel = self.listener.withLockedValue({ $0 }) else { return }
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {
@@ -120,7 +120,7 @@ public final class ParleyServer: Service, Sendable {
     /// Stops accepting, sends every client `ERROR :Closing link (Server shutting down)`, and closes them.
     public func shutdown() async {
         self.quiesce()
-        if let channel = self.listener.withLock({ $0 }) {
+        if let channel = self.listener.withLockedValue({ $0 }) {
             try? await channel.closeFuture.get()
         }
         await self.drainLoops()
@@ -131,7 +131,7 @@ public final class ParleyServer: Service, Sendable {
         for id in self.host.sessionIDs {
             self.host.close(id, reason: "Server shutting down")
         }
-        self.listener.withLock { $0 }?.close(promise: nil)
+        self.listener.withLockedValue { $0 }?.close(promise: nil)
     }
 
     /// Waits until every loop ran the work queued before now (the ERROR lines and closes), twice over, because

@@ -1,11 +1,11 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ParleyClient
 import ParleyCore
 import ParleyIRC
 import ParleyServer
-import Synchronization
 import Testing
 
 /// A real server on 127.0.0.1 and a free port, with flood control off unless a test turns it on.
@@ -71,7 +71,7 @@ final class TestClient: Sendable {
     }
 
     let client: IRCClient
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     init(_ client: IRCClient) {
         self.client = client
@@ -82,7 +82,7 @@ final class TestClient: Sendable {
     }
 
     private func push(_ message: IRCMessage) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<IRCMessage?, Never>? in
+        let waiter = self.state.withLockedValue { state -> CheckedContinuation<IRCMessage?, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
                 return waiter
@@ -94,7 +94,7 @@ final class TestClient: Sendable {
     }
 
     private func finish() {
-        let waiter = self.state.withLock { state in
+        let waiter = self.state.withLockedValue { state in
             state.finished = true
             defer { state.waiter = nil }
             return state.waiter
@@ -105,7 +105,7 @@ final class TestClient: Sendable {
     private func wait() async -> IRCMessage? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let ready: IRCMessage?? = self.state.withLock { state in
+                let ready: IRCMessage?? = self.state.withLockedValue { state in
                     if !state.buffer.isEmpty { return .some(state.buffer.removeFirst()) }
                     if state.finished || Task.isCancelled { return .some(nil) }
                     state.waiter = continuation
@@ -114,7 +114,7 @@ final class TestClient: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
-            let waiter = self.state.withLock { state in
+            let waiter = self.state.withLockedValue { state in
                 defer { state.waiter = nil }
                 return state.waiter
             }
@@ -138,7 +138,7 @@ final class TestClient: Sendable {
             group.cancelAll()
             while let other = try? await group.next() {
                 // A message that raced with the timeout goes back to the front.
-                if case .message(let late?) = other { self.state.withLock { $0.buffer.insert(late, at: 0) } }
+                if case .message(let late?) = other { self.state.withLockedValue { $0.buffer.insert(late, at: 0) } }
             }
             switch first {
             case .message(let message): return message
