@@ -18,7 +18,8 @@ final class CoreHost: Sendable {
     }
 
     private enum Work {
-        case send(IRCMessage, [SessionLink])
+        /// Recipients with their capabilities as read under the lock.
+        case send(IRCMessage, [(SessionLink, IRCCapabilities)])
         case close(SessionLink, String)
         case verifyOperator(SessionLink, name: String, password: String, hash: String)
     }
@@ -113,12 +114,12 @@ final class CoreHost: Sendable {
                 switch action {
                 case .send(let message, let id):
                     guard let link = state.links[id] else { continue }
-                    work.append(.send(message, [link]))
+                    work.append(.send(message, [(link, link.caps)]))
                 case .broadcast(let message, let ids):
-                    var recipients: [SessionLink] = []
+                    var recipients: [(SessionLink, IRCCapabilities)] = []
                     recipients.reserveCapacity(ids.count)
                     for id in ids {
-                        if let link = state.links[id] { recipients.append(link) }
+                        if let link = state.links[id] { recipients.append((link, link.caps)) }
                     }
                     work.append(.send(message, recipients))
                 case .close(let id, let reason):
@@ -159,8 +160,8 @@ final class CoreHost: Sendable {
         case .send(let message, let recipients):
             // One encoding per capability variant, shared (copy-on-write) by every recipient of that variant.
             var encodings: [(IRCCapabilities, ByteBuffer)] = []
-            for link in recipients {
-                let variant = link.caps.intersection(ServerState.encodingCapabilities)
+            for (link, caps) in recipients {
+                let variant = caps.intersection(ServerState.encodingCapabilities)
                 let buffer: ByteBuffer
                 if let cached = encodings.first(where: { $0.0 == variant }) {
                     buffer = cached.1

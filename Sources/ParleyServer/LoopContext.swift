@@ -5,7 +5,7 @@ import ParleyIRC
 
 /// The per-connection end of a delivery: where to write and whether it still needs a flush this turn.
 ///
-/// `isDirty` and `isClosed` are touched only on `context.eventLoop`, and `caps` only under the ``CoreHost`` mutex;
+/// `isDirty` and `isClosed` are touched only on `context.eventLoop`, and `caps` only under the ``CoreHost`` lock;
 /// that is what makes the unchecked Sendable safe.
 final class SessionLink: @unchecked Sendable {
     let id: SessionID
@@ -13,7 +13,8 @@ final class SessionLink: @unchecked Sendable {
     let context: LoopContext
     var isDirty = false
     var isClosed = false
-    /// The session's negotiated capabilities, mirrored here so fan-out needs no second lookup per recipient.
+    /// The session's negotiated capabilities, mirrored here so fan-out needs no second lookup per recipient;
+    /// read and written only under the `CoreHost` lock.
     var caps: IRCCapabilities = []
 
     init(id: SessionID, channel: any NIOCore.Channel, context: LoopContext) {
