@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import ParleyCore
 import ParleyServer
+import ParleyTestSupport
 import Testing
 
 @Suite struct ConfigurationTests {

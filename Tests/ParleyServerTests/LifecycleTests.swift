@@ -2,6 +2,7 @@ import Logging
 import ParleyClient
 import ParleyIRC
 import ParleyServer
+import ParleyTestSupport
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing

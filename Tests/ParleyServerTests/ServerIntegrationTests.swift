@@ -3,6 +3,7 @@ import ParleyClient
 import ParleyCore
 import ParleyIRC
 import ParleyServer
+import ParleyTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct ServerIntegrationTests {

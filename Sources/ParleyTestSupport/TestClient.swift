@@ -1,79 +1,24 @@
-import Logging
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
-import ParleyClient
-import ParleyCore
-import ParleyIRC
-import ParleyServer
-import Testing
+public import ParleyClient
+public import ParleyIRC
 
-/// A real server on 127.0.0.1 and a free port, with flood control off unless a test turns it on.
-struct TestServer {
-    let server: ParleyServer
-    let port: Int
-
-    static func start(
-        motd: [String]? = nil,
-        _ configure: (inout ServerConfiguration) -> Void = { _ in }
-    ) async throws
-        -> TestServer
-    {
-        var configuration = ServerConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.serverName = "irc.test"
-        configuration.floodControl = false
-        configure(&configuration)
-        var logger = Logger(label: "parley.test")
-        logger.logLevel = .warning
-        let server = ParleyServer(configuration: configuration, motd: motd, logger: logger)
-        let port = try await server.start()
-        return TestServer(server: server, port: port)
-    }
-
-    func connect(answerPings: Bool = true) async throws -> TestClient {
-        TestClient(try await IRCClient.connect(host: "127.0.0.1", port: self.port, answerPings: answerPings))
-    }
-
-    /// Connects and registers `nick`, then waits for the end of the welcome burst.
-    func register(_ nick: String, caps: [String] = []) async throws -> TestClient {
-        let client = try await self.connect()
-        try await client.client.startRegistration(nick: nick, capabilities: caps)
-        try await client.expect(.errNoMotd, .rplEndOfMotd)
-        return client
-    }
-
-    /// Each client joins `channel` in turn and reads up to its end of NAMES.
-    func join(_ channel: String, _ clients: TestClient...) async throws {
-        for client in clients {
-            try await client.send("JOIN \(channel)")
-            try await client.expect(.rplEndOfNames)
-        }
-    }
-
-    func stop() async {
-        await self.server.shutdown()
-    }
-}
-
-struct TimeoutError: Error, CustomStringConvertible {
-    var waitingFor: String
-    var description: String { "timed out waiting for \(self.waitingFor)" }
+public struct TimeoutError: Error, CustomStringConvertible {
+    public var waitingFor: String
+    public var description: String { "timed out waiting for \(self.waitingFor)" }
 }
 
 /// An ``IRCClient`` whose messages are read with a timeout, so a broken server fails a test instead of hanging it.
-final class TestClient: Sendable {
+public final class TestClient: Sendable {
     private struct State {
         var buffer: [IRCMessage] = []
         var finished = false
         var waiter: CheckedContinuation<IRCMessage?, Never>?
     }
 
-    let client: IRCClient
+    public let client: IRCClient
     private let state = NIOLockedValueBox(State())
 
-    init(_ client: IRCClient) {
+    public init(_ client: IRCClient) {
         self.client = client
         Task { [self] in
             for await message in client.messages { self.push(message) }
@@ -123,7 +68,7 @@ final class TestClient: Sendable {
     }
 
     /// The next message, or `nil` when the connection closed. Throws after `timeout`.
-    func next(timeout: Duration = .seconds(10)) async throws -> IRCMessage? {
+    public func next(timeout: Duration = .seconds(10)) async throws -> IRCMessage? {
         enum Outcome: Sendable {
             case message(IRCMessage?)
             case timedOut
@@ -149,7 +94,7 @@ final class TestClient: Sendable {
 
     /// Reads until a message with one of `commands`; returns it.
     @discardableResult
-    func expect(_ commands: IRCCommand..., timeout: Duration = .seconds(10)) async throws -> IRCMessage {
+    public func expect(_ commands: IRCCommand..., timeout: Duration = .seconds(10)) async throws -> IRCMessage {
         while true {
             guard let message = try await self.next(timeout: timeout) else {
                 throw TimeoutError(waitingFor: "\(commands) (connection closed)")
@@ -159,7 +104,7 @@ final class TestClient: Sendable {
     }
 
     @discardableResult
-    func expect(_ numerics: IRCNumeric..., timeout: Duration = .seconds(10)) async throws -> IRCMessage {
+    public func expect(_ numerics: IRCNumeric..., timeout: Duration = .seconds(10)) async throws -> IRCMessage {
         while true {
             guard let message = try await self.next(timeout: timeout) else {
                 throw TimeoutError(waitingFor: "\(numerics) (connection closed)")
@@ -169,17 +114,17 @@ final class TestClient: Sendable {
     }
 
     /// Reads until the connection closes; returns everything read.
-    func drainUntilClosed(timeout: Duration = .seconds(10)) async throws -> [IRCMessage] {
+    public func drainUntilClosed(timeout: Duration = .seconds(10)) async throws -> [IRCMessage] {
         var all: [IRCMessage] = []
         while let message = try await self.next(timeout: timeout) { all.append(message) }
         return all
     }
 
-    func send(_ line: String) async throws {
+    public func send(_ line: String) async throws {
         try await self.client.send(raw: line)
     }
 
-    func close() async {
+    public func close() async {
         await self.client.close()
     }
 }

@@ -1,11 +1,11 @@
-import NIOCore
+public import NIOCore
 import NIOPosix
 
 /// A client that registers and then never reads: its socket buffers fill and the server's SendQ grows.
-struct SlowClient {
-    let channel: any Channel
+public struct SlowClient {
+    public let channel: any Channel
 
-    static func connect(port: Int, nick: String) async throws -> SlowClient {
+    public static func connect(port: Int, nick: String) async throws -> SlowClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.autoRead, value: false)
             .channelOption(.socketOption(.so_rcvbuf), value: 4096)
@@ -16,11 +16,11 @@ struct SlowClient {
         return client
     }
 
-    func send(_ text: String) async throws {
+    public func send(_ text: String) async throws {
         try await self.channel.writeAndFlush(self.channel.allocator.buffer(string: text))
     }
 
-    func close() async {
+    public func close() async {
         try? await self.channel.close()
     }
 }

@@ -1,0 +1,54 @@
+import Logging
+import ParleyClient
+import ParleyCore
+import ParleyIRC
+public import ParleyServer
+
+/// A real server on 127.0.0.1 and a free port, with flood control off unless a test turns it on.
+public struct TestServer {
+    public let server: ParleyServer
+    public let port: Int
+
+    public static func start(
+        motd: [String]? = nil,
+        _ configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws
+        -> TestServer
+    {
+        var configuration = ServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.serverName = "irc.test"
+        configuration.floodControl = false
+        configure(&configuration)
+        var logger = Logger(label: "parley.test")
+        logger.logLevel = .warning
+        let server = ParleyServer(configuration: configuration, motd: motd, logger: logger)
+        let port = try await server.start()
+        return TestServer(server: server, port: port)
+    }
+
+    public func connect(answerPings: Bool = true) async throws -> TestClient {
+        TestClient(try await IRCClient.connect(host: "127.0.0.1", port: self.port, answerPings: answerPings))
+    }
+
+    /// Connects and registers `nick`, then waits for the end of the welcome burst.
+    public func register(_ nick: String, caps: [String] = []) async throws -> TestClient {
+        let client = try await self.connect()
+        try await client.client.startRegistration(nick: nick, capabilities: caps)
+        try await client.expect(.errNoMotd, .rplEndOfMotd)
+        return client
+    }
+
+    /// Each client joins `channel` in turn and reads up to its end of NAMES.
+    public func join(_ channel: String, _ clients: TestClient...) async throws {
+        for client in clients {
+            try await client.send("JOIN \(channel)")
+            try await client.expect(.rplEndOfNames)
+        }
+    }
+
+    public func stop() async {
+        await self.server.shutdown()
+    }
+}
