@@ -35,6 +35,9 @@ final class LoopContext: @unchecked Sendable {
     }
 
     let eventLoop: any EventLoop
+    let host: CoreHost
+    let limiter: ConnectionLimiter
+    let configuration: ServerConfiguration
     private var dirty: [SessionLink] = []
     private var flushScheduled = false
     private let inbox = NIOLockedValueBox<[Item]>([])
@@ -42,8 +45,11 @@ final class LoopContext: @unchecked Sendable {
     var handlers: [SessionID: SessionHandler] = [:]
     private var sweepTask: RepeatedTask?
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, host: CoreHost, limiter: ConnectionLimiter, configuration: ServerConfiguration) {
         self.eventLoop = eventLoop
+        self.host = host
+        self.limiter = limiter
+        self.configuration = configuration
     }
 
     /// Queues `item` from any thread.

@@ -42,14 +42,21 @@ public final class ParleyServer: Service, Sendable {
             operators: configuration.operators
         )
         core.lineLength = configuration.lineLength
-        self.host = CoreHost(core: ServerState(configuration: core), logger: logger)
-        self.limiter = ConnectionLimiter(
+        let host = CoreHost(core: ServerState(configuration: core), logger: logger)
+        let limiter = ConnectionLimiter(
             maximum: configuration.maxConnections,
             maximumPerAddress: configuration.maxConnectionsPerIP
         )
+        self.host = host
+        self.limiter = limiter
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for loop in group.makeIterator() {
-            contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop)
+            contexts[ObjectIdentifier(loop)] = LoopContext(
+                eventLoop: loop,
+                host: host,
+                limiter: limiter,
+                configuration: configuration
+            )
         }
         self.contexts = contexts
     }
@@ -61,8 +68,6 @@ public final class ParleyServer: Service, Sendable {
     /// - Returns: The bound port (useful with port 0).
     @discardableResult
     public func start() async throws -> Int {
-        let host = self.host
-        let limiter = self.limiter
         let contexts = self.contexts
         let configuration = self.configuration
         let bootstrap = ServerBootstrap(group: self.group)
@@ -82,13 +87,7 @@ public final class ParleyServer: Service, Sendable {
                     guard let context = contexts[ObjectIdentifier(channel.eventLoop)] else {
                         throw ChannelError.inappropriateOperationForState
                     }
-                    let handler = SessionHandler(
-                        host: host,
-                        loopContext: context,
-                        limiter: limiter,
-                        configuration: configuration
-                    )
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(SessionHandler(loopContext: context))
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()

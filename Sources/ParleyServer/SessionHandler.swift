@@ -16,10 +16,11 @@ final class SessionHandler: ChannelInboundHandler {
     /// How much unprocessed input a throttled client may leave buffered before it is disconnected.
     static let maximumPendingBytes = 64 * 1024
 
-    private let host: CoreHost
+    // Shared per event loop rather than held here: one pointer per connection instead of a configuration copy.
     private let loopContext: LoopContext
-    private let limiter: ConnectionLimiter
-    private let configuration: ServerConfiguration
+    private var host: CoreHost { self.loopContext.host }
+    private var limiter: ConnectionLimiter { self.loopContext.limiter }
+    private var configuration: ServerConfiguration { self.loopContext.configuration }
     private var link: SessionLink?
     private var address = ""
     private var pending: ByteBuffer?
@@ -35,12 +36,9 @@ final class SessionHandler: ChannelInboundHandler {
     private var lastActivity = NIODeadline.now()
     private var pingSentAt: NIODeadline?
 
-    init(host: CoreHost, loopContext: LoopContext, limiter: ConnectionLimiter, configuration: ServerConfiguration) {
-        self.host = host
+    init(loopContext: LoopContext) {
         self.loopContext = loopContext
-        self.limiter = limiter
-        self.configuration = configuration
-        self.tokens = Double(configuration.floodBurst)
+        self.tokens = Double(loopContext.configuration.floodBurst)
     }
 
     func channelActive(context: ChannelHandlerContext) {
