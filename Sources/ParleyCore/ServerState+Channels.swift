@@ -98,11 +98,7 @@ extension ServerState {
         into outbox: inout Outbox
     ) {
         guard let session = self.sessions[id] else { return }
-        let key = ChannelKey(name)
-        guard let channel = self.channels[key] else {
-            self.reply(id, .errNoSuchChannel, name, "No such channel", into: &outbox)
-            return
-        }
+        guard let (key, channel) = self.existingChannel(name, for: id, into: &outbox) else { return }
         guard channel.members[id] != nil else {
             self.reply(id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
             return
@@ -115,12 +111,8 @@ extension ServerState {
 
     mutating func topic(_ request: Request, _ outbox: inout Outbox) {
         guard let session = self.sessions[request.id] else { return }
-        let name = request.parameters[0]
-        let key = ChannelKey(name)
-        guard var channel = self.channels[key] else {
-            self.reply(request.id, .errNoSuchChannel, name, "No such channel", into: &outbox)
-            return
-        }
+        guard case (let key, var channel)? = self.existingChannel(request.parameters[0], for: request.id, into: &outbox)
+        else { return }
         let status = channel.members[request.id]
         guard let newTopic = request.message.parameter(1) else {
             if status == nil && channel.flags.contains(.secret) {
@@ -218,12 +210,8 @@ extension ServerState {
 
     mutating func kick(_ request: Request, _ outbox: inout Outbox) {
         guard let session = self.sessions[request.id] else { return }
-        let name = request.parameters[0]
-        let key = ChannelKey(name)
-        guard let channel = self.channels[key] else {
-            self.reply(request.id, .errNoSuchChannel, name, "No such channel", into: &outbox)
-            return
-        }
+        guard let (key, channel) = self.existingChannel(request.parameters[0], for: request.id, into: &outbox)
+        else { return }
         guard let status = channel.members[request.id] else {
             self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
             return
@@ -262,11 +250,7 @@ extension ServerState {
             self.reply(request.id, .errNoSuchNick, nick, "No such nick/channel", into: &outbox)
             return
         }
-        let key = ChannelKey(name)
-        guard var channel = self.channels[key] else {
-            self.reply(request.id, .errNoSuchChannel, name, "No such channel", into: &outbox)
-            return
-        }
+        guard case (let key, var channel)? = self.existingChannel(name, for: request.id, into: &outbox) else { return }
         guard let status = channel.members[request.id] else {
             self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
             return

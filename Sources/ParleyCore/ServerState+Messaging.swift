@@ -38,10 +38,7 @@ extension ServerState {
             )
             let wants: (Session) -> Bool = isTagmsg ? { $0.caps.contains(.messageTags) } : { _ in true }
             if IRCName.isChannel(target) {
-                guard let channel = self.channels[ChannelKey(target)] else {
-                    self.reply(request.id, .errNoSuchChannel, target, "No such channel", into: &outbox)
-                    continue
-                }
+                guard let (_, channel) = self.existingChannel(target, for: request.id, into: &outbox) else { continue }
                 if let reason = self.cannotSend(session, to: channel) {
                     self.reply(request.id, .errCannotSendToChan, channel.name, reason, into: &outbox)
                     continue

@@ -67,12 +67,8 @@ extension ServerState {
 
     private mutating func channelMode(_ request: Request, outbox: inout Outbox) {
         guard let session = self.sessions[request.id] else { return }
-        let name = request.parameters[0]
-        let key = ChannelKey(name)
-        guard var channel = self.channels[key] else {
-            self.reply(request.id, .errNoSuchChannel, name, "No such channel", into: &outbox)
-            return
-        }
+        guard case (let key, var channel)? = self.existingChannel(request.parameters[0], for: request.id, into: &outbox)
+        else { return }
         let status = channel.members[request.id]
         guard let changes = request.message.parameter(1) else {
             self.reply(

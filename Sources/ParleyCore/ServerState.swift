@@ -234,6 +234,20 @@ public struct ServerState: Sendable {
         return result
     }
 
+    /// The channel called `name`, or `nil` after telling `id` there is no such channel (403).
+    mutating func existingChannel(
+        _ name: String,
+        for id: SessionID,
+        into outbox: inout Outbox
+    ) -> (key: ChannelKey, channel: Channel)? {
+        let key = ChannelKey(name)
+        guard let channel = self.channels[key] else {
+            self.reply(id, .errNoSuchChannel, name, "No such channel", into: &outbox)
+            return nil
+        }
+        return (key, channel)
+    }
+
     func session(named nick: String) -> Session? {
         self.nicks[NickKey(nick)].flatMap { self.sessions[$0] }
     }
