@@ -143,6 +143,11 @@ final class CoreHost: Sendable {
         var groups: [(LoopContext, [LoopContext.Item])] = []
 
         mutating func append(_ item: LoopContext.Item, for link: SessionLink) {
+            // Recipients on the current loop are written at once; only other loops need a queued batch.
+            if link.context.eventLoop.inEventLoop {
+                link.context.perform(item)
+                return
+            }
             if let index = self.groups.firstIndex(where: { $0.0 === link.context }) {
                 self.groups[index].1.append(item)
             } else {
