@@ -287,6 +287,17 @@ import Testing
         await server.stop()
     }
 
+    @Test func totalConnectionsAreLimited() async throws {
+        let server = try await TestServer.start { $0.maxConnections = 1 }
+        let only = try await server.register("only")
+        let refused = try await server.connect()
+        let messages = try await refused.drainUntilClosed()
+        #expect(messages.last?.parameters == ["Closing link (Too many connections to this server)"])
+        try await only.send("PING alive")
+        try await only.expect(.pong)
+        await server.stop()
+    }
+
     @Test func operatorLoginAndKill() async throws {
         let hash = try OperatorPassword.hash("hunter2", rounds: 1000)
         let server = try await TestServer.start { $0.operators = [.init(name: "admin", passwordHash: hash)] }
