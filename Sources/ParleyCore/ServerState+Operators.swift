@@ -49,4 +49,16 @@ extension ServerState {
         let reason = "Killed (\(session.displayNick) (\(comment)))"
         self.closeSession(target.id, reason: reason, now: request.now, into: &outbox)
     }
+
+    /// `WALLOPS text`: from an operator to every user with `+w`.
+    mutating func wallops(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        guard session.modes.contains(.oper) else {
+            self.reply(request.id, .errNoPrivileges, "Permission Denied- You're not an IRC operator", into: &outbox)
+            return
+        }
+        let message = self.event(session, .wallops, [request.parameters[0]], now: request.now)
+        let recipients = self.sessions.values.filter { $0.isRegistered && $0.modes.contains(.wallops) }.map(\.id)
+        outbox.broadcast(message, to: recipients.sorted())
+    }
 }

@@ -262,6 +262,13 @@ extension ServerState {
         )
     }
 
+    /// `LINKS`: a single node has no links; it lists itself.
+    mutating func linksQuery(_ request: Request, _ outbox: inout Outbox) {
+        let name = self.configuration.serverName
+        self.reply(request.id, .rplLinks, name, name, "0 \(self.configuration.networkName) server", into: &outbox)
+        self.reply(request.id, .rplEndOfLinks, "*", "End of /LINKS list", into: &outbox)
+    }
+
     mutating func infoQuery(_ request: Request, _ outbox: inout Outbox) {
         let lines = [
             "\(self.configuration.version): Parley, a chat server that speaks IRC.",

@@ -157,6 +157,8 @@ public struct ServerState: Sendable {
         .info: Command { $0.infoQuery($1, &$2) },
         .oper: Command(minimumParameters: 2) { $0.oper($1, &$2) },
         .kill: Command(minimumParameters: 1) { $0.kill($1, &$2) },
+        .wallops: Command(minimumParameters: 1) { $0.wallops($1, &$2) },
+        .links: Command { $0.linksQuery($1, &$2) },
     ]
 
     // MARK: Replies

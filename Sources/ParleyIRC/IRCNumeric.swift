@@ -65,6 +65,8 @@ extension IRCNumeric {
     public static let rplTopicWhoTime = IRCNumeric(333)
     public static let rplWhoisActually = IRCNumeric(338)
     public static let rplInviting = IRCNumeric(341)
+    public static let rplLinks = IRCNumeric(364)
+    public static let rplEndOfLinks = IRCNumeric(365)
     public static let rplInviteList = IRCNumeric(346)
     public static let rplEndOfInviteList = IRCNumeric(347)
     public static let rplExceptList = IRCNumeric(348)

@@ -333,6 +333,14 @@ import Testing
         h.state.operatorVerified(h.ids["alice"]!, name: "root", success: true, now: h.now, into: &h.outbox)
         h.collect()
         #expect(h.commands("alice") == ["381", "MODE"])
+        h.send("bob", "MODE bob +w")
+        _ = h.take("bob")
+        h.send("bob", "WALLOPS :not allowed")
+        #expect(h.commands("bob") == ["481"])
+        h.send("alice", "WALLOPS :maintenance at noon")
+        let wallops = h.take("bob")
+        #expect(wallops.map(\.command) == [.wallops])
+        #expect(wallops.first?.parameters == ["maintenance at noon"])
         h.send("alice", "KILL bob :spamming")
         #expect(h.isClosed("bob"))
         #expect(h.closed[h.ids["bob"]!] == "Killed (alice (spamming))")
@@ -352,7 +360,7 @@ import Testing
         #expect(h.take("alice").first?.parameters.last == "alice=+alice@host-alice")
         h.send("alice", "ISON alice nobody")
         #expect(h.take("alice").first?.parameters.last == "alice")
-        for command in ["VERSION", "TIME", "ADMIN", "INFO", "LUSERS", "MOTD"] {
+        for command in ["VERSION", "TIME", "ADMIN", "INFO", "LUSERS", "MOTD", "LINKS"] {
             h.send("alice", command)
             #expect(!h.take("alice").isEmpty, "\(command) gave no answer")
         }
