@@ -58,7 +58,7 @@ extension ServerState {
         if unknown {
             self.reply(request.id, .errUModeUnknownFlag, "Unknown MODE flag", into: &outbox)
         }
-        self.sessions[request.id]?.modes = modes
+        self.setUserModes(request.id, modes)
         if !modes.contains(.oper) { self.sessions[request.id]?.operName = nil }
         if !applied.isEmpty {
             outbox.send(IRCMessage(source: session.prefix, .mode, session.displayNick, applied), to: request.id)

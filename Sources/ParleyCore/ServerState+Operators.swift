@@ -26,7 +26,7 @@ extension ServerState {
             self.reply(id, .errPasswdMismatch, "Password incorrect", into: &outbox)
             return
         }
-        self.sessions[id]?.modes.insert(.oper)
+        self.setUserModes(id, session.modes.union(.oper))
         self.sessions[id]?.operName = name
         self.reply(id, .rplYoureOper, "You are now an IRC operator", into: &outbox)
         if !session.modes.contains(.oper) {

@@ -157,8 +157,8 @@ extension ServerState {
 
     mutating func sendLusers(_ id: SessionID, into outbox: inout Outbox) {
         let users = self.nicks.count
-        let invisible = self.sessions.values.count { $0.isRegistered && $0.modes.contains(.invisible) }
-        let operators = self.sessions.values.count { $0.modes.contains(.oper) }
+        let invisible = self.modeCounts.invisible
+        let operators = self.modeCounts.operators
         let unknown = self.sessions.count - users
         self.reply(
             id,

@@ -10,6 +10,8 @@ public struct ServerState: Sendable {
     var whowas: [WhowasEntry] = []
     var messageCounter: UInt64 = 0
     var maximumUsers = 0
+    /// How many sessions are `+i` and `+o`, kept current so LUSERS (sent on every registration) costs O(1).
+    var modeCounts = ModeCounts()
     let messageIDPrefix: String
 
     public init(configuration: CoreConfiguration) {
@@ -69,6 +71,7 @@ public struct ServerState: Sendable {
     /// Removes a session whose connection ended, telling everyone who shares a channel.
     public mutating func disconnect(_ id: SessionID, reason: String, now: Timestamp, into outbox: inout Outbox) {
         guard let session = self.sessions.removeValue(forKey: id) else { return }
+        self.modeCounts.remove(session.modes)
         guard session.isRegistered, let nick = session.nick else { return }
         let quit = self.event(session, .quit, [reason], now: now)
         outbox.broadcast(quit, to: self.peers(of: session))
@@ -234,6 +237,14 @@ public struct ServerState: Sendable {
             if let session = self.sessions[member], include(session) { result.append(member) }
         }
         return result
+    }
+
+    /// Changes a session's user modes; the only way they change, so ``modeCounts`` stays right.
+    mutating func setUserModes(_ id: SessionID, _ modes: Session.Modes) {
+        guard let old = self.sessions[id]?.modes else { return }
+        self.modeCounts.remove(old)
+        self.modeCounts.add(modes)
+        self.sessions[id]?.modes = modes
     }
 
     /// The channel called `name`, or `nil` after telling `id` there is no such channel (403).

@@ -1,5 +1,21 @@
 public import ParleyIRC
 
+/// Counts of sessions by user mode.
+struct ModeCounts: Sendable {
+    var invisible = 0
+    var operators = 0
+
+    mutating func add(_ modes: Session.Modes) {
+        if modes.contains(.invisible) { self.invisible += 1 }
+        if modes.contains(.oper) { self.operators += 1 }
+    }
+
+    mutating func remove(_ modes: Session.Modes) {
+        if modes.contains(.invisible) { self.invisible -= 1 }
+        if modes.contains(.oper) { self.operators -= 1 }
+    }
+}
+
 /// One connected client as the core sees it.
 public struct Session: Sendable {
     /// User modes.
@@ -33,7 +49,7 @@ public struct Session: Sendable {
     var capVersion = 0
     var givenPassword: String?
     public var isRegistered = false
-    public var modes: Modes = []
+    public internal(set) var modes: Modes = []
     public var away: String?
     public var channels: Set<ChannelKey> = []
     public var signonTime: Timestamp

@@ -341,9 +341,17 @@ import Testing
         let wallops = h.take("bob")
         #expect(wallops.map(\.command) == [.wallops])
         #expect(wallops.first?.parameters == ["maintenance at noon"])
+        h.send("alice", "MODE alice +i")
+        _ = h.take("alice")
+        h.send("alice", "LUSERS")
+        let lusers = h.take("alice")
+        #expect(lusers.first?.parameters.last == "There are 1 users and 1 invisible on 1 servers")
+        #expect(lusers.dropFirst().first?.parameters.dropFirst().first == "1")
         h.send("alice", "KILL bob :spamming")
         #expect(h.isClosed("bob"))
         #expect(h.closed[h.ids["bob"]!] == "Killed (alice (spamming))")
+        h.send("alice", "LUSERS")
+        #expect(h.take("alice").first?.parameters.last == "There are 0 users and 1 invisible on 1 servers")
     }
 
     @Test func tagsAreFilteredByCapability() {
