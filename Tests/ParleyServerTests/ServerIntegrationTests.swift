@@ -184,23 +184,32 @@ import Testing
         try await slow.send("JOIN #flood\r\n")
         try await sender.expect(.join)
         let text = String(repeating: "z", count: 400)
+        let batchSize = 500
         let total = 40_000
-        var batch = ""
-        for index in 0..<total {
-            batch += "PRIVMSG #flood :\(index) \(text)\r\n"
-            if index % 500 == 499 {
-                try await sender.client.send(bytes: Array(batch.utf8))
-                batch = ""
-            }
-        }
         var received = 0
         var sawSlowQuit = false
-        while received < total || !sawSlowQuit {
+        // The healthy reader reads each batch before the next is sent, so its own queue stays far below SendQ;
+        // the slow client reads nothing, so its queue grows until the server drops it.
+        for start in stride(from: 0, to: total, by: batchSize) {
+            var batch = ""
+            for index in start..<(start + batchSize) {
+                batch += "PRIVMSG #flood :\(index) \(text)\r\n"
+            }
+            try await sender.client.send(bytes: Array(batch.utf8))
+            while received < start + batchSize {
+                let message = try #require(try await reader.next())
+                if message.command == .privmsg {
+                    #expect(message.parameters[1].hasPrefix("\(received) "))
+                    received += 1
+                } else if message.command == .quit && message.sourceNick == "slow" {
+                    #expect(message.parameters == ["SendQ exceeded"])
+                    sawSlowQuit = true
+                }
+            }
+        }
+        while !sawSlowQuit {
             let message = try #require(try await reader.next())
-            if message.command == .privmsg {
-                #expect(message.parameters[1].hasPrefix("\(received) "))
-                received += 1
-            } else if message.command == .quit && message.sourceNick == "slow" {
+            if message.command == .quit && message.sourceNick == "slow" {
                 #expect(message.parameters == ["SendQ exceeded"])
                 sawSlowQuit = true
             }
