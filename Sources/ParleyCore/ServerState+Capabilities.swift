@@ -11,7 +11,6 @@ extension ServerState {
         case "LS":
             if !session.isRegistered { self.sessions[request.id]?.negotiatingCaps = true }
             let version = request.message.parameter(1).flatMap { Int($0) } ?? 0
-            self.sessions[request.id]?.capVersion = max(session.capVersion, version)
             if version >= 302 { self.sessions[request.id]?.caps.insert(.capNotify) }
             let all = IRCCapabilities.named.map(\.name).joined(separator: " ")
             outbox.send(IRCMessage(source: server, .cap, nick, "LS", all), to: request.id)

@@ -59,7 +59,6 @@ extension ServerState {
             self.reply(request.id, .errUModeUnknownFlag, "Unknown MODE flag", into: &outbox)
         }
         self.setUserModes(request.id, modes)
-        if !modes.contains(.oper) { self.sessions[request.id]?.operName = nil }
         if !applied.isEmpty {
             outbox.send(IRCMessage(source: session.prefix, .mode, session.displayNick, applied), to: request.id)
         }

@@ -27,7 +27,6 @@ extension ServerState {
             return
         }
         self.setUserModes(id, session.modes.union(.oper))
-        self.sessions[id]?.operName = name
         self.reply(id, .rplYoureOper, "You are now an IRC operator", into: &outbox)
         if !session.modes.contains(.oper) {
             outbox.send(IRCMessage(source: session.prefix, .mode, session.displayNick, "+o"), to: id)

@@ -20,9 +20,6 @@ public struct ServerState: Sendable {
         self.messageIDPrefix = String(UInt64(bitPattern: configuration.createdAt.millisecondsSince1970), radix: 36)
     }
 
-    /// Number of registered users.
-    public var userCount: Int { self.nicks.count }
-
     /// Records a new connection.
     public mutating func connect(_ id: SessionID, host: String, address: String, now: Timestamp) {
         var session = Session(id: id, host: host, address: address, now: now)

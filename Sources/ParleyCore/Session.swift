@@ -46,7 +46,6 @@ public struct Session: Sendable {
     public var caps: IRCCapabilities = []
     /// True between `CAP LS`/`REQ` and `CAP END` before registration: registration waits.
     var negotiatingCaps = false
-    var capVersion = 0
     var givenPassword: String?
     public var isRegistered = false
     public internal(set) var modes: Modes = []
@@ -55,7 +54,6 @@ public struct Session: Sendable {
     public var signonTime: Timestamp
     /// Last PRIVMSG/NOTICE, for WHOIS idle.
     var lastSpoke: Timestamp
-    var operName: String?
     /// `nick!user@host`, kept current on nick change.
     public private(set) var prefix = ""
 

@@ -6,7 +6,7 @@ import NIOPosix
 import ParleyCore
 import ParleyIRC
 
-/// Owns the one ``ServerState`` behind a mutex and carries out its actions.
+/// Owns the one ``ServerState`` behind one lock and carries out its actions.
 ///
 /// The critical section only mutates the state and resolves recipients; encoding and writes happen after unlocking.
 final class CoreHost: Sendable {
@@ -38,7 +38,7 @@ final class CoreHost: Sendable {
         return Timestamp(millisecondsSince1970: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
     }
 
-    /// Registers a new connection and returns its session id.
+    /// Registers a new connection and returns the link its writes go through.
     func open(channel: any NIOCore.Channel, context: LoopContext, address: String) -> SessionLink {
         self.state.withLockedValue { state in
             state.nextID += 1
@@ -72,10 +72,10 @@ final class CoreHost: Sendable {
 
     /// The connection is gone; tell its peers.
     func disconnected(_ id: SessionID, reason: String) {
-        self.perform { core, outbox in
-            core.disconnect(id, reason: reason, now: Self.now(), into: &outbox)
+        self.update { state in
+            state.core.disconnect(id, reason: reason, now: Self.now(), into: &state.outbox)
+            state.links[id] = nil
         }
-        _ = self.state.withLockedValue { $0.links.removeValue(forKey: id) }
     }
 
     /// The server ends a session (timeouts, SendQ, shutdown): peers see `reason`, the client gets `ERROR`.
