@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ParleyServer", targets: ["ParleyServer"]),
         .library(name: "ParleyClient", targets: ["ParleyClient"]),
         .executable(name: "parley-server", targets: ["parley-server"]),
+        .executable(name: "parley", targets: ["parley"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -59,6 +61,21 @@ let package = Package(
                 "ParleyIRC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ParleyTerminal",
+            dependencies: ["ParleyClient", "ParleyIRC"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "parley",
+            dependencies: [
+                "ParleyTerminal",
+                "ParleyClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
@@ -93,6 +110,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore", "ParleyIRC"], swiftSettings: strict),
+        .testTarget(name: "ParleyClientTests", dependencies: ["ParleyClient", "ParleyIRC"], swiftSettings: strict),
+        .testTarget(name: "ParleyTerminalTests", dependencies: ["ParleyTerminal"], swiftSettings: strict),
+        .testTarget(
+            name: "ParleyChatTests",
+            dependencies: [
+                "ParleyTestSupport", "ParleyServer", "ParleyIRC",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ParleyServerTests",
             dependencies: [

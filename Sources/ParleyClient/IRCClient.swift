@@ -1,6 +1,17 @@
 public import NIOCore
 import NIOPosix
+import NIOSSL
 public import ParleyIRC
+
+/// Whether and how a client connection uses TLS.
+public enum ClientTLS: Sendable, Equatable {
+    /// Plain TCP.
+    case off
+    /// TLS with the server's certificate checked against the system's trusted roots and the host name.
+    case verified
+    /// TLS without checking the certificate: only when a person asked for it explicitly.
+    case insecure
+}
 
 /// Why a client operation failed.
 public struct ParleyClientError: Error, CustomStringConvertible, Sendable {
@@ -34,19 +45,38 @@ public final class IRCClient: Sendable {
     ///   - host: Server name or address.
     ///   - port: Server port.
     ///   - group: The event loops to use.
-    /// - Throws: When the connection cannot be made.
     ///   - answerPings: Whether to reply to the server's `PING` automatically.
+    ///   - tls: Whether to use TLS.
+    /// - Throws: When the connection cannot be made.
     public static func connect(
         host: String,
         port: Int,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        answerPings: Bool = true
+        answerPings: Bool = true,
+        tls: ClientTLS = .off
     ) async throws -> IRCClient {
         let (stream, continuation) = AsyncStream.makeStream(of: IRCMessage.self)
+        let sslContext: NIOSSLContext?
+        switch tls {
+        case .off:
+            sslContext = nil
+        case .verified, .insecure:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.minimumTLSVersion = .tlsv12
+            if tls == .insecure { configuration.certificateVerification = .none }
+            sslContext = try NIOSSLContext(configuration: configuration)
+        }
+        // SNI carries names only; for an address the certificate is checked against the address itself.
+        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: isAddress ? nil : host)
+                        )
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ClientLineHandler(continuation: continuation, answerPings: answerPings)
                     )

@@ -182,6 +182,22 @@ import Testing
         #expect(IRCTimestamp.format(millisecondsSince1970: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
     }
 
+    @Test func parsesServerTime() {
+        #expect(IRCTimestamp.parse("2026-11-25T13:57:21.123Z") == 1_795_615_041_123)
+        #expect(IRCTimestamp.parse("2000-02-29T00:00:00Z") == 951_782_400_000)
+        #expect(IRCTimestamp.parse("1970-01-01T00:00:00.5Z") == 500)
+        #expect(IRCTimestamp.parse("2026-11-25T13:57:21.123456Z") == 1_795_615_041_123)
+        for stamp in [0, 1_795_615_041_123, 951_782_400_000, 4_102_444_800_999] as [Int64] {
+            #expect(IRCTimestamp.parse(IRCTimestamp.format(millisecondsSince1970: stamp)) == stamp)
+        }
+        for bad in [
+            "", "2026-11-25 13:57:21Z", "2026-13-25T13:57:21Z", "2026-11-25T13:57:21", "2026-11-25T1a:57:21Z",
+            "2026-11-25T13:57:21.Z",
+        ] {
+            #expect(IRCTimestamp.parse(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func isupportSplitsIntoLinesOfThirteenTokens() {
         let support = ISupport(tokens: (1...20).map { ("T\($0)", $0 % 2 == 0 ? "v" : nil) })
         let messages = support.messages(source: "srv", nick: "me")

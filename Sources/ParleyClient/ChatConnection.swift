@@ -1,0 +1,230 @@
+public import NIOCore
+import NIOPosix
+public import ParleyIRC
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a chat client connects.
+public struct ChatEndpoint: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var tls: ClientTLS
+
+    public init(host: String, port: Int, tls: ClientTLS = .off) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+    }
+
+    /// Reads `host`, `host:port`, `[v6]:port` or a bare IPv6 address; `defaultPort` fills in a missing port.
+    public static func parse(_ text: String, defaultPort: Int, tls: ClientTLS = .off) -> ChatEndpoint? {
+        let trimmed = text.trimmingSpaces
+        guard !trimmed.isEmpty, !trimmed.contains(" ") else { return nil }
+        if trimmed.hasPrefix("[") {
+            guard let close = trimmed.firstIndex(of: "]") else { return nil }
+            let host = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])
+            let rest = trimmed[trimmed.index(after: close)...]
+            if rest.isEmpty { return ChatEndpoint(host: host, port: defaultPort, tls: tls) }
+            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (1...65535).contains(port) else { return nil }
+            return ChatEndpoint(host: host, port: port, tls: tls)
+        }
+        let colons = trimmed.filter { $0 == ":" }.count
+        if colons == 1, let colon = trimmed.firstIndex(of: ":") {
+            guard let port = Int(trimmed[trimmed.index(after: colon)...]), (1...65535).contains(port) else {
+                return nil
+            }
+            return ChatEndpoint(host: String(trimmed[..<colon]), port: port, tls: tls)
+        }
+        return ChatEndpoint(host: trimmed, port: defaultPort, tls: tls)
+    }
+}
+
+/// How registration ended.
+public enum RegistrationOutcome: Sendable, Equatable {
+    /// Welcome received and the message of the day read; `lines` are notices that came with it.
+    case welcomed(lines: [ChatLine])
+    /// The nick was refused; `reason` says why in plain words. Call ``ChatConnection/retry(nick:state:)``.
+    case nickRefused(reason: String)
+}
+
+/// One connection of a chat client: connects, negotiates capabilities, registers, then hands out server messages.
+/// One task reads it at a time (the stream has a single consumer); any task may send.
+public final class ChatConnection: Sendable {
+    /// Capabilities a chat client asks for when the server has them.
+    public static let wantedCapabilities: Set<String> = [
+        "server-time", "echo-message", "message-tags", "multi-prefix", "batch", "invite-notify", "cap-notify",
+        "away-notify", "draft/chathistory", "labeled-response",
+    ]
+
+    public let client: IRCClient
+
+    private init(client: IRCClient) {
+        self.client = client
+    }
+
+    /// Opens a connection.
+    public static func open(
+        _ endpoint: ChatEndpoint,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> ChatConnection {
+        do {
+            let client = try await IRCClient.connect(
+                host: endpoint.host,
+                port: endpoint.port,
+                group: group,
+                tls: endpoint.tls
+            )
+            return ChatConnection(client: client)
+        } catch {
+            throw ParleyClientError("Cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
+        }
+    }
+
+    /// The next message from the server, or `nil` once the connection is closed.
+    public func next() async -> IRCMessage? {
+        // A fresh iterator per call reads the same single-consumer stream; it keeps this type Sendable.
+        var iterator = self.client.messages.makeAsyncIterator()
+        return await iterator.next()
+    }
+
+    public func send(_ message: IRCMessage) async throws {
+        try await self.client.send(message)
+    }
+
+    public func close() async {
+        await self.client.close()
+    }
+
+    /// Starts registration (CAP LS 302, PASS, NICK, USER) and reads until it ends.
+    public func register(
+        nick: String,
+        realname: String? = nil,
+        password: String? = nil,
+        state: inout ChatState
+    ) async throws -> RegistrationOutcome {
+        try await self.send(IRCMessage(.cap, "LS", "302"))
+        if let password { try await self.send(IRCMessage(.pass, password)) }
+        try await self.send(IRCMessage(.nick, nick))
+        try await self.send(IRCMessage(.user, nick, "0", "*", realname ?? nick))
+        return try await self.readRegistration(state: &state)
+    }
+
+    /// Offers another nick after ``RegistrationOutcome/nickRefused(reason:)``.
+    public func retry(nick: String, state: inout ChatState) async throws -> RegistrationOutcome {
+        try await self.send(IRCMessage(.nick, nick))
+        return try await self.readRegistration(state: &state)
+    }
+
+    /// Registers without asking anyone: a refused nick gets `_` appended (as reconnecting clients do), up to
+    /// `attempts` times.
+    public func registerAutomatically(
+        nick: String,
+        realname: String? = nil,
+        password: String? = nil,
+        attempts: Int = 5,
+        state: inout ChatState
+    ) async throws -> [ChatLine] {
+        var candidate = nick
+        var outcome = try await self.register(nick: candidate, realname: realname, password: password, state: &state)
+        for _ in 0..<attempts {
+            guard case .nickRefused = outcome else { break }
+            candidate += "_"
+            outcome = try await self.retry(nick: candidate, state: &state)
+        }
+        switch outcome {
+        case .welcomed(let lines): return lines
+        case .nickRefused(let reason): throw ParleyClientError(reason)
+        }
+    }
+
+    private func readRegistration(state: inout ChatState) async throws -> RegistrationOutcome {
+        var lines: [ChatLine] = []
+        var listed: [String] = []
+        while let message = await self.next() {
+            let now = Self.now()
+            switch message.command {
+            case .cap:
+                try await self.negotiate(message, listed: &listed, state: &state)
+                continue
+            case IRCCommand(.errNicknameInUse), IRCCommand(.errErroneusNickname), IRCCommand(.errNoNicknameGiven):
+                if !state.isRegistered { return .nickRefused(reason: ChatState.explain(message)) }
+            case IRCCommand(.errPasswdMismatch):
+                throw ParleyClientError("The server needs a password, and the one given is wrong (--password).")
+            case .error:
+                throw ParleyClientError("The server closed the connection: \(message.parameter(0) ?? "")")
+            default:
+                break
+            }
+            lines += state.apply(message, now: now)
+            if message.command == IRCCommand(.rplEndOfMotd) || message.command == IRCCommand(.errNoMotd) {
+                return .welcomed(lines: lines)
+            }
+        }
+        throw ParleyClientError("The server closed the connection during registration.")
+    }
+
+    /// CAP LS (possibly several lines) → REQ what we want → ACK/NAK → END.
+    private func negotiate(_ message: IRCMessage, listed: inout [String], state: inout ChatState) async throws {
+        switch message.parameter(1) {
+        case "LS":
+            let more = message.parameters.count > 3 && message.parameter(2) == "*"
+            for entry in (message.parameters.last ?? "").split(separator: " ") {
+                listed.append(String(entry.prefix { $0 != "=" }))
+            }
+            guard !more else { return }
+            let wanted = listed.filter(Self.wantedCapabilities.contains)
+            if wanted.isEmpty {
+                try await self.send(IRCMessage(.cap, "END"))
+            } else {
+                try await self.send(IRCMessage(.cap, "REQ", wanted.joined(separator: " ")))
+            }
+        case "ACK":
+            state.acknowledge(capabilities: (message.parameters.last ?? "").split(separator: " ").map(String.init))
+            try await self.send(IRCMessage(.cap, "END"))
+        case "NAK":
+            try await self.send(IRCMessage(.cap, "END"))
+        default:
+            _ = state.apply(message, now: Self.now())
+        }
+    }
+
+    /// Milliseconds since 1970 from the system clock.
+    public static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}
+
+/// Delays between reconnection attempts: doubling from one second up to a ceiling.
+public struct Backoff: Sendable {
+    public private(set) var attempt = 0
+    private let base: Duration
+    private let ceiling: Duration
+
+    public init(base: Duration = .seconds(1), ceiling: Duration = .seconds(30)) {
+        self.base = base
+        self.ceiling = ceiling
+    }
+
+    /// The delay before the next attempt.
+    public mutating func next() -> Duration {
+        let factor = 1 << min(self.attempt, 16)
+        self.attempt += 1
+        return min(self.base * factor, self.ceiling)
+    }
+
+    public mutating func reset() {
+        self.attempt = 0
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}

@@ -1,0 +1,369 @@
+public import ParleyIRC
+
+/// What a chat client knows about its connection: its nick, the server, the channels it is in and who is in them.
+/// ``apply(_:now:)`` updates it from one server message and returns the lines to show a person. A plain value with
+/// no I/O, so the terminal client, tests and other front ends share it.
+public struct ChatState: Sendable {
+    public struct Member: Equatable, Sendable {
+        public var nick: String
+        /// Prefix symbols, highest first (`@+` with multi-prefix).
+        public var prefixes: String
+    }
+
+    public struct ChannelState: Sendable {
+        public var name: String
+        public var topic: String?
+        /// Keyed by the case-folded nick.
+        public var members: [String: Member] = [:]
+    }
+
+    public private(set) var nick: String
+    public private(set) var serverName: String?
+    public private(set) var networkName: String?
+    /// Whether the welcome (001) arrived.
+    public private(set) var isRegistered = false
+    /// The message of the day, as received during registration or the last `MOTD`.
+    public private(set) var motd: [String] = []
+    /// Capabilities the server acknowledged.
+    public private(set) var capabilities: Set<String> = []
+    /// Keyed by the case-folded channel name.
+    public private(set) var channels: [String: ChannelState] = [:]
+    /// Channel-membership modes and their symbols, highest first (from ISUPPORT PREFIX).
+    public private(set) var prefixModes: [(mode: Character, symbol: Character)] = [("o", "@"), ("v", "+")]
+    /// Channel modes that always take a parameter (lists and keys) and those that take one only when set.
+    private var modesWithParameter: Set<Character> = ["b", "e", "I", "k"]
+    private var modesWithParameterWhenSet: Set<Character> = ["l"]
+    /// The first MOTD belongs to the welcome and is shown by the client as it likes; later ones (`/motd`) are lines.
+    private var welcomeMotdDone = false
+
+    public init(nick: String) {
+        self.nick = nick
+    }
+
+    /// The channel named `name`, if we are in it.
+    public func channel(_ name: String) -> ChannelState? {
+        self.channels[CaseMapping.fold(name)]
+    }
+
+    /// The members of `channel`, operators first, then voiced, then by name.
+    public func members(of channel: String) -> [Member] {
+        guard let state = self.channel(channel) else { return [] }
+        let rank = Dictionary(uniqueKeysWithValues: self.prefixModes.enumerated().map { ($1.symbol, $0) })
+        return state.members.values.sorted { left, right in
+            let leftRank = left.prefixes.first.flatMap { rank[$0] } ?? Int.max
+            let rightRank = right.prefixes.first.flatMap { rank[$0] } ?? Int.max
+            if leftRank != rightRank { return leftRank < rightRank }
+            return left.nick.lowercased() < right.nick.lowercased()
+        }
+    }
+
+    /// Whether `text` mentions `nick` as a word (case-insensitively).
+    public static func mentions(_ text: String, nick: String) -> Bool {
+        let needle = Array(nick.lowercased().unicodeScalars)
+        let haystack = Array(text.lowercased().unicodeScalars)
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                || "_-[]\\`^{}|".unicodeScalars.contains(scalar)
+        }
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            let before = start == 0 || !isWordScalar(haystack[start - 1])
+            let afterIndex = start + needle.count
+            let after = afterIndex == haystack.count || !isWordScalar(haystack[afterIndex])
+            if before && after { return true }
+        }
+        return false
+    }
+
+    /// Records a capability the server acknowledged (or removed, with a leading `-`).
+    public mutating func acknowledge(capabilities names: [String]) {
+        for name in names {
+            if name.hasPrefix("-") {
+                self.capabilities.remove(String(name.dropFirst()))
+            } else {
+                self.capabilities.insert(name)
+            }
+        }
+    }
+
+    /// Forgets the channels (the connection is gone; they will be joined again).
+    public mutating func connectionLost() {
+        self.channels = [:]
+        self.isRegistered = false
+        self.capabilities = []
+    }
+
+    /// The line a client shows for its own message when the server will not echo it (no echo-message).
+    public func ownLine(target: String, text: String, action: Bool, now: Int64) -> ChatLine {
+        ChatLine(window: target, time: now, kind: action ? .action : .message, nick: self.nick, text: text, isOwn: true)
+    }
+
+    /// Applies one message from the server.
+    /// - Returns: The lines to show for it (often none).
+    public mutating func apply(_ message: IRCMessage, now: Int64) -> [ChatLine] {
+        let time = message.tag("time").flatMap(IRCTimestamp.parse) ?? now
+        let from = message.sourceNick ?? ""
+        let isMe = CaseMapping.fold(from) == CaseMapping.fold(self.nick)
+        func line(_ kind: ChatLine.Kind, _ text: String, window: String? = nil) -> ChatLine {
+            ChatLine(window: window, time: time, kind: kind, text: text)
+        }
+
+        switch message.command {
+        case .privmsg, .notice:
+            return self.applyMessage(message, time: time, from: from, isMe: isMe)
+        case .join:
+            guard let name = message.parameter(0) else { return [] }
+            let key = CaseMapping.fold(name)
+            if isMe {
+                self.channels[key] = ChannelState(name: name)
+            }
+            self.channels[key]?.members[CaseMapping.fold(from)] = Member(nick: from, prefixes: "")
+            return isMe ? [] : [line(.event, "\(from) joined \(name)", window: name)]
+        case .part:
+            guard let name = message.parameter(0), let channel = self.channel(name) else { return [] }
+            let reason = message.parameter(1).map { " (\($0))" } ?? ""
+            if isMe {
+                self.channels[CaseMapping.fold(name)] = nil
+                return [line(.event, "You left \(channel.name)\(reason)", window: channel.name)]
+            }
+            self.channels[CaseMapping.fold(name)]?.members[CaseMapping.fold(from)] = nil
+            return [line(.event, "\(from) left \(channel.name)\(reason)", window: channel.name)]
+        case .kick:
+            guard let name = message.parameter(0), let victim = message.parameter(1), let channel = self.channel(name)
+            else { return [] }
+            let reason = message.parameter(2).map { " (\($0))" } ?? ""
+            if CaseMapping.fold(victim) == CaseMapping.fold(self.nick) {
+                self.channels[CaseMapping.fold(name)] = nil
+                return [line(.error, "You were kicked from \(channel.name) by \(from)\(reason)", window: channel.name)]
+            }
+            self.channels[CaseMapping.fold(name)]?.members[CaseMapping.fold(victim)] = nil
+            return [line(.event, "\(victim) was kicked by \(from)\(reason)", window: channel.name)]
+        case .quit:
+            let reason = message.parameter(0).map { " (\($0))" } ?? ""
+            var lines: [ChatLine] = []
+            for (key, channel) in self.channels.sorted(by: { $0.key < $1.key })
+            where channel.members[CaseMapping.fold(from)] != nil {
+                self.channels[key]?.members[CaseMapping.fold(from)] = nil
+                lines.append(line(.event, "\(from) quit\(reason)", window: channel.name))
+            }
+            return lines
+        case .nick:
+            guard let newNick = message.parameter(0) else { return [] }
+            if isMe { self.nick = newNick }
+            var lines: [ChatLine] = []
+            for (key, channel) in self.channels.sorted(by: { $0.key < $1.key }) {
+                guard var member = channel.members[CaseMapping.fold(from)] else { continue }
+                member.nick = newNick
+                self.channels[key]?.members[CaseMapping.fold(from)] = nil
+                self.channels[key]?.members[CaseMapping.fold(newNick)] = member
+                let text = isMe ? "You are now known as \(newNick)" : "\(from) is now known as \(newNick)"
+                lines.append(line(.event, text, window: channel.name))
+            }
+            if isMe && lines.isEmpty { lines.append(line(.event, "You are now known as \(newNick)")) }
+            return lines
+        case .topic:
+            guard let name = message.parameter(0), let channel = self.channel(name) else { return [] }
+            let topic = message.parameter(1) ?? ""
+            self.channels[CaseMapping.fold(name)]?.topic = topic
+            let text = topic.isEmpty ? "\(from) cleared the topic" : "\(from) changed the topic to: \(topic)"
+            return [line(.event, text, window: channel.name)]
+        case .mode:
+            return self.applyMode(message, time: time, from: from)
+        case .invite:
+            guard let channel = message.parameter(1) else { return [] }
+            let invited = message.parameter(0) ?? ""
+            if CaseMapping.fold(invited) == CaseMapping.fold(self.nick) {
+                return [line(.info, "\(from) invites you to \(channel) (/join \(channel))")]
+            }
+            return [line(.event, "\(from) invited \(invited)", window: channel)]
+        case .error:
+            return [line(.error, "Server closed the connection: \(message.parameter(0) ?? "")")]
+        case .fail:
+            return [line(.error, message.parameters.last ?? "The server refused the command")]
+        case .warn, .note:
+            return [line(.info, message.parameters.last ?? "")]
+        case .cap:
+            if message.parameter(1) == "ACK" {
+                self.acknowledge(capabilities: (message.parameters.last ?? "").split(separator: " ").map(String.init))
+            } else if message.parameter(1) == "DEL" {
+                for name in (message.parameters.last ?? "").split(separator: " ") {
+                    self.capabilities.remove(String(name))
+                }
+            }
+            return []
+        case .ping, .pong, .batch, .away, .setname, .chghost, .tagmsg:
+            return []
+        default:
+            guard message.command.isNumeric, let code = UInt16(message.command.rawValue) else {
+                return [line(.info, "\(message.command) \(message.parameters.joined(separator: " "))")]
+            }
+            return self.applyNumeric(message, IRCNumeric(code), time: time)
+        }
+    }
+
+    private mutating func applyMessage(_ message: IRCMessage, time: Int64, from: String, isMe: Bool) -> [ChatLine] {
+        guard let target = message.parameter(0), var text = message.parameter(1) else { return [] }
+        let isNotice = message.command == .notice
+        let fromServer = message.source.map { !$0.contains("!") && !$0.contains("@") } ?? true
+        if fromServer {
+            return [ChatLine(time: time, kind: .notice, nick: message.source, text: text)]
+        }
+        var kind: ChatLine.Kind = isNotice ? .notice : .message
+        if text.hasPrefix("\u{01}") {
+            let body = text.dropFirst().prefix { $0 != "\u{01}" }
+            let verb = body.prefix { $0 != " " }
+            guard verb == "ACTION" else {
+                let what = isNotice ? "answered CTCP" : "sent CTCP"
+                return [ChatLine(time: time, kind: .info, text: "\(from) \(what) \(body)")]
+            }
+            kind = .action
+            text = String(body.dropFirst(verb.count).drop { $0 == " " })
+        }
+        let toChannel = IRCName.isChannel(target.drop { "~&@%+".contains($0) }.description)
+        // A DM lives in the window named after the other person: the sender, or for our own echo, the target.
+        let window = toChannel || isMe ? target : from
+        let mentions = !isMe && (!toChannel || Self.mentions(text, nick: self.nick))
+        return [
+            ChatLine(window: window, time: time, kind: kind, nick: from, text: text, isOwn: isMe, mentionsMe: mentions)
+        ]
+    }
+
+    private mutating func applyMode(_ message: IRCMessage, time: Int64, from: String) -> [ChatLine] {
+        guard let target = message.parameter(0), message.parameters.count >= 2 else { return [] }
+        let changes = message.parameters.dropFirst().joined(separator: " ")
+        guard IRCName.isChannel(target), let channel = self.channel(target) else {
+            return [ChatLine(time: time, kind: .event, text: "Mode \(changes) on \(target)")]
+        }
+        var adding = true
+        var arguments = message.parameters.dropFirst(2).makeIterator()
+        let key = CaseMapping.fold(target)
+        for mode in message.parameters[1] {
+            switch mode {
+            case "+": adding = true
+            case "-": adding = false
+            default:
+                if let prefix = self.prefixModes.first(where: { $0.mode == mode }) {
+                    guard let nick = arguments.next(), var member = channel.members[CaseMapping.fold(nick)] else {
+                        continue
+                    }
+                    member.prefixes.removeAll { $0 == prefix.symbol }
+                    if adding { member.prefixes.append(prefix.symbol) }
+                    let order = self.prefixModes.map(\.symbol)
+                    member.prefixes = String(order.filter(member.prefixes.contains))
+                    self.channels[key]?.members[CaseMapping.fold(nick)] = member
+                } else if self.modesWithParameter.contains(mode)
+                    || (adding && self.modesWithParameterWhenSet.contains(mode))
+                {
+                    _ = arguments.next()
+                }
+            }
+        }
+        return [ChatLine(window: channel.name, time: time, kind: .event, text: "\(from) sets mode \(changes)")]
+    }
+
+    private mutating func applyNumeric(_ message: IRCMessage, _ numeric: IRCNumeric, time: Int64) -> [ChatLine] {
+        let parameters = Array(message.parameters.dropFirst())
+        let text = parameters.joined(separator: " ")
+        switch numeric {
+        case .rplWelcome:
+            self.nick = message.parameter(0) ?? self.nick
+            self.serverName = message.source
+            self.isRegistered = true
+            return []
+        case .rplMyInfo, .rplYourHost, .rplCreated:
+            return []
+        case .rplISupport:
+            for token in parameters.dropLast() {
+                self.applySupport(token)
+            }
+            return []
+        case .rplMotdStart:
+            self.motd = []
+            return []
+        case .rplMotd:
+            var line = parameters.last ?? ""
+            if line.hasPrefix("- ") { line.removeFirst(2) }
+            self.motd.append(line)
+            return self.welcomeMotdDone ? [ChatLine(time: time, kind: .info, text: line)] : []
+        case .rplEndOfMotd, .errNoMotd:
+            if numeric == .errNoMotd { self.motd = [] }
+            defer { self.welcomeMotdDone = true }
+            return self.welcomeMotdDone && numeric == .errNoMotd
+                ? [ChatLine(time: time, kind: .info, text: "The server has no message of the day.")] : []
+        case .rplTopic:
+            guard parameters.count >= 2 else { return [] }
+            self.channels[CaseMapping.fold(parameters[0])]?.topic = parameters[1]
+            return [ChatLine(window: parameters[0], time: time, kind: .event, text: "Topic: \(parameters[1])")]
+        case .rplNamReply:
+            guard parameters.count >= 3 else { return [] }
+            let key = CaseMapping.fold(parameters[1])
+            guard self.channels[key] != nil else { return [ChatLine(time: time, kind: .info, text: text)] }
+            let symbols = Set(self.prefixModes.map(\.symbol))
+            for entry in parameters[2].split(separator: " ") {
+                let prefixes = String(entry.prefix { symbols.contains($0) })
+                let nick = String(entry.dropFirst(prefixes.count).prefix { $0 != "!" })
+                self.channels[key]?.members[CaseMapping.fold(nick)] = Member(nick: nick, prefixes: prefixes)
+            }
+            return []
+        case .rplEndOfNames, .rplTopicWhoTime, .rplLUserClient, .rplLUserOp, .rplLUserUnknown, .rplLUserChannels,
+            .rplLUserMe, .rplLocalUsers, .rplGlobalUsers:
+            return []
+        default:
+            if (400..<600).contains(numeric.code) {
+                return [ChatLine(time: time, kind: .error, text: Self.explain(message))]
+            }
+            return [ChatLine(time: time, kind: .info, text: text)]
+        }
+    }
+
+    private mutating func applySupport(_ token: String) {
+        let parts = token.split(separator: "=", maxSplits: 1)
+        let name = parts.first.map(String.init) ?? ""
+        let value = parts.count > 1 ? String(parts[1]) : ""
+        switch name {
+        case "NETWORK":
+            self.networkName = value
+        case "PREFIX":
+            guard value.hasPrefix("("), let close = value.firstIndex(of: ")") else { return }
+            let modes = value[value.index(after: value.startIndex)..<close]
+            let symbols = value[value.index(after: close)...]
+            guard modes.count == symbols.count else { return }
+            self.prefixModes = zip(modes, symbols).map { ($0, $1) }
+        case "CHANMODES":
+            let groups = value.split(separator: ",", omittingEmptySubsequences: false)
+            guard groups.count >= 3 else { return }
+            self.modesWithParameter = Set(groups[0]).union(groups[1])
+            self.modesWithParameterWhenSet = Set(groups[2])
+        default:
+            break
+        }
+    }
+
+    /// An error numeric in words a person understands.
+    public static func explain(_ message: IRCMessage) -> String {
+        let subject = message.parameters.count > 2 ? message.parameters[1] : ""
+        switch message.command.isNumeric ? UInt16(message.command.rawValue).map(IRCNumeric.init) : nil {
+        case .errNicknameInUse:
+            return "The name \(subject) is taken; choose another one."
+        case .errErroneusNickname:
+            return
+                "\(subject) cannot be a name: use letters, digits and - _ [ ] { } \\ ` ^ |, not starting with a digit or -."
+        case .errNoNicknameGiven:
+            return "A name is needed."
+        case .errNoSuchNick:
+            return "\(subject): nobody by that name is online."
+        case .errNoSuchChannel:
+            return "\(subject): no such channel."
+        case .errCannotSendToChan:
+            return "\(subject): you cannot talk there (\(message.parameters.last ?? ""))."
+        case .errChanOPrivsNeeded:
+            return "\(subject): you need to be a channel operator for that."
+        case .errNotOnChannel:
+            return "\(subject): you are not in that channel."
+        default:
+            let detail = message.parameters.last ?? ""
+            return subject.isEmpty || message.parameters.count <= 2 ? detail : "\(subject): \(detail)"
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import ParleyClient
+import ParleyTerminal
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `parley [HOST[:PORT]] [--nick NAME] …`: the terminal chat client.
+@main
+struct Parley: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley",
+        abstract: "Chat on a Parley (or any IRC) server from the terminal.",
+        discussion: """
+            Without an address it asks for one (default 127.0.0.1:1060); without --nick it asks for a username.
+            It joins #lobby (or --channel); every line you type goes to the current channel. quit, /quit or
+            Ctrl-D leave; /help lists the commands. When standard input is not a terminal, each input line is
+            sent and what arrives is printed as plain lines.
+            """,
+        version: "parley 0.1.0"
+    )
+
+    @Argument(help: "The server: HOST, HOST:PORT or [IPv6]:PORT.")
+    var address: String?
+
+    @Option(help: "The port, when the address has none.")
+    var port: Int = 1060
+
+    @Option(help: "Your nickname.")
+    var nick: String?
+
+    @Option(help: "The channel to join first.")
+    var channel: String = "#lobby"
+
+    @Option(help: "The server password (PASS), if the server has one.")
+    var password: String?
+
+    @Flag(help: "Use TLS and check the server's certificate.")
+    var tls = false
+
+    @Flag(help: "Use TLS without checking the server's certificate (only for servers you trust).")
+    var tlsInsecure = false
+
+    @Flag(help: "No colours (also when NO_COLOR is set).")
+    var noColor = false
+
+    func validate() throws {
+        guard (1...65535).contains(self.port) else {
+            throw ValidationError("--port must be 1…65535, not \(self.port).")
+        }
+        if let address, ChatEndpoint.parse(address, defaultPort: self.port) == nil {
+            throw ValidationError("'\(address)' is not an address: give HOST, HOST:PORT or [IPv6]:PORT.")
+        }
+        guard self.channel.hasPrefix("#") || self.channel.hasPrefix("&") else {
+            throw ValidationError("--channel must start with # (e.g. #lobby), not '\(self.channel)'.")
+        }
+    }
+
+    func run() async throws {
+        var options = ChatOptions()
+        options.defaultPort = self.port
+        options.endpoint = self.address.flatMap { ChatEndpoint.parse($0, defaultPort: self.port) }
+        options.tls = self.tlsInsecure ? .insecure : (self.tls ? .verified : .off)
+        options.nick = self.nick
+        options.channel = self.channel
+        options.password = self.password
+        options.interactive = RawMode.isTerminal(STDIN_FILENO)
+        options.colors =
+            TerminalStyle.detect(noColorFlag: self.noColor, environment: environment()).colors
+            && RawMode.isTerminal(STDOUT_FILENO)
+        let status = await ChatApp.run(options)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func environment() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}
