@@ -117,6 +117,7 @@ let package = Package(
             dependencies: [
                 "ParleyTestSupport", "ParleyServer", "ParleyIRC",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
