@@ -80,8 +80,20 @@ public final class ChatConnection: Sendable {
             )
             return ChatConnection(client: client)
         } catch {
-            throw ParleyClientError("Cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
+            throw ParleyClientError("Cannot connect to \(endpoint.host):\(endpoint.port): \(Self.describe(error))")
         }
+    }
+
+    /// A connection failure in a few words ("Connection refused"), not NIO's full report.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return self.describe(first.error) }
+            return "the name could not be resolved"
+        }
+        if let error = error as? IOError {
+            return String(cString: strerror(error.errnoCode))
+        }
+        return "\(error)"
     }
 
     /// The next message from the server, or `nil` once the connection is closed.
@@ -106,10 +118,19 @@ public final class ChatConnection: Sendable {
         password: String? = nil,
         state: inout ChatState
     ) async throws -> RegistrationOutcome {
-        try await self.send(IRCMessage(.cap, "LS", "302"))
-        if let password { try await self.send(IRCMessage(.pass, password)) }
-        try await self.send(IRCMessage(.nick, nick))
-        try await self.send(IRCMessage(.user, nick, "0", "*", realname ?? nick))
+        do {
+            try await self.send(IRCMessage(.cap, "LS", "302"))
+            if let password { try await self.send(IRCMessage(.pass, password)) }
+            try await self.send(IRCMessage(.nick, nick))
+            try await self.send(IRCMessage(.user, nick, "0", "*", realname ?? nick))
+        } catch {
+            // The connection died (a failed TLS handshake, say); the reason arrives as an ERROR message.
+            while let message = await self.next() {
+                guard message.command == .error else { continue }
+                throw ParleyClientError("The connection failed: \(message.parameter(0) ?? "")")
+            }
+            throw ParleyClientError("The connection failed: \(Self.describe(error))")
+        }
         return try await self.readRegistration(state: &state)
     }
 

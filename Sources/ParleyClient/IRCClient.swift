@@ -165,12 +165,28 @@ private final class ClientLineHandler: ChannelInboundHandler {
         self.pending.discardReadBytes()
     }
 
+    /// TLS failures in words; BoringSSL's own text names a source file, not the problem.
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? NIOSSLError else { return "\(error)" }
+        let text = "\(error)"
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS: the server's certificate is not trusted (--tls-insecure skips the check; use it only for a"
+                + " server you trust)"
+        }
+        if text.contains("WRONG_VERSION_NUMBER") || text.contains("EOF during handshake") {
+            return "TLS handshake failed: does this port speak TLS?"
+        }
+        return "TLS: \(text)"
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         self.continuation.finish()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The reader learns why the connection ended as the server would tell it: an ERROR message.
+        self.continuation.yield(IRCMessage(.error, Self.explain(error)))
         self.continuation.finish()
         context.close(promise: nil)
     }

@@ -91,6 +91,7 @@ extension ChatApp {
     }
 
     func completions(for word: String, atStart: Bool) -> [String] {
+        guard !word.isEmpty else { return [] }
         let lowered = word.lowercased()
         if word.hasPrefix("/") && atStart {
             return ChatCommand.names.filter { $0.hasPrefix(lowered.dropFirst()) }.map { "/" + $0 }
