@@ -1,0 +1,76 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The server under test. The tool refuses anything but loopback unless told otherwise: a load generator pointed
+/// at someone else's server by a typo is an attack.
+public struct BenchTarget: Sendable {
+    public var host: String
+    public var port: Int
+    public var password: String?
+
+    public init(host: String, port: Int, password: String? = nil, allowRemote: Bool) throws {
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(ipAddress: host, port: port)
+        } catch {
+            throw BenchError(
+                "'\(host)' is not an IP address; give 127.0.0.1 (or ::1), or an address with --allow-remote"
+            )
+        }
+        if !allowRemote && !Self.isLoopback(address) {
+            throw BenchError("\(host) is not a loopback address; pass --allow-remote to load a remote server")
+        }
+        self.host = host
+        self.port = port
+        self.password = password
+    }
+
+    /// 127.0.0.0/8 or ::1.
+    public static func isLoopback(_ address: SocketAddress) -> Bool {
+        guard let text = address.ipAddress else { return false }
+        switch address.protocol {
+        case .inet: return text.hasPrefix("127.")
+        case .inet6: return text == "::1"
+        default: return false
+        }
+    }
+}
+
+/// Process-level helpers: file-descriptor limits and another process's memory.
+public enum BenchProcess {
+    /// Raises this process's open-file limit to its hard limit. - Returns: the new soft limit.
+    @discardableResult
+    public static func raiseFileLimit() -> Int {
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return 0 }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
+        getrlimit(resource, &limit)
+        return Int(limit.rlim_cur)
+    }
+
+    /// Resident memory of process `pid` in bytes (VmRSS in /proc/PID/status), or nil.
+    public static func residentBytes(pid: Int32) -> Int? {
+        guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("VmRSS:") {
+                let digits = text.filter(\.isNumber)
+                return Int(digits).map { $0 * 1024 }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,224 @@
+import ArgumentParser
+import Foundation
+import ParleyBench
+
+/// `parley-bench SCENARIO …`: load for an IRC server on this machine.
+@main
+struct ParleyBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley-bench",
+        abstract: "Measure an IRC server (Parley, ngIRCd, InspIRCd, …) on this machine.",
+        discussion: """
+            Every scenario is bounded in time and talks only to loopback addresses unless --allow-remote is given.
+            Start Parley with `--flood-control off` and PARLEY_MAX_CONNECTIONS_PER_IP raised for fan-out runs.
+            """,
+        subcommands: [FanoutCommand.self, IdleCommand.self, ConnectCommand.self]
+    )
+}
+
+struct TargetOptions: ParsableArguments {
+    @Option(help: "The server's address.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The server's port.")
+    var port = 1060
+
+    @Option(help: "Connection password (PASS), if the server needs one.")
+    var password: String?
+
+    @Flag(help: "Allow a target outside 127.0.0.0/8 and ::1.")
+    var allowRemote = false
+
+    @Option(help: "Event loops for the tool itself.")
+    var threads = 1
+
+    @Option(help: "A name for the server in the output (e.g. parley, ngircd).")
+    var label = "server"
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard (1...65535).contains(self.port) else { throw ValidationError("--port must be 1…65535") }
+        guard (1...64).contains(self.threads) else { throw ValidationError("--threads must be 1…64") }
+    }
+
+    func target() throws -> BenchTarget {
+        BenchProcess.raiseFileLimit()
+        do {
+            return try BenchTarget(
+                host: self.host,
+                port: self.port,
+                password: self.password,
+                allowRemote: self.allowRemote
+            )
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func log(_ text: String) {
+        if !self.json { FileHandle.standardError.write(Data("[\(self.label)] \(text)\n".utf8)) }
+    }
+
+    func emit<Result: Encodable>(_ result: Result, table: [(String, String)]) throws {
+        if self.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var object = try JSONSerialization.jsonObject(with: encoder.encode(result)) as? [String: Any] ?? [:]
+            object["label"] = self.label
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            let width = table.map { $0.0.count }.max() ?? 0
+            for (key, value) in table {
+                print("  " + key + String(repeating: " ", count: width - key.count) + "  " + value)
+            }
+        }
+    }
+}
+
+func grouped(_ value: Double) -> String {
+    let number = Int(value.rounded())
+    let digits = String(number)
+    var out = ""
+    for (offset, character) in digits.enumerated() {
+        if offset > 0 && (digits.count - offset) % 3 == 0 { out += "," }
+        out.append(character)
+    }
+    return out
+}
+
+func latencyText(_ latency: Latency) -> String {
+    "p50 \(grouped(Double(latency.p50)))  p99 \(grouped(Double(latency.p99)))  p99.9 \(grouped(Double(latency.p999)))"
+        + "  max \(grouped(Double(latency.max)))  (n=\(latency.count))"
+}
+
+struct FanoutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fanout",
+        abstract: "C clients in K channels; S senders, closed loop (--window) or at a fixed total --rate."
+    )
+
+    @OptionGroup var target: TargetOptions
+    @Option(help: "Clients (each joins every channel).") var clients = 100
+    @Option(help: "Channels.") var channels = 1
+    @Option(help: "Senders among the clients.") var senders = 10
+    @Option(help: "Closed loop: messages each sender may have in flight.") var window = 10
+    @Option(help: "Fixed rate: messages per second over all senders (instead of --window).") var rate: Double?
+    @Option(help: "Seconds measured.") var duration = 10.0
+    @Option(help: "Seconds of traffic before measuring.") var warmup = 2.0
+    @Option(help: "Padding bytes per message.") var size = 64
+    @Option(help: "Connections opened per second during setup.") var connectRate = 500.0
+
+    func validate() throws {
+        guard self.clients > self.senders, self.senders >= 1 else {
+            throw ValidationError("--clients must exceed --senders (one client only observes), and --senders ≥ 1")
+        }
+        guard (0.1...600).contains(self.duration) else { throw ValidationError("--duration must be 0.1…600 s") }
+        guard self.window >= 1 else { throw ValidationError("--window must be ≥ 1") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be > 0") }
+    }
+
+    func run() async throws {
+        var options = Fanout.Options()
+        options.clients = self.clients
+        options.channels = self.channels
+        options.senders = self.senders
+        options.window = self.rate == nil ? self.window : nil
+        options.rate = self.rate
+        options.duration = self.duration
+        options.warmup = self.warmup
+        options.size = self.size
+        options.connectRate = self.connectRate
+        options.threads = self.target.threads
+        let target = self.target
+        let result = try await Fanout.run(try target.target(), options) { target.log($0) }
+        let mode = self.rate.map { "rate \(grouped($0))/s" } ?? "window \(self.window)"
+        try target.emit(
+            result,
+            table: [
+                (
+                    "fanout",
+                    "\(target.label): \(self.clients) clients, \(self.channels) channel(s), \(self.senders) senders, \(mode)"
+                ),
+                ("messages/s", grouped(result.messagesPerSecond)),
+                ("deliveries/s", grouped(result.deliveriesPerSecond)),
+                ("latency µs", latencyText(result.latencyMicroseconds)),
+                ("lost", "\(result.lost)"), ("duplicates", "\(result.duplicates)"),
+                ("disconnects", "\(result.disconnects)"),
+                ("setup", String(format: "%.1f s", result.setupSeconds)),
+            ]
+        )
+    }
+}
+
+struct IdleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "idle",
+        abstract: "N idle registered connections; the server's memory per connection (give --server-pid)."
+    )
+
+    @OptionGroup var target: TargetOptions
+    @Option(help: "Connections.") var connections = 10_000
+    @Option(help: "Connections opened per second.") var connectRate = 2000.0
+    @Option(help: "The server's process id (its RSS is read from /proc).") var serverPid: Int32?
+    @Option(help: "Seconds to wait before reading memory.") var settle = 2.0
+
+    func run() async throws {
+        var options = Idle.Options()
+        options.connections = self.connections
+        options.connectRate = self.connectRate
+        options.threads = self.target.threads
+        options.serverPID = self.serverPid
+        options.settle = self.settle
+        let target = self.target
+        let result = try await Idle.run(try target.target(), options) { target.log($0) }
+        try target.emit(
+            result,
+            table: [
+                ("idle", "\(target.label): \(self.connections) connections"),
+                ("registered", "\(result.registered) in \(String(format: "%.2f", result.secondsToRegisterAll)) s"),
+                (
+                    "server RSS",
+                    "\(result.serverRSSBefore.map { grouped(Double($0)) } ?? "?") → "
+                        + "\(result.serverRSSAfter.map { grouped(Double($0)) } ?? "?") bytes"
+                ),
+                ("bytes/connection", result.bytesPerConnection.map { grouped($0) } ?? "? (no --server-pid)"),
+                ("disconnects", "\(result.disconnects)"),
+            ]
+        )
+    }
+}
+
+struct ConnectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect",
+        abstract: "Registrations per second: connect, register, close; --concurrency at a time."
+    )
+
+    @OptionGroup var target: TargetOptions
+    @Option(help: "Registrations.") var registrations = 2000
+    @Option(help: "Registrations in flight.") var concurrency = 50
+
+    func run() async throws {
+        var options = Connect.Options()
+        options.registrations = self.registrations
+        options.concurrency = self.concurrency
+        options.threads = self.target.threads
+        let target = self.target
+        let result = try await Connect.run(try target.target(), options) { target.log($0) }
+        try target.emit(
+            result,
+            table: [
+                ("connect", "\(target.label): \(self.registrations) registrations, \(self.concurrency) at a time"),
+                ("registrations/s", grouped(result.registrationsPerSecond)),
+                (
+                    "completed",
+                    "\(result.completed) (\(result.failed) failed) in \(String(format: "%.2f", result.seconds)) s"
+                ),
+                ("latency µs", latencyText(result.latencyMicroseconds)),
+            ]
+        )
+    }
+}
