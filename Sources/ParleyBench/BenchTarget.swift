@@ -59,6 +59,21 @@ public enum BenchProcess {
         return Int(limit.rlim_cur)
     }
 
+    /// CPU time (user + system) process `pid` has used, in seconds, from /proc/PID/stat; nil if unreadable.
+    public static func cpuSeconds(pid: Int32) -> Double? {
+        guard let file = fopen("/proc/\(pid)/stat", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 1024)
+        guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Fields after the command name (which may hold spaces, so skip past its closing parenthesis).
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name and state.
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Resident memory of process `pid` in bytes (VmRSS in /proc/PID/status), or nil.
     public static func residentBytes(pid: Int32) -> Int? {
         guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }

@@ -17,6 +17,8 @@ public enum Fanout {
         public var size = 64
         public var connectRate = 500.0
         public var threads = 1
+        /// The server's process id, to read the CPU time it spent during the measured seconds.
+        public var serverPID: Int32?
 
         public init() {}
     }
@@ -25,6 +27,8 @@ public enum Fanout {
         public var scenario = "fanout"
         public var options: Options
         public var messagesSent: Int
+        /// Every delivery counted from the first message to the end of the drain (warm-up included).
+        public var totalDeliveries: Int
         public var messagesPerSecond: Double
         public var deliveriesPerSecond: Double
         public var latencyMicroseconds: Latency
@@ -32,6 +36,11 @@ public enum Fanout {
         public var duplicates: Int
         public var disconnects: Int
         public var setupSeconds: Double
+        /// Share of one core the server used while measured (1.0 = one core busy), if its pid was given.
+        public var serverCPU: Double?
+        /// Deliveries per second of server CPU time: what the server does with the CPU it gets, which is the fair
+        /// comparison when the load generator shares the machine.
+        public var deliveriesPerServerCPUSecond: Double?
     }
 
     public static func run(
@@ -107,10 +116,12 @@ public enum Fanout {
             try await Task.sleep(for: .milliseconds(Int(options.warmup * 1000)))
             try await clients.startRecording()
             let sentBefore = try await sentCount(senders)
+            let cpuBefore = options.serverPID.flatMap(BenchProcess.cpuSeconds)
             let start = monotonicNanos()
             try await Task.sleep(for: .milliseconds(Int(options.duration * 1000)))
             try await clients.stopRecording()
             let elapsed = Double(monotonicNanos() - start) / 1e9
+            let cpuAfter = options.serverPID.flatMap(BenchProcess.cpuSeconds)
             let sentDuring = try await sentCount(senders) - sentBefore
             try await clients.onEach(senders) { $0.stopSending() }
             let totalSent = try await sentCount(senders)
@@ -131,16 +142,21 @@ public enum Fanout {
                     stableSince = monotonicNanos()
                 }
             }
+            var cpu: Double?
+            if let cpuBefore, let cpuAfter { cpu = cpuAfter - cpuBefore }
             let result = Result(
                 options: options,
                 messagesSent: sentDuring,
+                totalDeliveries: snapshot.totalDeliveries,
                 messagesPerSecond: Double(sentDuring) / elapsed,
                 deliveriesPerSecond: Double(snapshot.recordedDeliveries) / elapsed,
                 latencyMicroseconds: Latency(snapshot.latency),
                 lost: max(expected - (snapshot.totalDeliveries - snapshot.duplicates), 0),
                 duplicates: snapshot.duplicates,
                 disconnects: snapshot.disconnects,
-                setupSeconds: setupSeconds
+                setupSeconds: setupSeconds,
+                serverCPU: cpu.map { $0 / elapsed },
+                deliveriesPerServerCPUSecond: cpu.flatMap { $0 > 0 ? Double(snapshot.recordedDeliveries) / $0 : nil }
             )
             await clients.close(connections)
             await clients.shutdown()

@@ -12,14 +12,13 @@ import ParleyIRC
 final class CoreHost: Sendable {
     private struct State {
         var core: ServerState
-        var links: [SessionID: SessionLink] = [:]
+        var links = LinkTable()
         var outbox = Outbox()
-        var nextID: UInt64 = 0
     }
 
     private enum Work {
-        /// Recipients with their capabilities as read under the lock.
-        case send(IRCMessage, [(SessionLink, IRCCapabilities)])
+        /// Recipients with their encoding capabilities as read under the lock (two arrays: no tuple per recipient).
+        case send(IRCMessage, ContiguousArray<SessionLink>, ContiguousArray<IRCCapabilities>)
         case close(SessionLink, String)
         case verifyOperator(SessionLink, name: String, password: String, hash: String)
     }
@@ -41,19 +40,18 @@ final class CoreHost: Sendable {
     /// Registers a new connection and returns the link its writes go through.
     func open(channel: any NIOCore.Channel, context: LoopContext, address: String) -> SessionLink {
         self.state.withLockedValue { state in
-            state.nextID += 1
-            let id = SessionID(state.nextID)
+            let id = state.links.makeID()
             let link = SessionLink(id: id, channel: channel, context: context)
-            state.links[id] = link
+            state.links.insert(link)
             state.core.connect(id, host: address, address: address, now: Self.now())
             return link
         }
     }
 
-    /// Handles one message; returns whether the session is registered afterwards.
+    /// Handles one message from a connection on `current`; returns whether the session is registered afterwards.
     @discardableResult
-    func handle(_ message: IRCMessage, from id: SessionID) -> Bool {
-        self.update { state in
+    func handle(_ message: IRCMessage, from id: SessionID, on current: LoopContext? = nil) -> Bool {
+        self.update(on: current) { state in
             state.core.handle(message, from: id, now: Self.now(), into: &state.outbox)
             if message.command == .cap, let link = state.links[id] {
                 link.caps = state.core.sessions[id]?.caps ?? []
@@ -74,7 +72,7 @@ final class CoreHost: Sendable {
     func disconnected(_ id: SessionID, reason: String) {
         self.update { state in
             state.core.disconnect(id, reason: reason, now: Self.now(), into: &state.outbox)
-            state.links[id] = nil
+            state.links.remove(id)
         }
     }
 
@@ -91,7 +89,7 @@ final class CoreHost: Sendable {
     }
 
     /// Every session id, for shutdown.
-    var sessionIDs: [SessionID] { self.state.withLockedValue { Array($0.links.keys) } }
+    var sessionIDs: [SessionID] { self.state.withLockedValue { $0.links.ids } }
 
     var serverName: String { self.state.withLockedValue { $0.core.configuration.serverName } }
 
@@ -103,8 +101,9 @@ final class CoreHost: Sendable {
         self.update { state in body(&state.core, &state.outbox) }
     }
 
-    /// Runs `body` on the locked state, then carries out the outbox it filled, unlocked.
-    private func update<Result>(_ body: (inout State) -> Result) -> Result {
+    /// Runs `body` on the locked state, then carries out the outbox it filled, unlocked. `current` is the loop
+    /// context of the calling connection, if the caller is on one: its recipients are written without a hop.
+    private func update<Result>(on current: LoopContext? = nil, _ body: (inout State) -> Result) -> Result {
         let (result, work) = self.state.withLockedValue { state -> (Result, [Work]) in
             state.outbox.removeAll()
             let result = body(&state)
@@ -114,16 +113,20 @@ final class CoreHost: Sendable {
                 switch action {
                 case .send(let message, let id):
                     guard let link = state.links[id] else { continue }
-                    work.append(.send(message, [(link, link.caps)]))
+                    work.append(.send(message, [link], [link.caps]))
                 case .broadcast(let message, let ids):
-                    var recipients: [(SessionLink, IRCCapabilities)] = []
-                    recipients.reserveCapacity(ids.count)
+                    var links = ContiguousArray<SessionLink>()
+                    var caps = ContiguousArray<IRCCapabilities>()
+                    links.reserveCapacity(ids.count)
+                    caps.reserveCapacity(ids.count)
                     for id in ids {
-                        if let link = state.links[id] { recipients.append((link, link.caps)) }
+                        guard let link = state.links[id] else { continue }
+                        links.append(link)
+                        caps.append(link.caps)
                     }
-                    work.append(.send(message, recipients))
+                    work.append(.send(message, links, caps))
                 case .close(let id, let reason):
-                    guard let link = state.links.removeValue(forKey: id) else { continue }
+                    guard let link = state.links.remove(id) else { continue }
                     work.append(.close(link, reason))
                 case .verifyOperator(let id, let name, let password, let hash):
                     guard let link = state.links[id] else { continue }
@@ -132,7 +135,7 @@ final class CoreHost: Sendable {
             }
             return (result, work)
         }
-        var batches = Batches()
+        var batches = Batches(current: current)
         for item in work { self.carryOut(item, into: &batches) }
         batches.submit()
         return result
@@ -140,11 +143,24 @@ final class CoreHost: Sendable {
 
     /// Writes grouped by event loop, in order, so each loop gets one hop per handled message.
     private struct Batches {
+        let current: LoopContext?
         var groups: [(LoopContext, [LoopContext.Item])] = []
 
-        mutating func append(_ item: LoopContext.Item, for link: SessionLink) {
+        init(current: LoopContext?) {
+            self.current = current
+        }
+
+        mutating func write(_ buffer: ByteBuffer, to link: SessionLink) {
             // Recipients on the current loop are written at once; only other loops need a queued batch.
-            if link.context.eventLoop.inEventLoop {
+            if link.context === self.current {
+                link.context.write(buffer, to: link)
+            } else {
+                self.append(.write(link, buffer), for: link)
+            }
+        }
+
+        mutating func append(_ item: LoopContext.Item, for link: SessionLink) {
+            if self.current == nil && link.context.eventLoop.inEventLoop {
                 link.context.perform(item)
                 return
             }
@@ -162,21 +178,26 @@ final class CoreHost: Sendable {
 
     private func carryOut(_ work: Work, into batches: inout Batches) {
         switch work {
-        case .send(let message, let recipients):
-            // One encoding per capability variant, shared (copy-on-write) by every recipient of that variant.
+        case .send(let message, let links, let caps):
+            // One encoding per capability variant, shared (copy-on-write) by every recipient of that variant. Most
+            // recipients share the previous one's variant, so that is checked first.
+            var lastVariant: IRCCapabilities?
+            var lastBuffer = ByteBuffer()
             var encodings: [(IRCCapabilities, ByteBuffer)] = []
-            for (link, caps) in recipients {
-                let variant = caps.intersection(ServerState.encodingCapabilities)
-                let buffer: ByteBuffer
-                if let cached = encodings.first(where: { $0.0 == variant }) {
-                    buffer = cached.1
-                } else {
-                    var fresh = link.channel.allocator.buffer(capacity: 256)
-                    message.write(to: &fresh) { ServerState.includeTag($0, for: variant) }
-                    encodings.append((variant, fresh))
-                    buffer = fresh
+            for index in links.indices {
+                let link = links[index]
+                let variant = caps[index].intersection(ServerState.encodingCapabilities)
+                if variant != lastVariant {
+                    if let cached = encodings.first(where: { $0.0 == variant }) {
+                        lastBuffer = cached.1
+                    } else {
+                        lastBuffer = link.channel.allocator.buffer(capacity: 256)
+                        message.write(to: &lastBuffer) { ServerState.includeTag($0, for: variant) }
+                        encodings.append((variant, lastBuffer))
+                    }
+                    lastVariant = variant
                 }
-                batches.append(.write(link, buffer), for: link)
+                batches.write(lastBuffer, to: link)
             }
         case .close(let link, let reason):
             var buffer = link.channel.allocator.buffer(capacity: 64)

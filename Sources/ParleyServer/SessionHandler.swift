@@ -153,7 +153,7 @@ final class SessionHandler: ChannelInboundHandler {
             }
             do {
                 let message = try IRCParser.parse(line)
-                self.registered = self.host.handle(message, from: link.id)
+                self.registered = self.host.handle(message, from: link.id, on: self.loopContext)
             } catch {
                 self.host.parseFailed(error, from: link.id)
             }

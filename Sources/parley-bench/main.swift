@@ -110,6 +110,7 @@ struct FanoutCommand: AsyncParsableCommand {
     @Option(help: "Seconds of traffic before measuring.") var warmup = 2.0
     @Option(help: "Padding bytes per message.") var size = 64
     @Option(help: "Connections opened per second during setup.") var connectRate = 500.0
+    @Option(help: "The server's process id, to report the CPU it used.") var serverPid: Int32?
 
     func validate() throws {
         guard self.clients > self.senders, self.senders >= 1 else {
@@ -132,6 +133,7 @@ struct FanoutCommand: AsyncParsableCommand {
         options.size = self.size
         options.connectRate = self.connectRate
         options.threads = self.target.threads
+        options.serverPID = self.serverPid
         let target = self.target
         let result = try await Fanout.run(try target.target(), options) { target.log($0) }
         let mode = self.rate.map { "rate \(grouped($0))/s" } ?? "window \(self.window)"
@@ -145,6 +147,11 @@ struct FanoutCommand: AsyncParsableCommand {
                 ("messages/s", grouped(result.messagesPerSecond)),
                 ("deliveries/s", grouped(result.deliveriesPerSecond)),
                 ("latency µs", latencyText(result.latencyMicroseconds)),
+                (
+                    "server CPU",
+                    result.serverCPU.map { String(format: "%.0f %% of a core", $0 * 100) } ?? "? (no --server-pid)"
+                ),
+                ("deliveries/CPU-s", result.deliveriesPerServerCPUSecond.map(grouped) ?? "?"),
                 ("lost", "\(result.lost)"), ("duplicates", "\(result.duplicates)"),
                 ("disconnects", "\(result.disconnects)"),
                 ("setup", String(format: "%.1f s", result.setupSeconds)),
