@@ -78,9 +78,11 @@ public final class ParleyServer: Service, Sendable {
                 .writeBufferWaterMark,
                 value: .init(low: configuration.sendQ / 2, high: configuration.sendQ)
             )
+            // NIO keeps each channel's last receive buffer for reuse, so the initial size is paid by every idle
+            // connection (measured: 512 → 128 saved ~390 bytes per connection); busy senders grow it adaptively.
             .childChannelOption(
                 .recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 128, maximum: 65536)
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
