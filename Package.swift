@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ParleyCore", targets: ["ParleyCore"]),
         .library(name: "ParleyServer", targets: ["ParleyServer"]),
         .library(name: "ParleyClient", targets: ["ParleyClient"]),
+        .library(name: "ParleyStore", targets: ["ParleyStore"]),
         .executable(name: "parley-server", targets: ["parley-server"]),
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parley-bench", targets: ["parley-bench"]),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .target(
@@ -70,6 +72,16 @@ let package = Package(
         .target(
             name: "ParleyTerminal",
             dependencies: ["ParleyClient", "ParleyIRC"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ParleyStore",
+            dependencies: [
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -131,6 +143,11 @@ let package = Package(
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore", "ParleyIRC"], swiftSettings: strict),
         .testTarget(name: "ParleyClientTests", dependencies: ["ParleyClient", "ParleyIRC"], swiftSettings: strict),
         .testTarget(name: "ParleyTerminalTests", dependencies: ["ParleyTerminal"], swiftSettings: strict),
+        .testTarget(
+            name: "ParleyStoreTests",
+            dependencies: ["ParleyStore", .product(name: "SQLiteNIO", package: "sqlite-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ParleyChatTests",
             dependencies: [

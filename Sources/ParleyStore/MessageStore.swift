@@ -1,0 +1,94 @@
+/// One stored message: a channel message, notice, TAGMSG or DM, as history and search return it.
+public struct StoredMessage: Sendable, Equatable {
+    /// The server-assigned message id (the `msgid` tag).
+    public var msgid: String
+    /// The case-folded history target: a channel name, or ``StoredMessage/directTarget(_:_:)`` for a DM.
+    public var target: String
+    /// Server time in milliseconds since 1970.
+    public var time: Int64
+    /// The sender's `nick!user@host`.
+    public var sender: String
+    /// The sender's account, if logged in.
+    public var account: String?
+    /// `PRIVMSG`, `NOTICE` or `TAGMSG`.
+    public var command: String
+    /// The target as the sender wrote it (channel name or nick), for replaying the line.
+    public var recipient: String
+    public var text: String
+    /// Client-only tags as they were relayed, in wire form without the leading `@` (empty when none).
+    public var tags: String
+    /// Insertion order, assigned by the store; breaks ties between messages with the same time.
+    public var sequence: Int64
+
+    public init(
+        msgid: String,
+        target: String,
+        time: Int64,
+        sender: String,
+        account: String? = nil,
+        command: String,
+        recipient: String,
+        text: String,
+        tags: String = "",
+        sequence: Int64 = 0
+    ) {
+        self.msgid = msgid
+        self.target = target
+        self.time = time
+        self.sender = sender
+        self.account = account
+        self.command = command
+        self.recipient = recipient
+        self.text = text
+        self.tags = tags
+        self.sequence = sequence
+    }
+
+    /// The history target of a DM between two (case-folded) nicks or accounts: the same whoever sent it.
+    public static func directTarget(_ first: String, _ second: String) -> String {
+        first < second ? "\u{1}\(first)\u{1}\(second)" : "\u{1}\(second)\u{1}\(first)"
+    }
+}
+
+/// A point in a target's history: a message (by id) or a time. Bounds are exclusive, as in `draft/chathistory`.
+public enum HistoryPoint: Sendable, Equatable {
+    case msgid(String)
+    /// Milliseconds since 1970.
+    case timestamp(Int64)
+}
+
+/// What the server needs from storage for history. Shaped so that a PostgreSQL implementation can follow: every call
+/// is async and names its target; ordering is by (time, sequence).
+public protocol MessageStore: Sendable {
+    /// Stores `messages` in one transaction; returns once they are durable.
+    func append(_ messages: [StoredMessage]) async throws
+
+    /// The newest `limit` messages of `target` (after `bound` if given), oldest first.
+    func latest(_ target: String, after bound: HistoryPoint?, limit: Int) async throws -> [StoredMessage]
+
+    /// Up to `limit` messages just before `point`, oldest first.
+    func before(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage]
+
+    /// Up to `limit` messages just after `point`, oldest first.
+    func after(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage]
+
+    /// Up to `limit` messages around `point` (about half before, half after, the message itself included), oldest
+    /// first.
+    func around(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage]
+
+    /// Up to `limit` messages strictly between two points, oldest first; when `start` is later than `end`, the
+    /// `limit` messages closest to `start`.
+    func between(
+        _ target: String,
+        _ start: HistoryPoint,
+        _ end: HistoryPoint,
+        limit: Int
+    ) async throws
+        -> [StoredMessage]
+}
+
+/// A storage failure in words, naming what went wrong.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

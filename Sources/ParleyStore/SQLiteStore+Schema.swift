@@ -1,0 +1,39 @@
+/// The SQLite schema, as numbered migrations. The database records the number it is at in `PRAGMA user_version`;
+/// opening applies the missing ones in order, each in its own transaction, and refuses a database that is newer.
+enum SQLiteSchema {
+    /// Migration `n` (1-based) brings the schema from version `n - 1` to `n`. Never edit one that has shipped:
+    /// add another.
+    static let migrations: [[String]] = [
+        // 1: messages with full-text search over their text.
+        [
+            """
+            CREATE TABLE messages (
+                sequence INTEGER PRIMARY KEY,
+                msgid TEXT NOT NULL UNIQUE,
+                target TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                sender TEXT NOT NULL,
+                account TEXT,
+                command TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                text TEXT NOT NULL,
+                tags TEXT NOT NULL DEFAULT ''
+            )
+            """,
+            "CREATE INDEX messages_by_target_time ON messages (target, time, sequence)",
+            "CREATE VIRTUAL TABLE messages_text USING fts5 (text, content = 'messages', content_rowid = 'sequence')",
+            """
+            CREATE TRIGGER messages_text_insert AFTER INSERT ON messages BEGIN
+                INSERT INTO messages_text (rowid, text) VALUES (new.sequence, new.text);
+            END
+            """,
+            """
+            CREATE TRIGGER messages_text_delete AFTER DELETE ON messages BEGIN
+                INSERT INTO messages_text (messages_text, rowid, text) VALUES ('delete', old.sequence, old.text);
+            END
+            """,
+        ]
+    ]
+
+    static var latestVersion: Int { self.migrations.count }
+}

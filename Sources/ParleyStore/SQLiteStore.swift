@@ -1,0 +1,230 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// The embedded store: one SQLite database file in WAL mode (`data-dir/parley.sqlite`), nothing to install.
+///
+/// Every call runs on NIO's thread pool (sqlite-nio), never on an event loop.
+public final class SQLiteStore: MessageStore {
+    let connection: SQLiteConnection
+
+    private init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// - Throws: ``StoreError`` when the file cannot be opened or its schema is newer than this binary knows.
+    public static func open(path: String, logger: Logger = Logger(label: "parley.store")) async throws -> SQLiteStore {
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        } catch {
+            throw StoreError("cannot open the database \(path): \(error)")
+        }
+        let store = SQLiteStore(connection: connection)
+        do {
+            // WAL: readers do not block the writer; NORMAL sync is durable at each commit in WAL mode except on
+            // power loss, and survives a killed process (what the crash test checks).
+            _ = try await connection.query("PRAGMA journal_mode = WAL")
+            _ = try await connection.query("PRAGMA synchronous = NORMAL")
+            _ = try await connection.query("PRAGMA foreign_keys = ON")
+            try await store.migrate()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return store
+    }
+
+    public func close() async throws {
+        try await self.connection.close()
+    }
+
+    /// The schema version the database is at.
+    public func schemaVersion() async throws -> Int {
+        let rows = try await self.connection.query("PRAGMA user_version")
+        return Int(rows.first?.column("user_version")?.integer ?? 0)
+    }
+
+    func migrate(to target: Int = SQLiteSchema.latestVersion) async throws {
+        let current = try await self.schemaVersion()
+        if current > SQLiteSchema.latestVersion {
+            throw StoreError(
+                "the database has schema version \(current), newer than this Parley knows "
+                    + "(\(SQLiteSchema.latestVersion)); use a newer parley-server or another --data-dir"
+            )
+        }
+        guard current < target else { return }
+        for version in (current + 1)...target {
+            _ = try await self.connection.query("BEGIN IMMEDIATE")
+            do {
+                for statement in SQLiteSchema.migrations[version - 1] {
+                    _ = try await self.connection.query(statement)
+                }
+                _ = try await self.connection.query("PRAGMA user_version = \(version)")
+                _ = try await self.connection.query("COMMIT")
+            } catch {
+                _ = try? await self.connection.query("ROLLBACK")
+                throw StoreError("migration to schema version \(version) failed: \(error)")
+            }
+        }
+    }
+
+    public func append(_ messages: [StoredMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        _ = try await self.connection.query("BEGIN IMMEDIATE")
+        do {
+            // One statement per batch of rows: SQLite allows 32766 variables, 9 per row.
+            for chunk in stride(from: 0, to: messages.count, by: 500) {
+                let rows = messages[chunk..<min(chunk + 500, messages.count)]
+                let placeholders = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count)
+                var binds: [SQLiteData] = []
+                binds.reserveCapacity(rows.count * 9)
+                for message in rows {
+                    binds += [
+                        .text(message.msgid), .text(message.target), .integer(Int(message.time)),
+                        .text(message.sender), message.account.map { .text($0) } ?? .null, .text(message.command),
+                        .text(message.recipient), .text(message.text), .text(message.tags),
+                    ]
+                }
+                _ = try await self.connection.query(
+                    "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, tags) "
+                        + "VALUES \(placeholders.joined(separator: ", "))",
+                    binds
+                )
+            }
+            _ = try await self.connection.query("COMMIT")
+        } catch {
+            _ = try? await self.connection.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    private static let columns = "msgid, target, time, sender, account, command, recipient, text, tags, sequence"
+
+    private func select(
+        _ condition: String,
+        _ binds: [SQLiteData],
+        order: String,
+        limit: Int
+    ) async throws
+        -> [StoredMessage]
+    {
+        let rows = try await self.connection.query(
+            "SELECT \(Self.columns) FROM messages WHERE \(condition) ORDER BY \(order) LIMIT ?",
+            binds + [.integer(max(limit, 0))]
+        )
+        return rows.map { row in
+            StoredMessage(
+                msgid: row.column("msgid")?.string ?? "",
+                target: row.column("target")?.string ?? "",
+                time: Int64(row.column("time")?.integer ?? 0),
+                sender: row.column("sender")?.string ?? "",
+                account: row.column("account")?.string,
+                command: row.column("command")?.string ?? "",
+                recipient: row.column("recipient")?.string ?? "",
+                text: row.column("text")?.string ?? "",
+                tags: row.column("tags")?.string ?? "",
+                sequence: Int64(row.column("sequence")?.integer ?? 0)
+            )
+        }
+    }
+
+    /// A point as (time, sequence). A message id resolves to its own position (`nil` if unknown in `target`); a
+    /// timestamp sits before every message at that millisecond when `before` is true, after all of them otherwise.
+    private func position(_ point: HistoryPoint, in target: String, before: Bool) async throws -> (Int64, Int64)? {
+        switch point {
+        case .timestamp(let time):
+            return (time, before ? Int64.min : Int64.max)
+        case .msgid(let msgid):
+            let rows = try await self.connection.query(
+                "SELECT time, sequence FROM messages WHERE target = ? AND msgid = ?",
+                [.text(target), .text(msgid)]
+            )
+            guard let row = rows.first, let time = row.column("time")?.integer,
+                let sequence = row.column("sequence")?.integer
+            else { return nil }
+            return (Int64(time), Int64(sequence))
+        }
+    }
+
+    private static let earlier = "target = ? AND (time < ? OR (time = ? AND sequence < ?))"
+    private static let later = "target = ? AND (time > ? OR (time = ? AND sequence > ?))"
+    private static let newestFirst = "time DESC, sequence DESC"
+    private static let oldestFirst = "time ASC, sequence ASC"
+
+    private func binds(_ target: String, _ position: (Int64, Int64)) -> [SQLiteData] {
+        [.text(target), .integer(Int(position.0)), .integer(Int(position.0)), .integer(Int(position.1))]
+    }
+
+    public func latest(_ target: String, after bound: HistoryPoint?, limit: Int) async throws -> [StoredMessage] {
+        guard let bound else {
+            return try await self.select("target = ?", [.text(target)], order: Self.newestFirst, limit: limit)
+                .reversed()
+        }
+        guard let position = try await self.position(bound, in: target, before: false) else { return [] }
+        return try await self.select(Self.later, self.binds(target, position), order: Self.newestFirst, limit: limit)
+            .reversed()
+    }
+
+    public func before(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        guard let position = try await self.position(point, in: target, before: true) else { return [] }
+        return try await self.select(Self.earlier, self.binds(target, position), order: Self.newestFirst, limit: limit)
+            .reversed()
+    }
+
+    public func after(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        guard let position = try await self.position(point, in: target, before: false) else { return [] }
+        return try await self.select(Self.later, self.binds(target, position), order: Self.oldestFirst, limit: limit)
+    }
+
+    public func around(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        guard limit > 0, let position = try await self.position(point, in: target, before: true) else { return [] }
+        // The message itself (for a msgid) counts on the "after" side: sequence - 1 makes the bound inclusive.
+        let inclusive = (position.0, position.1 == Int64.min ? Int64.min : position.1 - 1)
+        let half = limit / 2
+        let earlier = try await self.select(
+            Self.earlier,
+            self.binds(target, position),
+            order: Self.newestFirst,
+            limit: half
+        )
+        let later = try await self.select(
+            Self.later,
+            self.binds(target, inclusive),
+            order: Self.oldestFirst,
+            limit: limit - earlier.count
+        )
+        return earlier.reversed() + later
+    }
+
+    public func between(
+        _ target: String,
+        _ start: HistoryPoint,
+        _ end: HistoryPoint,
+        limit: Int
+    ) async throws
+        -> [StoredMessage]
+    {
+        guard let from = try await self.position(start, in: target, before: false),
+            let to = try await self.position(end, in: target, before: true)
+        else { return [] }
+        let forward = from.0 < to.0 || (from.0 == to.0 && from.1 <= to.1)
+        if forward {
+            let condition = "\(Self.later) AND (time < ? OR (time = ? AND sequence < ?))"
+            let binds = self.binds(target, from) + [.integer(Int(to.0)), .integer(Int(to.0)), .integer(Int(to.1))]
+            return try await self.select(condition, binds, order: Self.oldestFirst, limit: limit)
+        }
+        // Backwards: the `limit` messages closest to `start`, still returned oldest first.
+        guard let fromBefore = try await self.position(start, in: target, before: true),
+            let toAfter = try await self.position(end, in: target, before: false)
+        else { return [] }
+        let condition = "\(Self.earlier) AND (time > ? OR (time = ? AND sequence > ?))"
+        let binds =
+            self.binds(target, fromBefore) + [
+                .integer(Int(toAfter.0)), .integer(Int(toAfter.0)), .integer(Int(toAfter.1)),
+            ]
+        return try await self.select(condition, binds, order: Self.newestFirst, limit: limit).reversed()
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import ParleyStore
+import SQLiteNIO
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    /// A fresh database file in a temporary directory.
+    private func withStore(_ body: (SQLiteStore, String) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-store-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("parley.sqlite").path
+        let store = try await SQLiteStore.open(path: path)
+        do {
+            try await body(store, path)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
+    /// Ten messages to #lobby, two per millisecond (ties broken by insertion order), ids m0…m9.
+    private func lobby() -> [StoredMessage] {
+        (0..<10).map { index in
+            StoredMessage(
+                msgid: "m\(index)",
+                target: "#lobby",
+                time: 1000 + Int64(index / 2),
+                sender: "alice!a@h",
+                command: "PRIVMSG",
+                recipient: "#lobby",
+                text: "line \(index)"
+            )
+        }
+    }
+
+    private func ids(_ messages: [StoredMessage]) -> [String] { messages.map(\.msgid) }
+
+    @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
+        try await self.withStore { store, path in
+            #expect(try await store.schemaVersion() == 1)
+            try await store.append(self.lobby())
+            try await store.close()
+            let reopened = try await SQLiteStore.open(path: path)
+            #expect(try await reopened.schemaVersion() == 1)
+            #expect(self.ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
+            try await reopened.close()
+        }
+    }
+
+    @Test func refusesADatabaseNewerThanTheBinary() async throws {
+        try await self.withStore { store, path in
+            try await store.close()
+            let raw = try await SQLiteConnection.open(storage: .file(path: path))
+            _ = try await raw.query("PRAGMA user_version = 99")
+            try await raw.close()
+            await #expect(throws: StoreError.self) { _ = try await SQLiteStore.open(path: path) }
+            do {
+                _ = try await SQLiteStore.open(path: path)
+            } catch {
+                #expect("\(error)".contains("schema version 99, newer than this Parley knows (1)"))
+            }
+        }
+    }
+
+    @Test func historyQueriesFollowChathistorySemantics() async throws {
+        try await self.withStore { store, _ in
+            try await store.append(self.lobby())
+            try await store.append([
+                StoredMessage(
+                    msgid: "other",
+                    target: "#dev",
+                    time: 1002,
+                    sender: "bob!b@h",
+                    command: "PRIVMSG",
+                    recipient: "#dev",
+                    text: "elsewhere"
+                )
+            ])
+            #expect(self.ids(try await store.latest("#lobby", after: nil, limit: 4)) == ["m6", "m7", "m8", "m9"])
+            #expect(self.ids(try await store.latest("#lobby", after: .msgid("m7"), limit: 10)) == ["m8", "m9"])
+            #expect(self.ids(try await store.before("#lobby", .msgid("m5"), limit: 3)) == ["m2", "m3", "m4"])
+            #expect(
+                self.ids(try await store.before("#lobby", .timestamp(1002), limit: 10)) == ["m0", "m1", "m2", "m3"]
+            )
+            #expect(self.ids(try await store.after("#lobby", .msgid("m5"), limit: 2)) == ["m6", "m7"])
+            #expect(self.ids(try await store.after("#lobby", .timestamp(1003), limit: 10)) == ["m8", "m9"])
+            #expect(self.ids(try await store.around("#lobby", .msgid("m5"), limit: 4)) == ["m3", "m4", "m5", "m6"])
+            #expect(
+                self.ids(try await store.between("#lobby", .msgid("m1"), .msgid("m6"), limit: 10))
+                    == ["m2", "m3", "m4", "m5"]
+            )
+            #expect(self.ids(try await store.between("#lobby", .msgid("m1"), .msgid("m6"), limit: 2)) == ["m2", "m3"])
+            // Backwards: the two closest to the start, still oldest first.
+            #expect(self.ids(try await store.between("#lobby", .msgid("m6"), .msgid("m1"), limit: 2)) == ["m4", "m5"])
+            #expect(try await store.before("#lobby", .msgid("missing"), limit: 5).isEmpty)
+            #expect(try await store.latest("#lobby", after: nil, limit: 0).isEmpty)
+            #expect(self.ids(try await store.latest("#dev", after: nil, limit: 5)) == ["other"])
+        }
+    }
+
+    @Test func storesEveryFieldAndIndexesTextForSearch() async throws {
+        try await self.withStore { store, path in
+            let dm = StoredMessage(
+                msgid: "dm1",
+                target: StoredMessage.directTarget("bob", "alice"),
+                time: 5,
+                sender: "alice!a@h",
+                account: "alice",
+                command: "NOTICE",
+                recipient: "bob",
+                text: "the quick brown fox",
+                tags: "+draft/react=👍"
+            )
+            try await store.append([dm])
+            #expect(StoredMessage.directTarget("alice", "bob") == StoredMessage.directTarget("bob", "alice"))
+            let stored = try await store.latest(StoredMessage.directTarget("alice", "bob"), after: nil, limit: 1)
+            var expected = dm
+            expected.sequence = stored.first?.sequence ?? -1
+            #expect(stored == [expected])
+            #expect(expected.sequence > 0)
+            // A second connection (WAL allows it) reads the full-text index the trigger fills.
+            let raw = try await SQLiteConnection.open(storage: .file(path: path))
+            let hits = try await raw.query("SELECT rowid FROM messages_text WHERE messages_text MATCH 'brown'")
+            #expect(hits.count == 1)
+            let misses = try await raw.query("SELECT rowid FROM messages_text WHERE messages_text MATCH 'zebra'")
+            #expect(misses.isEmpty)
+            try await raw.close()
+        }
+    }
+
+    @Test func aDuplicateMessageIDRollsBackTheWholeBatch() async throws {
+        try await self.withStore { store, _ in
+            try await store.append(Array(self.lobby().prefix(2)))
+            await #expect(throws: (any Error).self) { try await store.append(Array(self.lobby().suffix(9))) }
+            #expect(self.ids(try await store.latest("#lobby", after: nil, limit: 20)) == ["m0", "m1"])
+        }
+    }
+}
