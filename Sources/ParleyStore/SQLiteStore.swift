@@ -41,6 +41,12 @@ public final class SQLiteStore: MessageStore {
         try await self.connection.close()
     }
 
+    /// How many messages the database holds.
+    public func countMessages() async throws -> Int {
+        let rows = try await self.connection.query("SELECT count(*) AS n FROM messages")
+        return Int(rows.first?.column("n")?.integer ?? 0)
+    }
+
     /// The schema version the database is at.
     public func schemaVersion() async throws -> Int {
         let rows = try await self.connection.query("PRAGMA user_version")
@@ -149,13 +155,14 @@ public final class SQLiteStore: MessageStore {
         }
     }
 
-    private static let earlier = "target = ? AND (time < ? OR (time = ? AND sequence < ?))"
-    private static let later = "target = ? AND (time > ? OR (time = ? AND sequence > ?))"
+    // Row values keep the comparison on the (target, time, sequence) index (an OR of two conditions does not).
+    private static let earlier = "target = ? AND (time, sequence) < (?, ?)"
+    private static let later = "target = ? AND (time, sequence) > (?, ?)"
     private static let newestFirst = "time DESC, sequence DESC"
     private static let oldestFirst = "time ASC, sequence ASC"
 
     private func binds(_ target: String, _ position: (Int64, Int64)) -> [SQLiteData] {
-        [.text(target), .integer(Int(position.0)), .integer(Int(position.0)), .integer(Int(position.1))]
+        [.text(target), .integer(Int(position.0)), .integer(Int(position.1))]
     }
 
     public func latest(_ target: String, after bound: HistoryPoint?, limit: Int) async throws -> [StoredMessage] {
@@ -212,19 +219,16 @@ public final class SQLiteStore: MessageStore {
         else { return [] }
         let forward = from.0 < to.0 || (from.0 == to.0 && from.1 <= to.1)
         if forward {
-            let condition = "\(Self.later) AND (time < ? OR (time = ? AND sequence < ?))"
-            let binds = self.binds(target, from) + [.integer(Int(to.0)), .integer(Int(to.0)), .integer(Int(to.1))]
+            let condition = "\(Self.later) AND (time, sequence) < (?, ?)"
+            let binds = self.binds(target, from) + [.integer(Int(to.0)), .integer(Int(to.1))]
             return try await self.select(condition, binds, order: Self.oldestFirst, limit: limit)
         }
         // Backwards: the `limit` messages closest to `start`, still returned oldest first.
         guard let fromBefore = try await self.position(start, in: target, before: true),
             let toAfter = try await self.position(end, in: target, before: false)
         else { return [] }
-        let condition = "\(Self.earlier) AND (time > ? OR (time = ? AND sequence > ?))"
-        let binds =
-            self.binds(target, fromBefore) + [
-                .integer(Int(toAfter.0)), .integer(Int(toAfter.0)), .integer(Int(toAfter.1)),
-            ]
+        let condition = "\(Self.earlier) AND (time, sequence) > (?, ?)"
+        let binds = self.binds(target, fromBefore) + [.integer(Int(toAfter.0)), .integer(Int(toAfter.1))]
         return try await self.select(condition, binds, order: Self.newestFirst, limit: limit).reversed()
     }
 }

@@ -12,7 +12,7 @@ struct ParleyBenchCommand: AsyncParsableCommand {
             Every scenario is bounded in time and talks only to loopback addresses unless --allow-remote is given.
             Start Parley with `--flood-control off` and PARLEY_MAX_CONNECTIONS_PER_IP raised for fan-out runs.
             """,
-        subcommands: [FanoutCommand.self, IdleCommand.self, ConnectCommand.self]
+        subcommands: [FanoutCommand.self, IdleCommand.self, ConnectCommand.self, StoreCommand.self]
     )
 }
 
@@ -227,5 +227,49 @@ struct ConnectCommand: AsyncParsableCommand {
                 ("latency µs", latencyText(result.latencyMicroseconds)),
             ]
         )
+    }
+}
+
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "The SQLite history store alone: insert throughput with group commit, then LATEST/BEFORE latency."
+    )
+
+    @Option(help: "Database file (created; reused if it exists, so a second run queries a bigger database).")
+    var path = "/tmp/parley-bench-store.sqlite"
+    @Option(help: "Messages to insert.") var messages = 1_000_000
+    @Option(help: "History targets (channels).") var targets = 100
+    @Option(help: "Concurrent producers.") var producers = 4
+    @Option(help: "Most messages in one transaction.") var batchSize = 512
+    @Option(help: "Queries of each kind.") var queries = 2000
+    @Option(help: "Messages per query.") var limit = 50
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+    func run() async throws {
+        var options = StoreBench.Options()
+        options.path = self.path
+        options.messages = self.messages
+        options.targets = self.targets
+        options.producers = self.producers
+        options.batchSize = self.batchSize
+        options.queries = self.queries
+        options.limit = self.limit
+        let quiet = self.json
+        let result = try await StoreBench.run(options) { text in
+            if !quiet { FileHandle.standardError.write(Data("[store] \(text)\n".utf8)) }
+        }
+        if self.json {
+            let data = try JSONEncoder().encode(result)
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("  store             \(self.messages) messages, \(self.targets) targets, \(self.producers) producers")
+        print(
+            "  inserts/s         \(grouped(result.insertsPerSecond)) (\(result.batches) commits, largest \(result.largestBatch))"
+        )
+        print("  rows in database  \(grouped(Double(result.messagesInDatabase)))")
+        print("  LATEST µs         \(latencyText(result.latestMicroseconds))")
+        print("  BEFORE µs         \(latencyText(result.beforeMicroseconds))")
     }
 }

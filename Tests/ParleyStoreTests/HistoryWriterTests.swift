@@ -1,0 +1,98 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ParleyStore
+import Testing
+
+@Suite struct HistoryWriterTests {
+    /// A store in memory that records each batch, and can be told to fail.
+    final class RecordingStore: MessageStore {
+        let batches = NIOLockedValueBox<[[StoredMessage]]>([])
+        let failing = NIOLockedValueBox(false)
+
+        func append(_ messages: [StoredMessage]) async throws {
+            if self.failing.withLockedValue({ $0 }) { throw StoreError("disk full") }
+            // A commit takes a moment, so submissions pile up behind it (as with a real fsync).
+            try await Task.sleep(for: .milliseconds(2))
+            self.batches.withLockedValue { $0.append(messages) }
+        }
+        func latest(_ target: String, after bound: HistoryPoint?, limit: Int) async throws -> [StoredMessage] { [] }
+        func before(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] { [] }
+        func after(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] { [] }
+        func around(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] { [] }
+        func between(
+            _ target: String,
+            _ start: HistoryPoint,
+            _ end: HistoryPoint,
+            limit: Int
+        ) async throws
+            -> [StoredMessage]
+        { [] }
+    }
+
+    private func message(_ index: Int) -> StoredMessage {
+        StoredMessage(
+            msgid: "m\(index)",
+            target: "#t",
+            time: Int64(index),
+            sender: "a!a@h",
+            command: "PRIVMSG",
+            recipient: "#t",
+            text: "\(index)"
+        )
+    }
+
+    @Test func everyPromiseCompletesAfterItsBatchCommittedInOrder() async throws {
+        let store = RecordingStore()
+        let writer = HistoryWriter(store: store, options: .init(batchSize: 100))
+        let runner = Task { await writer.run() }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        var futures: [EventLoopFuture<Void>] = []
+        for index in 0..<1000 {
+            let promise = loop.makePromise(of: Void.self)
+            futures.append(promise.futureResult)
+            writer.submit(self.message(index), promise: promise)
+        }
+        for future in futures { try await future.get() }
+        let batches = store.batches.withLockedValue { $0 }
+        #expect(batches.flatMap { $0 }.map(\.msgid) == (0..<1000).map { "m\($0)" })
+        #expect(batches.count < 1000)  // grouped
+        #expect(batches.allSatisfy { $0.count <= 100 })
+        let statistics = writer.statistics
+        #expect(statistics.messages == 1000 && statistics.batches == batches.count && statistics.failures == 0)
+        writer.finish()
+        await runner.value
+    }
+
+    @Test func aFailedCommitFailsItsPromisesAndLaterOnesStillCommit() async throws {
+        let store = RecordingStore()
+        let writer = HistoryWriter(store: store)
+        let runner = Task { await writer.run() }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        store.failing.withLockedValue { $0 = true }
+        let failed = loop.makePromise(of: Void.self)
+        writer.submit(self.message(1), promise: failed)
+        await #expect(throws: StoreError.self) { try await failed.futureResult.get() }
+        store.failing.withLockedValue { $0 = false }
+        let stored = loop.makePromise(of: Void.self)
+        writer.submit(self.message(2), promise: stored)
+        try await stored.futureResult.get()
+        #expect(store.batches.withLockedValue { $0.flatMap { $0 }.map(\.msgid) } == ["m2"])
+        #expect(writer.statistics.failures == 1)
+        writer.finish()
+        await runner.value
+        let late = loop.makePromise(of: Void.self)
+        writer.submit(self.message(3), promise: late)
+        await #expect(throws: StoreError.self) { try await late.futureResult.get() }
+    }
+
+    @Test func finishWritesWhatWasQueued() async throws {
+        let store = RecordingStore()
+        let writer = HistoryWriter(store: store, options: .init(batchSize: 7))
+        for index in 0..<50 { writer.submit(self.message(index), promise: nil) }
+        writer.finish()
+        await writer.run()
+        #expect(store.batches.withLockedValue { $0.flatMap { $0 }.count } == 50)
+    }
+}
