@@ -57,6 +57,26 @@ final class BenchClients: Sendable {
         return Client(channel: channel, handler: handler, registered: registered.futureResult)
     }
 
+    /// Opens `count` connections at most `rate` per second, then waits until all are registered. On failure the
+    /// connections opened so far are closed before the error is thrown.
+    func connectAll(count: Int, nickPrefix: String, senders: Int, rate: Double) async throws -> [Client] {
+        var connections: [Client] = []
+        let start = monotonicNanos()
+        do {
+            for index in 0..<count {
+                connections.append(
+                    try await self.connect(index: index, nick: "\(nickPrefix)\(index)", senders: senders)
+                )
+                try await pace(index + 1, rate: rate, since: start)
+            }
+            for connection in connections { try await connection.registered.get() }
+            return connections
+        } catch {
+            await self.close(connections)
+            throw error
+        }
+    }
+
     /// Runs `body` with each client's handler on its loop and waits for all.
     func onEach(_ clients: [Client], _ body: @escaping @Sendable (BenchHandler) -> Void) async throws {
         try await EventLoopFuture.andAllSucceed(

@@ -59,13 +59,12 @@ public enum Fanout {
         var connections: [BenchClients.Client] = []
         do {
             log("connecting \(options.clients) clients at ≤ \(Int(options.connectRate))/s")
-            for index in 0..<options.clients {
-                connections.append(
-                    try await clients.connect(index: index, nick: "b\(tag)\(index)", senders: options.senders)
-                )
-                try await pace(index + 1, rate: options.connectRate, since: setupStart)
-            }
-            for connection in connections { try await connection.registered.get() }
+            connections = try await clients.connectAll(
+                count: options.clients,
+                nickPrefix: "b\(tag)",
+                senders: options.senders,
+                rate: options.connectRate
+            )
             let channels = (0..<options.channels).map { "#bench\($0)" }
             log("joining \(channels.count) channel(s)")
             for batch in stride(from: 0, to: connections.count, by: 50) {

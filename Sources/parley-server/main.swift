@@ -75,8 +75,10 @@ struct Serve: AsyncParsableCommand {
         let server = ParleyServer(configuration: configuration, motd: motd, group: group, logger: logger)
         let port = try await server.start()
         let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+        // The terminal client defaults to port 1060; any other port goes into the address it is shown.
+        let address = port == 1060 ? shown : shown.contains(":") ? "[\(shown)]:\(port)" : "\(shown):\(port)"
         let banner =
-            "Parley listening on \(configuration.host):\(port) — connect with `parley \(shown)` or `irssi -c \(shown) -p \(port)`\n"
+            "Parley listening on \(configuration.host):\(port) — connect with `parley \(address)` or `irssi -c \(shown) -p \(port)`\n"
         // Written unbuffered so scripts reading the first line see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
         let reloader = Reloader(server: server, flags: self.flags, file: self.config, logger: logger)
