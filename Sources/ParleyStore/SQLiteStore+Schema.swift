@@ -32,7 +32,22 @@ enum SQLiteSchema {
                 INSERT INTO messages_text (messages_text, rowid, text) VALUES ('delete', old.sequence, old.text);
             END
             """,
-        ]
+        ],
+        // 2: accounts, with SCRAM-SHA-256 credentials only.
+        [
+            """
+            CREATE TABLE accounts (
+                name TEXT PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                email TEXT,
+                created_at INTEGER NOT NULL,
+                scram_salt BLOB NOT NULL,
+                scram_iterations INTEGER NOT NULL,
+                scram_stored_key BLOB NOT NULL,
+                scram_server_key BLOB NOT NULL
+            ) WITHOUT ROWID
+            """
+        ],
     ]
 
     static var latestVersion: Int { self.migrations.count }

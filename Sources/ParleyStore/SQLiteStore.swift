@@ -6,7 +6,7 @@ import SQLiteNIO
 /// The embedded store: one SQLite database file in WAL mode (`data-dir/parley.sqlite`), nothing to install.
 ///
 /// Every call runs on NIO's thread pool (sqlite-nio), never on an event loop.
-public final class SQLiteStore: MessageStore {
+public final class SQLiteStore: MessageStore, AccountStore {
     let connection: SQLiteConnection
 
     private init(connection: SQLiteConnection) {
@@ -51,6 +51,20 @@ public final class SQLiteStore: MessageStore {
     public func schemaVersion() async throws -> Int {
         let rows = try await self.connection.query("PRAGMA user_version")
         return Int(rows.first?.column("user_version")?.integer ?? 0)
+    }
+
+    /// Opens the database at `path` and migrates it only up to `version`: for tests that build a database as an
+    /// older binary left it.
+    public static func open(path: String, upToVersion version: Int) async throws -> SQLiteStore {
+        let connection = try await SQLiteConnection.open(storage: .file(path: path))
+        let store = SQLiteStore(connection: connection)
+        do {
+            try await store.migrate(to: version)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return store
     }
 
     func migrate(to target: Int = SQLiteSchema.latestVersion) async throws {

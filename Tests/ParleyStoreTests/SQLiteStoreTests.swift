@@ -39,11 +39,11 @@ import Testing
 
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await self.withStore { store, path in
-            #expect(try await store.schemaVersion() == 1)
+            #expect(try await store.schemaVersion() == 2)
             try await store.append(self.lobby())
             try await store.close()
             let reopened = try await SQLiteStore.open(path: path)
-            #expect(try await reopened.schemaVersion() == 1)
+            #expect(try await reopened.schemaVersion() == 2)
             #expect(self.ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             try await reopened.close()
         }
@@ -59,8 +59,71 @@ import Testing
             do {
                 _ = try await SQLiteStore.open(path: path)
             } catch {
-                #expect("\(error)".contains("schema version 99, newer than this Parley knows (1)"))
+                #expect("\(error)".contains("schema version 99, newer than this Parley knows (2)"))
             }
+        }
+    }
+
+    @Test func migratesEachEarlierSchemaKeepingItsData() async throws {
+        for version in 1..<2 {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-migrate-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("parley.sqlite").path
+            let old = try await SQLiteStore.open(path: path, upToVersion: version)
+            #expect(try await old.schemaVersion() == version)
+            try await old.append(self.lobby())
+            try await old.close()
+
+            let current = try await SQLiteStore.open(path: path)
+            #expect(try await current.schemaVersion() == 2)
+            #expect(self.ids(try await current.latest("#lobby", after: nil, limit: 2)) == ["m8", "m9"])
+            let credentials = Account.Credentials(salt: [1], iterations: 4096, storedKey: [2], serverKey: [3])
+            let created = try await current.create(
+                Account(name: "zoe", displayName: "Zoe", createdAt: 1, credentials: credentials)
+            )
+            #expect(created)
+            try await current.close()
+        }
+    }
+
+    @Test func accountsRoundTripAndNamesAreUnique() async throws {
+        try await self.withStore { store, _ in
+            let credentials = Account.Credentials(
+                salt: Array("salt-bytes".utf8),
+                iterations: 4096,
+                storedKey: Array(repeating: 7, count: 32),
+                serverKey: Array(repeating: 9, count: 32)
+            )
+            let alice = Account(
+                name: "alice",
+                displayName: "Alice",
+                email: "alice@example.org",
+                createdAt: 1_795_615_041_123,
+                credentials: credentials
+            )
+            let created = try await store.create(alice)
+            #expect(created)
+            let createdAgain = try await store.create(alice)
+            #expect(createdAgain == false)
+            let found = try await store.account(named: "alice")
+            #expect(found == alice)
+            let missing = try await store.account(named: "bob")
+            #expect(missing == nil)
+            var changed = credentials
+            changed.storedKey = Array(repeating: 1, count: 32)
+            let updated = try await store.setCredentials(changed, for: "alice")
+            #expect(updated)
+            let readBack = try await store.account(named: "alice")?.credentials
+            #expect(readBack == changed)
+            let updatedMissing = try await store.setCredentials(changed, for: "bob")
+            #expect(updatedMissing == false)
+            let dropped = try await store.drop("alice")
+            #expect(dropped)
+            let droppedAgain = try await store.drop("alice")
+            #expect(droppedAgain == false)
+            let gone = try await store.account(named: "alice")
+            #expect(gone == nil)
         }
     }
 
