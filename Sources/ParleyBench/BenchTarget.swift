@@ -61,11 +61,7 @@ public enum BenchProcess {
 
     /// CPU time (user + system) process `pid` has used, in seconds, from /proc/PID/stat; nil if unreadable.
     public static func cpuSeconds(pid: Int32) -> Double? {
-        guard let file = fopen("/proc/\(pid)/stat", "r") else { return nil }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 1024)
-        guard fgets(&line, Int32(line.count), file) != nil else { return nil }
-        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let text = self.procLines(pid, "stat").first else { return nil }
         // Fields after the command name (which may hold spaces, so skip past its closing parenthesis).
         guard let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
@@ -76,16 +72,19 @@ public enum BenchProcess {
 
     /// Resident memory of process `pid` in bytes (VmRSS in /proc/PID/status), or nil.
     public static func residentBytes(pid: Int32) -> Int? {
-        guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 256)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if text.hasPrefix("VmRSS:") {
-                let digits = text.filter(\.isNumber)
-                return Int(digits).map { $0 * 1024 }
-            }
+        guard let line = self.procLines(pid, "status").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return Int(line.filter(\.isNumber)).map { $0 * 1024 }
+    }
+
+    /// The lines of /proc/PID/FILE (empty when it cannot be read).
+    private static func procLines(_ pid: Int32, _ file: String) -> [String] {
+        guard let handle = fopen("/proc/\(pid)/\(file)", "r") else { return [] }
+        defer { fclose(handle) }
+        var lines: [String] = []
+        var line = [CChar](repeating: 0, count: 1024)
+        while fgets(&line, Int32(line.count), handle) != nil {
+            lines.append(String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        return nil
+        return lines
     }
 }

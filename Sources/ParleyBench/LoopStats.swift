@@ -1,5 +1,11 @@
 import Histogram
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What the clients on one event loop measured. Touched only on that loop (wrapped in `NIOLoopBound`), so the
 /// hot path takes no lock; the coordinator reads it by submitting work to the loop.
 final class LoopStats {
@@ -64,9 +70,3 @@ func monotonicNanos() -> UInt64 {
     clock_gettime(CLOCK_MONOTONIC, &spec)
     return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -292,10 +292,6 @@ extension ChatApp {
         }
     }
 
-    func sendOrReport(_ message: IRCMessage) async {
-        await self.send(message)
-    }
-
     func switchWindow(to index: Int) {
         guard self.windows.windows.indices.contains(index) else {
             self.error("There is no window \(index + 1).")

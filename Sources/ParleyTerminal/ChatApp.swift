@@ -109,7 +109,7 @@ public final class ChatApp {
 
     /// Prints the welcome lines (server, network, the start of the MOTD) before the screen takes over.
     private func welcome(notices: [ChatLine]) {
-        let formatter = LineFormatter(style: self.style, ownNick: self.state.nick)
+        let formatter = LineFormatter(style: self.style)
         for line in notices where line.kind != .event { Self.out(formatter.format(line)) }
         let server = self.state.serverName ?? self.endpoint.host
         let network = self.state.networkName.map { " (\($0))" } ?? ""
@@ -131,7 +131,7 @@ public final class ChatApp {
         }
         self.attach(connection)
         self.switchOnJoin.insert(CaseMapping.fold(self.options.channel))
-        await self.sendOrReport(IRCMessage(.join, self.options.channel))
+        await self.send(IRCMessage(.join, self.options.channel))
         self.redraw()
 
         for await event in self.events {
@@ -181,7 +181,7 @@ public final class ChatApp {
             self.show(lines)
             let channels = self.windows.windows.filter(\.isChannel).map(\.name)
             let rejoin = channels.isEmpty ? [self.options.channel] : channels
-            await self.sendOrReport(IRCMessage(.join, rejoin.joined(separator: ",")))
+            await self.send(IRCMessage(.join, rejoin.joined(separator: ",")))
             self.info("Back on \(self.endpoint.host) as \(state.nick); rejoined \(rejoin.joined(separator: ", ")).")
         case .notice(let text):
             self.info(text)
@@ -289,7 +289,7 @@ public final class ChatApp {
     /// Stores lines in their windows and prints those that belong on screen.
     func show(_ lines: [ChatLine]) {
         guard !lines.isEmpty else { return }
-        let formatter = LineFormatter(style: self.style, ownNick: self.state.nick)
+        let formatter = LineFormatter(style: self.style)
         var printed: [String] = []
         for line in lines {
             let visible = self.windows.add(line, openMissing: line.kind != .event)
@@ -323,7 +323,7 @@ public final class ChatApp {
 
     func repaint() {
         guard let screen = self.screen else { return }
-        let formatter = LineFormatter(style: self.style, ownNick: self.state.nick)
+        let formatter = LineFormatter(style: self.style)
         let lines = (self.windows.currentWindow?.lines ?? []).map { formatter.format($0) }
         screen.repaint(lines, status: self.statusLine(), input: self.inputLine(screen))
     }

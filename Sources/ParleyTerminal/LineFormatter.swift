@@ -9,7 +9,6 @@ import Darwin
 /// Turns a ``ChatLine`` into the text shown for it: `HH:MM <nick> text`, actions, notices, and dimmed events.
 struct LineFormatter {
     var style: TerminalStyle
-    var ownNick: String
 
     /// - Parameter windowLabel: Shown before the line when it belongs to another window than the one in view.
     func format(_ line: ChatLine, windowLabel: String? = nil) -> String {

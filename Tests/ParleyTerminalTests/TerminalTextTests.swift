@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func formatsLinesAndStripsControlCodes() {
-        let formatter = LineFormatter(style: TerminalStyle(colors: false), ownNick: "me")
+        let formatter = LineFormatter(style: TerminalStyle(colors: false))
         let time = Int64(0)
         let clock = LineFormatter.clock(time)
         #expect(clock.count == 5)
