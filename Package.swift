@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "ParleyCore",
                 "ParleyIRC",
+                "ParleyStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -116,6 +117,7 @@ let package = Package(
             name: "parley-server",
             dependencies: [
                 "ParleyServer",
+                "ParleyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,7 +136,7 @@ let package = Package(
         .target(
             name: "ParleyTestSupport",
             dependencies: [
-                "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC",
+                "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC", "ParleyStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -168,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "ParleyServerTests",
             dependencies: [
-                "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC", "ParleyTestSupport",
+                "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC", "ParleyTestSupport", "ParleyStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -34,6 +34,21 @@ public struct CoreConfiguration: Sendable {
     public var whowasEntries = 200
     /// Bytes of a line not counting tags, with CR LF (LINELEN).
     public var lineLength = 512
+    /// What the server keeps of messages; `nil` keeps nothing (no store).
+    public var history: HistorySettings?
+
+    /// How history is offered to clients.
+    public struct HistorySettings: Sendable, Equatable {
+        /// Lines replayed on JOIN to clients without `draft/chathistory` (0: none).
+        public var replayOnJoin = 10
+        /// Most messages one `CHATHISTORY` request returns (ISUPPORT `CHATHISTORY`).
+        public var queryLimit = 100
+
+        public init(replayOnJoin: Int = 10, queryLimit: Int = 100) {
+            self.replayOnJoin = replayOnJoin
+            self.queryLimit = queryLimit
+        }
+    }
 
     public init(
         serverName: String = "parley.local",

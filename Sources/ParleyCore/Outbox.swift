@@ -12,6 +12,12 @@ public struct Outbox: Sendable {
         case close(SessionID, reason: String)
         /// Check an operator password off the event loop, then call ``ServerState/operatorVerified(_:name:success:now:into:)``.
         case verifyOperator(SessionID, name: String, password: String, hash: String)
+        /// Store `message` (as relayed, with its time and msgid) in the history of `target` (a storage key). Every
+        /// other action from the same command waits until it is committed: that is when the sender learns it was
+        /// accepted.
+        case persist(IRCMessage, target: String)
+        /// Answer a history query off the event loop, then call back into the core.
+        case queryHistory(HistoryQuery)
     }
 
     /// The actions, in order.

@@ -1,6 +1,13 @@
 import ParleyIRC
 
 extension ServerState {
+    /// What this server offers: history capabilities only when it keeps history.
+    var offeredCapabilities: IRCCapabilities {
+        var all = IRCCapabilities(IRCCapabilities.named.map(\.capability))
+        if self.configuration.history == nil { all.remove(.chathistory) }
+        return all
+    }
+
     /// `CAP LS|LIST|REQ|END` (IRCv3 capability negotiation, version 302).
     mutating func cap(_ request: Request, _ outbox: inout Outbox) {
         guard let session = self.sessions[request.id] else { return }
@@ -12,7 +19,7 @@ extension ServerState {
             if !session.isRegistered { self.sessions[request.id]?.negotiatingCaps = true }
             let version = request.message.parameter(1).flatMap { Int($0) } ?? 0
             if version >= 302 { self.sessions[request.id]?.caps.insert(.capNotify) }
-            let all = IRCCapabilities.named.map(\.name).joined(separator: " ")
+            let all = self.offeredCapabilities.names.joined(separator: " ")
             outbox.send(IRCMessage(source: server, .cap, nick, "LS", all), to: request.id)
         case "LIST":
             outbox.send(
@@ -27,7 +34,9 @@ extension ServerState {
             var valid = true
             for token in requested.split(separator: " ") {
                 let removing = token.hasPrefix("-")
-                guard let capability = IRCCapabilities(name: String(removing ? token.dropFirst() : token)) else {
+                guard let capability = IRCCapabilities(name: String(removing ? token.dropFirst() : token)),
+                    self.offeredCapabilities.contains(capability)
+                else {
                     valid = false
                     break
                 }

@@ -81,6 +81,7 @@ extension ServerState {
             self.sendTopic(id, channel: channel, into: &outbox)
         }
         self.sendNames(id, channel: channel, into: &outbox)
+        self.replayOnJoin(id, channel: channel, into: &outbox)
     }
 
     mutating func part(_ request: Request, _ outbox: inout Outbox) {

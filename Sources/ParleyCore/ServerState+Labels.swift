@@ -1,6 +1,20 @@
 import ParleyIRC
 
 extension ServerState {
+    /// When the answer to a labeled command comes later (a history query), the label travels with the query.
+    /// - Returns: Whether the label was handed on.
+    mutating func deferLabel(_ label: String, for id: SessionID, from start: Int, into outbox: inout Outbox) -> Bool {
+        for index in start..<outbox.actions.count {
+            guard case .queryHistory(var query) = outbox.actions[index], query.session == id,
+                query.purpose == .chathistory
+            else { continue }
+            query.label = label
+            outbox.actions[index] = .queryHistory(query)
+            return true
+        }
+        return false
+    }
+
     /// labeled-response: one reply carries the label, none gets an `ACK`, several go in a `labeled-response` batch.
     mutating func applyLabel(_ label: String, for id: SessionID, from start: Int, into outbox: inout Outbox) {
         var replies: [IRCMessage] = []

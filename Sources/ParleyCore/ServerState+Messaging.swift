@@ -43,6 +43,9 @@ extension ServerState {
                     self.reply(request.id, .errCannotSendToChan, channel.name, reason, into: &outbox)
                     continue
                 }
+                if self.keepsHistory(of: relayed) {
+                    outbox.actions.append(.persist(relayed, target: ChannelKey(channel.name).folded))
+                }
                 let recipients =
                     isTagmsg
                     ? self.members(of: channel, except: request.id, where: wants)
@@ -52,6 +55,10 @@ extension ServerState {
                 guard let recipient = self.session(named: target), recipient.isRegistered else {
                     self.reply(request.id, .errNoSuchNick, target, "No such nick/channel", into: &outbox)
                     continue
+                }
+                if self.keepsHistory(of: relayed) {
+                    let key = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(target).folded)
+                    outbox.actions.append(.persist(relayed, target: key))
                 }
                 if wants(recipient) && recipient.id != request.id {
                     outbox.send(relayed, to: recipient.id)
@@ -65,6 +72,16 @@ extension ServerState {
             }
         }
     }
+
+    /// Whether `message` goes to history: every PRIVMSG and NOTICE, and TAGMSGs that carry more than typing state.
+    func keepsHistory(of message: IRCMessage) -> Bool {
+        guard self.configuration.history != nil else { return false }
+        guard message.command == .tagmsg else { return true }
+        return message.tags.contains { $0.isClientOnly && !Self.transientTags.contains($0.key) }
+    }
+
+    /// Client tags that describe a moment, not content: not worth keeping.
+    static let transientTags: Set<String> = ["+typing", "+draft/typing"]
 
     /// Why `session` may not speak in `channel` (+n, +m, +b), or `nil` if it may.
     func cannotSend(_ session: Session, to channel: Channel) -> String? {

@@ -118,10 +118,15 @@ extension ServerState {
 
     var isupport: ISupport {
         let config = self.configuration
+        var history: [(String, String?)] = []
+        if let settings = config.history {
+            history = [("CHATHISTORY", String(settings.queryLimit)), ("MSGREFTYPES", "msgid,timestamp")]
+        }
         return ISupport(
             tokens: [
                 ("AWAYLEN", String(config.awayLength)),
                 ("CASEMAPPING", "ascii"),
+            ] + history + [
                 ("CHANLIMIT", "#:\(config.channelsPerUser)"),
                 ("CHANMODES", "beI,k,l,imnst"),
                 ("CHANNELLEN", String(config.channelLength)),

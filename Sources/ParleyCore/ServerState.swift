@@ -34,7 +34,7 @@ public struct ServerState: Sendable {
         let start = outbox.actions.count
         let request = Request(id: id, message: message, now: now)
         self.dispatch(request, session: session, into: &outbox)
-        if let label, !label.isEmpty {
+        if let label, !label.isEmpty, !self.deferLabel(label, for: id, from: start, into: &outbox) {
             self.applyLabel(label, for: id, from: start, into: &outbox)
         }
     }
@@ -159,6 +159,7 @@ public struct ServerState: Sendable {
         .kill: Command(minimumParameters: 1) { $0.kill($1, &$2) },
         .wallops: Command(minimumParameters: 1) { $0.wallops($1, &$2) },
         .links: Command { $0.linksQuery($1, &$2) },
+        .chathistory: Command(minimumParameters: 1) { $0.chathistory($1, &$2) },
     ]
 
     // MARK: Replies

@@ -17,6 +17,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let setname = IRCCapabilities(rawValue: 1 << 11)
     public static let inviteNotify = IRCCapabilities(rawValue: 1 << 12)
     public static let standardReplies = IRCCapabilities(rawValue: 1 << 13)
+    public static let chathistory = IRCCapabilities(rawValue: 1 << 14)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -24,6 +25,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("batch", .batch),
         ("cap-notify", .capNotify),
         ("chghost", .chghost),
+        ("draft/chathistory", .chathistory),
         ("echo-message", .echoMessage),
         ("extended-join", .extendedJoin),
         ("invite-notify", .inviteNotify),

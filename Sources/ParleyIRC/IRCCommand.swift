@@ -41,6 +41,7 @@ extension IRCCommand {
     public static let away: IRCCommand = "AWAY"
     public static let batch: IRCCommand = "BATCH"
     public static let cap: IRCCommand = "CAP"
+    public static let chathistory: IRCCommand = "CHATHISTORY"
     public static let chghost: IRCCommand = "CHGHOST"
     public static let error: IRCCommand = "ERROR"
     public static let fail: IRCCommand = "FAIL"

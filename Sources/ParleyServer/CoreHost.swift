@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import ParleyCore
 import ParleyIRC
+import ParleyStore
 
 /// Owns the one ``ServerState`` behind one lock and carries out its actions.
 ///
@@ -14,6 +15,28 @@ final class CoreHost: Sendable {
         var core: ServerState
         var links = LinkTable()
         var outbox = Outbox()
+        /// Work held back until the messages it acknowledges are committed, oldest first (see ``update(on:origin:_:)``).
+        var held = CircularBuffer<HeldGroup>()
+        var nextGroup: UInt64 = 0
+        /// Whether some thread is carrying out the head of `held` right now (it stays queued meanwhile).
+        var releasing = false
+    }
+
+    /// The work of one handled event that must wait for a commit, or that queued behind such work.
+    private struct HeldGroup {
+        let id: UInt64
+        var work: [Work]
+        var ready: Bool
+        /// Set when the commit failed: the work is dropped and the sender told instead.
+        var failure: (SessionLink, String, String)?
+    }
+
+    /// Where history goes: the store for queries, the writer for group commit.
+    struct History: Sendable {
+        let store: any MessageStore
+        let writer: HistoryWriter
+        /// Completes commit promises when no connection's loop is at hand.
+        let eventLoop: any EventLoop
     }
 
     private enum Work {
@@ -21,13 +44,16 @@ final class CoreHost: Sendable {
         case send(IRCMessage, ContiguousArray<SessionLink>, ContiguousArray<IRCCapabilities>)
         case close(SessionLink, String)
         case verifyOperator(SessionLink, name: String, password: String, hash: String)
+        case queryHistory(HistoryQuery)
     }
 
     private let state: NIOLockedValueBox<State>
     let logger: Logger
+    let history: History?
 
-    init(core: ServerState, logger: Logger) {
+    init(core: ServerState, history: History?, logger: Logger) {
         self.state = NIOLockedValueBox(State(core: core))
+        self.history = history
         self.logger = logger
     }
 
@@ -51,7 +77,7 @@ final class CoreHost: Sendable {
     /// Handles one message from a connection on `current`; returns whether the session is registered afterwards.
     @discardableResult
     func handle(_ message: IRCMessage, from id: SessionID, on current: LoopContext? = nil) -> Bool {
-        self.update(on: current) { state in
+        self.update(on: current, origin: id) { state in
             state.core.handle(message, from: id, now: Self.now(), into: &state.outbox)
             if message.command == .cap, let link = state.links[id] {
                 link.caps = state.core.sessions[id]?.caps ?? []
@@ -103,11 +129,21 @@ final class CoreHost: Sendable {
 
     /// Runs `body` on the locked state, then carries out the outbox it filled, unlocked. `current` is the loop
     /// context of the calling connection, if the caller is on one: its recipients are written without a hop.
-    private func update<Result>(on current: LoopContext? = nil, _ body: (inout State) -> Result) -> Result {
-        let (result, work) = self.state.withLockedValue { state -> (Result, [Work]) in
+    ///
+    /// When the outbox asks to persist messages, everything else it holds (the echo, the label, the delivery) is
+    /// held until they are committed, and so is all work after it, in order: nothing overtakes a message that is not
+    /// yet acknowledged. With nothing held, work is carried out at once.
+    private func update<Result>(
+        on current: LoopContext? = nil,
+        origin: SessionID? = nil,
+        _ body: (inout State) -> Result
+    ) -> Result {
+        let (result, work, persists, held) = self.state.withLockedValue {
+            state -> (Result, [Work], [StoredMessage], (UInt64, SessionLink?)?) in
             state.outbox.removeAll()
             let result = body(&state)
             var work: [Work] = []
+            var persists: [StoredMessage] = []
             work.reserveCapacity(state.outbox.actions.count)
             for action in state.outbox.actions {
                 switch action {
@@ -131,14 +167,107 @@ final class CoreHost: Sendable {
                 case .verifyOperator(let id, let name, let password, let hash):
                     guard let link = state.links[id] else { continue }
                     work.append(.verifyOperator(link, name: name, password: password, hash: hash))
+                case .persist(let message, let target):
+                    guard self.history != nil else { continue }
+                    persists.append(StoredMessage(relayed: message, target: target))
+                case .queryHistory(let query):
+                    work.append(.queryHistory(query))
                 }
             }
-            return (result, work)
+            guard !persists.isEmpty || !state.held.isEmpty else { return (result, work, [], nil) }
+            let id = state.nextGroup
+            state.nextGroup += 1
+            state.held.append(HeldGroup(id: id, work: work, ready: persists.isEmpty))
+            return (result, [], persists, (id, origin.flatMap { state.links[$0] }))
+        }
+        if let (group, sender) = held {
+            if let history = self.history, !persists.isEmpty {
+                self.commit(persists, group: group, sender: sender, history: history, on: current)
+            } else {
+                self.release()
+            }
+            return result
         }
         var batches = Batches(current: current)
         for item in work { self.carryOut(item, into: &batches) }
         batches.submit()
         return result
+    }
+
+    /// Hands `messages` to the writer; their group is released once all are committed.
+    private func commit(
+        _ messages: [StoredMessage],
+        group: UInt64,
+        sender: SessionLink?,
+        history: History,
+        on current: LoopContext?
+    ) {
+        let eventLoop = current?.eventLoop ?? history.eventLoop
+        var futures: [EventLoopFuture<Void>] = []
+        for message in messages {
+            let promise = eventLoop.makePromise(of: Void.self)
+            history.writer.submit(message, promise: promise)
+            futures.append(promise.futureResult)
+        }
+        let done = futures.count == 1 ? futures[0] : EventLoopFuture.andAllSucceed(futures, on: eventLoop)
+        let command = messages[0].command
+        done.whenComplete { result in
+            self.state.withLockedValue { state in
+                guard let head = state.held.first?.id, group >= head else { return }
+                let index = state.held.index(state.held.startIndex, offsetBy: Int(group - head))
+                state.held[index].ready = true
+                if case .failure(let error) = result, let sender {
+                    state.held[index].failure = (sender, command, "\(error)")
+                }
+            }
+            if case .failure(let error) = result {
+                self.logger.error("history commit failed", metadata: ["parley.error": "\(error)"])
+            }
+            self.release()
+        }
+    }
+
+    /// Carries out held groups from the head while they are ready, one thread at a time, so their writes reach each
+    /// loop in order.
+    private func release() {
+        while true {
+            let next = self.state.withLockedValue { state -> HeldGroup? in
+                guard !state.releasing, let head = state.held.first, head.ready else { return nil }
+                state.releasing = true
+                return head
+            }
+            guard let group = next else { return }
+            // Queued, never written directly: a direct write could overtake what an earlier group queued.
+            var batches = Batches(current: nil)
+            if let (sender, command, reason) = group.failure {
+                var buffer = sender.channel.allocator.buffer(capacity: 128)
+                IRCMessage(
+                    source: self.serverName,
+                    command: .fail,
+                    parameters: [command, "MESSAGE_NOT_STORED", "Your message was not delivered: \(reason)"]
+                ).write(to: &buffer)
+                batches.append(.write(sender, buffer), for: sender)
+                for item in group.work {
+                    if case .close = item { self.carryOut(item, into: &batches) }
+                }
+            } else {
+                for item in group.work { self.carryOut(item, into: &batches) }
+            }
+            batches.submit()
+            self.state.withLockedValue { state in
+                state.held.removeFirst()
+                state.releasing = false
+            }
+        }
+    }
+
+    /// Waits (bounded) until no work is held for a commit, for shutdown.
+    func waitUntilReleased(timeout: Duration = .seconds(10)) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while self.state.withLockedValue({ !$0.held.isEmpty }), clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Writes grouped by event loop, in order, so each loop gets one hop per handled message.
@@ -148,6 +277,8 @@ final class CoreHost: Sendable {
 
         init(current: LoopContext?) {
             self.current = current
+            // Items other threads queued for this loop come first, or a direct write below would overtake them.
+            current?.drainInbox()
         }
 
         mutating func write(_ buffer: ByteBuffer, to link: SessionLink) {
@@ -160,10 +291,6 @@ final class CoreHost: Sendable {
         }
 
         mutating func append(_ item: LoopContext.Item, for link: SessionLink) {
-            if self.current == nil && link.context.eventLoop.inEventLoop {
-                link.context.perform(item)
-                return
-            }
             if let index = self.groups.firstIndex(where: { $0.0 === link.context }) {
                 self.groups[index].1.append(item)
             } else {
@@ -213,6 +340,36 @@ final class CoreHost: Sendable {
                 self.perform { core, outbox in
                     core.operatorVerified(link.id, name: name, success: success, now: Self.now(), into: &outbox)
                 }
+            }
+        case .queryHistory(let query):
+            self.answer(query)
+        }
+    }
+
+    /// Asks the store, then hands the answer to the core (through the same ordered path as everything else).
+    private func answer(_ query: HistoryQuery) {
+        guard let store = self.history?.store else {
+            self.perform { core, outbox in core.historyFailed(query, reason: "no store", into: &outbox) }
+            return
+        }
+        Task {
+            do {
+                if case .targets(let from, let to) = query.kind {
+                    let targets = try await store.targets(
+                        channels: query.channels,
+                        directFor: query.nick,
+                        from: from,
+                        to: to,
+                        limit: query.limit
+                    )
+                    self.perform { core, outbox in core.historyTargetsLoaded(query, targets: targets, into: &outbox) }
+                } else {
+                    let messages = try await store.answer(query).map(\.relayed)
+                    self.perform { core, outbox in core.historyLoaded(query, messages: messages, into: &outbox) }
+                }
+            } catch {
+                self.logger.error("history query failed", metadata: ["parley.error": "\(error)"])
+                self.perform { core, outbox in core.historyFailed(query, reason: "the store failed", into: &outbox) }
             }
         }
     }

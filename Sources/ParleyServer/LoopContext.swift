@@ -66,6 +66,8 @@ final class LoopContext: @unchecked Sendable {
     /// Queues `items` in order from any thread: one lock and at most one hop for the whole batch.
     func submit(contentsOf items: some Collection<Item>) {
         if self.eventLoop.inEventLoop {
+            // What other threads queued earlier goes first.
+            self.drainInbox()
             for item in items { self.perform(item) }
             return
         }
@@ -79,7 +81,8 @@ final class LoopContext: @unchecked Sendable {
         }
     }
 
-    private func drainInbox() {
+    /// Carries out what other threads queued; only on `eventLoop`.
+    func drainInbox() {
         let items = self.inbox.withLockedValue { inbox in
             let items = inbox
             inbox.removeAll(keepingCapacity: true)

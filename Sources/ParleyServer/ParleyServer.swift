@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
 import ParleyCore
+public import ParleyStore
 public import ServiceLifecycle
 
 /// The running IRC server: a listener, the shared core, and one ``LoopContext`` per event loop.
@@ -17,16 +18,19 @@ public final class ParleyServer: Service, Sendable {
     private let limiter: ConnectionLimiter
     private let contexts: [ObjectIdentifier: LoopContext]
     private let listener = NIOLockedValueBox<(any NIOCore.Channel)?>(nil)
+    private let writerTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
     ///   - configuration: The validated configuration.
     ///   - motd: Lines of the message of the day, or `nil` for none.
+    ///   - store: Where history is kept, or `nil` to keep none. The caller opens and closes it.
     ///   - group: The event loops to run on.
     ///   - logger: Where connection events are logged.
     public init(
         configuration: ServerConfiguration,
         motd: [String]? = nil,
+        store: (any MessageStore)? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
@@ -42,7 +46,22 @@ public final class ParleyServer: Service, Sendable {
             operators: configuration.operators
         )
         core.lineLength = configuration.lineLength
-        let host = CoreHost(core: ServerState(configuration: core), logger: logger)
+        var history: CoreHost.History?
+        if let store, configuration.history {
+            core.history = .init(
+                replayOnJoin: configuration.historyReplayOnJoin,
+                queryLimit: configuration.historyQueryLimit
+            )
+            let writer = HistoryWriter(
+                store: store,
+                options: .init(
+                    batchSize: configuration.historyBatchSize,
+                    maximumWait: .milliseconds(configuration.historyBatchWait)
+                )
+            )
+            history = CoreHost.History(store: store, writer: writer, eventLoop: group.next())
+        }
+        let host = CoreHost(core: ServerState(configuration: core), history: history, logger: logger)
         let limiter = ConnectionLimiter(
             maximum: configuration.maxConnections,
             maximumPerAddress: configuration.maxConnectionsPerIP
@@ -68,6 +87,11 @@ public final class ParleyServer: Service, Sendable {
     /// - Returns: The bound port (useful with port 0).
     @discardableResult
     public func start() async throws -> Int {
+        if let writer = self.host.history?.writer {
+            self.writerTask.withLockedValue { task in
+                if task == nil { task = Task { await writer.run() } }
+            }
+        }
         let contexts = self.contexts
         let configuration = self.configuration
         let bootstrap = ServerBootstrap(group: self.group)
@@ -115,6 +139,7 @@ public final class ParleyServer: Service, Sendable {
             self.quiesce()
         }
         await self.drainLoops()
+        await self.finishHistory()
         self.logger.info("stopped")
     }
 
@@ -125,6 +150,15 @@ public final class ParleyServer: Service, Sendable {
             try? await channel.closeFuture.get()
         }
         await self.drainLoops()
+        await self.finishHistory()
+    }
+
+    /// Lets held work go out once committed, then stops the writer after what it queued is written.
+    private func finishHistory() async {
+        await self.host.waitUntilReleased()
+        await self.drainLoops()
+        self.host.history?.writer.finish()
+        await self.writerTask.withLockedValue { $0 }?.value
     }
 
     private func quiesce() {

@@ -19,6 +19,8 @@ extension ServerConfiguration {
     /// - `flood-control` (`on`/`off`, `on`), `flood-burst` (int ≥ 1, `20`), `flood-rate` (lines/s > 0, `4`)
     /// - `sendq` (bytes ≥ 1024, `1048576`), `max-connections` (int ≥ 1, `100000`), `max-connections-per-ip` (`64`)
     /// - `registration-timeout` (s, `60`), `ping-interval` (s, `120`), `ping-timeout` (s, `60`)
+    /// - `history` (`on`/`off`, `on`), `history-batch-size` (1–10000, `512`), `history-batch-wait` (ms 0–1000, `0`),
+    ///   `history-on-join` (lines 0–1000, `10`), `history-limit` (messages per CHATHISTORY 1–1000, `100`)
     /// - Throws: ``ConfigurationError`` naming the first invalid key.
     public init(config: ConfigReader) throws {
         self.init()
@@ -52,6 +54,11 @@ extension ServerConfiguration {
             try values.double("registration-timeout", in: 0.01...86_400) ?? self.registrationTimeout
         self.pingInterval = try values.double("ping-interval", in: 0.01...86_400) ?? self.pingInterval
         self.pingTimeout = try values.double("ping-timeout", in: 0.01...86_400) ?? self.pingTimeout
+        self.history = try values.bool("history") ?? self.history
+        self.historyBatchSize = try values.int("history-batch-size", in: 1...10_000) ?? self.historyBatchSize
+        self.historyBatchWait = try values.int("history-batch-wait", in: 0...1000) ?? self.historyBatchWait
+        self.historyReplayOnJoin = try values.int("history-on-join", in: 0...1000) ?? self.historyReplayOnJoin
+        self.historyQueryLimit = try values.int("history-limit", in: 1...1000) ?? self.historyQueryLimit
         guard !self.serverName.isEmpty, !self.serverName.contains(" "), self.serverName.contains(".") else {
             throw ConfigurationError(
                 key: "server-name",

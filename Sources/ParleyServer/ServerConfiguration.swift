@@ -35,6 +35,16 @@ public struct ServerConfiguration: Sendable {
     public var pingTimeout = 60.0
     /// Largest line body in bytes, CR LF included (tags come on top, up to 8191 bytes).
     public var lineLength = 512
+    /// Keep message history (needs a store).
+    public var history = true
+    /// Most messages committed in one transaction.
+    public var historyBatchSize = 512
+    /// Milliseconds a batch that is not full may wait for more (0: commit at once).
+    public var historyBatchWait = 0
+    /// Lines replayed on JOIN to clients without `draft/chathistory` (0: none).
+    public var historyReplayOnJoin = 10
+    /// Most messages one `CHATHISTORY` request returns.
+    public var historyQueryLimit = 100
 
     public init() {}
 }

@@ -85,6 +85,16 @@ public protocol MessageStore: Sendable {
         limit: Int
     ) async throws
         -> [StoredMessage]
+
+    /// Conversations with a message strictly between two times, each with the time of its latest message there,
+    /// oldest first: the channels among `channels`, and direct conversations of `nick` (a folded nick).
+    func targets(
+        channels: [String],
+        directFor nick: String,
+        from: Int64,
+        to: Int64,
+        limit: Int
+    ) async throws -> [(target: String, time: Int64)]
 }
 
 /// A storage failure in words, naming what went wrong.

@@ -245,4 +245,42 @@ public final class SQLiteStore: MessageStore, AccountStore {
         let binds = self.binds(target, fromBefore) + [.integer(Int(toAfter.0)), .integer(Int(toAfter.1))]
         return try await self.select(condition, binds, order: Self.newestFirst, limit: limit).reversed()
     }
+
+    public func targets(
+        channels: [String],
+        directFor nick: String,
+        from: Int64,
+        to: Int64,
+        limit: Int
+    ) async throws -> [(target: String, time: Int64)] {
+        // A direct conversation key is \u{1}a\u{1}b with a < b: the nick is either its first or its second part.
+        let first = "\u{1}\(nick)\u{1}"
+        let firstEnd = "\u{1}\(nick)\u{2}"
+        var conditions = ["(target >= ? AND target < ?)", "(substr(target, 1, 1) = char(1) AND target LIKE ? ESCAPE '!')"]
+        var binds: [SQLiteData] = [.text(first), .text(firstEnd), .text("%\u{1}" + Self.likeEscaped(nick))]
+        if !channels.isEmpty {
+            conditions.append("target IN (\(Array(repeating: "?", count: channels.count).joined(separator: ", ")))")
+            binds += channels.map { .text($0) }
+        }
+        let rows = try await self.connection.query(
+            "SELECT target, max(time) AS latest FROM messages WHERE time > ? AND time < ? AND ("
+                + conditions.joined(separator: " OR ") + ") GROUP BY target ORDER BY latest ASC LIMIT ?",
+            [.integer(Int(from)), .integer(Int(to))] + binds + [.integer(max(limit, 0))]
+        )
+        return rows.compactMap { row in
+            guard let target = row.column("target")?.string, let time = row.column("latest")?.integer else {
+                return nil
+            }
+            return (target, Int64(time))
+        }
+    }
+
+    private static func likeEscaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "!" { out.append("!") }
+            out.append(character)
+        }
+        return out
+    }
 }

@@ -3,6 +3,7 @@ import ParleyClient
 import ParleyCore
 import ParleyIRC
 public import ParleyServer
+public import ParleyStore
 
 /// A real server on 127.0.0.1 and a free port, with flood control off unless a test turns it on.
 public struct TestServer {
@@ -11,6 +12,7 @@ public struct TestServer {
 
     public static func start(
         motd: [String]? = nil,
+        store: (any MessageStore)? = nil,
         _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws
         -> TestServer
@@ -23,7 +25,7 @@ public struct TestServer {
         configure(&configuration)
         var logger = Logger(label: "parley.test")
         logger.logLevel = .warning
-        let server = ParleyServer(configuration: configuration, motd: motd, logger: logger)
+        let server = ParleyServer(configuration: configuration, motd: motd, store: store, logger: logger)
         let port = try await server.start()
         return TestServer(server: server, port: port)
     }

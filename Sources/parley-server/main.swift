@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOPosix
 import ParleyServer
+import ParleyStore
 import ServiceLifecycle
 import UnixSignals
 
@@ -29,6 +30,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Connection password clients must send with PASS.") var password: String?
     @Option(name: .customLong("motd-file"), help: "Message of the day file.") var motdFile: String?
     @Option(name: .customLong("flood-control"), help: "on or off (default on).") var floodControl: String?
+    @Option(help: "Keep message history in data-dir/parley.sqlite: on or off (default on).") var history: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
     /// The flags that were given, by configuration key.
@@ -37,6 +39,7 @@ struct Serve: AsyncParsableCommand {
             "host": self.host, "port": self.port.map(String.init), "threads": self.threads.map(String.init),
             "server-name": self.serverName, "network-name": self.networkName, "data-dir": self.dataDir,
             "password": self.password, "motd-file": self.motdFile, "flood-control": self.floodControl,
+            "history": self.history,
         ]
         return values.compactMapValues { $0 }
     }
@@ -72,7 +75,19 @@ struct Serve: AsyncParsableCommand {
         let group: MultiThreadedEventLoopGroup =
             configuration.threads == 0
             ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
-        let server = ParleyServer(configuration: configuration, motd: motd, group: group, logger: logger)
+        let store: SQLiteStore
+        do {
+            store = try await SQLiteStore.open(path: configuration.dataDirectory + "/parley.sqlite")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let server = ParleyServer(
+            configuration: configuration,
+            motd: motd,
+            store: store,
+            group: group,
+            logger: logger
+        )
         let port = try await server.start()
         let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
         // The terminal client defaults to port 1060; any other port goes into the address it is shown.
@@ -90,6 +105,7 @@ struct Serve: AsyncParsableCommand {
             )
         )
         try await group2.run()
+        try await store.close()
     }
 
     /// Every connection is a file descriptor: take the whole hard limit, as servers do.

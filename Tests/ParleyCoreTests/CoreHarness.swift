@@ -10,6 +10,9 @@ struct CoreHarness {
     var inbox: [SessionID: [IRCMessage]] = [:]
     var closed: [SessionID: String] = [:]
     var pendingOperatorChecks: [Outbox.Action] = []
+    /// Messages the core asked to store, with their history target.
+    var persisted: [(IRCMessage, String)] = []
+    var historyQueries: [HistoryQuery] = []
     var now = Timestamp(millisecondsSince1970: 1_795_615_041_000)
     private var nextID: UInt64 = 0
 
@@ -65,6 +68,10 @@ struct CoreHarness {
                 self.closed[id] = reason
             case .verifyOperator:
                 self.pendingOperatorChecks.append(action)
+            case .persist(let message, let target):
+                self.persisted.append((message, target))
+            case .queryHistory(let query):
+                self.historyQueries.append(query)
             }
         }
     }

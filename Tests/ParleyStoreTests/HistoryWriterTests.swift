@@ -29,6 +29,13 @@ import Testing
         ) async throws
             -> [StoredMessage]
         { [] }
+        func targets(
+            channels: [String],
+            directFor nick: String,
+            from: Int64,
+            to: Int64,
+            limit: Int
+        ) async throws -> [(target: String, time: Int64)] { [] }
     }
 
     private func message(_ index: Int) -> StoredMessage {

@@ -1,0 +1,57 @@
+/// A question about stored history that the host answers asynchronously, then hands back to
+/// ``ServerState/historyLoaded(_:messages:into:)`` or ``ServerState/historyTargetsLoaded(_:targets:into:)``.
+public struct HistoryQuery: Sendable, Equatable {
+    /// A point in a target's history, as `draft/chathistory` names it (`msgid=…` or `timestamp=…`).
+    public enum Point: Sendable, Equatable {
+        case msgid(String)
+        /// Milliseconds since 1970.
+        case timestamp(Int64)
+    }
+
+    public enum Kind: Sendable, Equatable {
+        case latest(after: Point?)
+        case before(Point)
+        case after(Point)
+        case around(Point)
+        case between(Point, Point)
+        /// Conversations with messages between two times (`CHATHISTORY TARGETS`).
+        case targets(from: Int64, to: Int64)
+    }
+
+    /// Why the history is wanted: it decides how the answer is wrapped.
+    public enum Purpose: Sendable, Equatable {
+        /// A `CHATHISTORY` command: always a `chathistory` batch.
+        case chathistory
+        /// Lines replayed on JOIN to a client without `draft/chathistory`.
+        case join
+    }
+
+    public var session: SessionID
+    /// The storage key: a folded channel name or ``HistoryQuery/directTarget(_:_:)`` of two nicks.
+    public var target: String
+    /// The target as the client named it, for the batch and the replies.
+    public var name: String
+    public var kind: Kind
+    public var limit: Int
+    public var purpose: Purpose
+    /// The labeled-response label to put on the answer.
+    public var label: String?
+    /// For ``Kind/targets(from:to:)``: the storage keys of the channels the client may read.
+    public var channels: [String] = []
+    /// For ``Kind/targets(from:to:)``: the folded nick whose direct conversations count.
+    public var nick: String = ""
+
+    /// The storage key of a direct conversation between two folded nicks: the same whoever sent it.
+    public static func directTarget(_ first: String, _ second: String) -> String {
+        first < second ? "\u{1}\(first)\u{1}\(second)" : "\u{1}\(second)\u{1}\(first)"
+    }
+
+    /// The other party of a direct conversation key, or `nil` when `key` is not one of `nick`'s conversations.
+    public static func otherParty(of key: String, for nick: String) -> String? {
+        let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: true).map(String.init)
+        guard parts.count == 2 else { return nil }
+        if parts[0] == nick { return parts[1] }
+        if parts[1] == nick { return parts[0] }
+        return nil
+    }
+}

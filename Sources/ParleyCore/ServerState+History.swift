@@ -1,0 +1,214 @@
+public import ParleyIRC
+
+/// `draft/chathistory` and the replay on JOIN. The core only checks the request and asks the host
+/// (``Outbox/Action/queryHistory(_:)``); the answer comes back through ``historyLoaded(_:messages:into:)``.
+extension ServerState {
+    mutating func chathistory(_ request: Request, _ outbox: inout Outbox) {
+        guard let settings = self.configuration.history, let session = self.sessions[request.id] else {
+            self.reply(request.id, .errUnknownCommand, "CHATHISTORY", "Unknown command", into: &outbox)
+            return
+        }
+        let parameters = request.parameters
+        let subcommand = CaseMapping.asciiUppercased(parameters[0])
+        func fail(_ code: String, _ context: [String], _ description: String) {
+            outbox.send(self.fail("CHATHISTORY", code, description, context: context), to: request.id)
+        }
+        let needed = ["LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4][subcommand]
+        guard let needed else {
+            fail("INVALID_PARAMS", [parameters[0]], "Unknown subcommand: use LATEST, BEFORE, AFTER, AROUND, BETWEEN or TARGETS")
+            return
+        }
+        guard parameters.count >= needed else {
+            fail("NEED_MORE_PARAMS", [subcommand], "Not enough parameters for CHATHISTORY \(subcommand)")
+            return
+        }
+        guard let limit = Int(parameters[needed - 1]), limit > 0 else {
+            fail("INVALID_PARAMS", [subcommand, parameters[needed - 1]], "The limit must be a positive number")
+            return
+        }
+        var query = HistoryQuery(
+            session: request.id,
+            target: "",
+            name: "",
+            kind: .latest(after: nil),
+            limit: min(limit, settings.queryLimit),
+            purpose: .chathistory
+        )
+        func point(_ index: Int, allowStar: Bool = false) -> HistoryQuery.Point?? {
+            let text = parameters[index]
+            if allowStar && text == "*" { return .some(nil) }
+            if text.hasPrefix("msgid="), text.count > 6 { return .msgid(String(text.dropFirst(6))) }
+            if text.hasPrefix("timestamp="), let time = IRCTimestamp.parse(String(text.dropFirst(10))) {
+                return .timestamp(time)
+            }
+            fail("INVALID_PARAMS", [subcommand, text], "Expected msgid=… or timestamp=…\(allowStar ? " or *" : "")")
+            return nil
+        }
+        if subcommand == "TARGETS" {
+            guard case .timestamp(let first)?? = point(1), case .timestamp(let second)?? = point(2) else {
+                if point(1) != nil, point(2) != nil {
+                    fail("INVALID_PARAMS", [subcommand], "TARGETS takes two timestamp= bounds")
+                }
+                return
+            }
+            query.kind = .targets(from: min(first, second), to: max(first, second))
+            query.channels = session.channels.map(\.folded)
+            query.nick = NickKey(session.displayNick).folded
+            outbox.actions.append(.queryHistory(query))
+            return
+        }
+        let name = parameters[1]
+        if IRCName.isChannel(name) {
+            let key = ChannelKey(name)
+            guard let channel = self.channels[key], channel.members[request.id] != nil else {
+                fail("INVALID_TARGET", [subcommand, name], "You can only read the history of a channel you are in")
+                return
+            }
+            query.target = key.folded
+            query.name = channel.name
+        } else {
+            guard IRCName.isValidNickname(name, maximumLength: self.configuration.nickLength) else {
+                fail("INVALID_TARGET", [subcommand, name], "No such channel or nick")
+                return
+            }
+            query.target = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(name).folded)
+            query.name = name
+        }
+        switch subcommand {
+        case "LATEST":
+            guard let bound = point(2, allowStar: true) else { return }
+            query.kind = .latest(after: bound)
+        case "BEFORE":
+            guard let bound = point(2), let bound else { return }
+            query.kind = .before(bound)
+        case "AFTER":
+            guard let bound = point(2), let bound else { return }
+            query.kind = .after(bound)
+        case "AROUND":
+            guard let bound = point(2), let bound else { return }
+            query.kind = .around(bound)
+        default:
+            guard let start = point(2), let start, let end = point(3), let end else { return }
+            query.kind = .between(start, end)
+        }
+        outbox.actions.append(.queryHistory(query))
+    }
+
+    /// After a JOIN: replay the channel's last lines to a client that cannot ask for them itself.
+    mutating func replayOnJoin(_ id: SessionID, channel: Channel, into outbox: inout Outbox) {
+        guard let settings = self.configuration.history, settings.replayOnJoin > 0,
+            let session = self.sessions[id], !session.caps.contains(.chathistory)
+        else { return }
+        let query = HistoryQuery(
+            session: id,
+            target: ChannelKey(channel.name).folded,
+            name: channel.name,
+            kind: .latest(after: nil),
+            limit: settings.replayOnJoin,
+            purpose: .join
+        )
+        outbox.actions.append(.queryHistory(query))
+    }
+
+    /// The answer to a history query: stored messages, oldest first, rebuilt as they were relayed.
+    public mutating func historyLoaded(_ query: HistoryQuery, messages: [IRCMessage], into outbox: inout Outbox) {
+        guard let session = self.sessions[query.session] else { return }
+        let visible = messages.filter { $0.command != .tagmsg || session.caps.contains(.messageTags) }
+        if query.purpose == .join && visible.isEmpty { return }
+        self.sendBatch(
+            to: session,
+            type: "chathistory",
+            parameters: [query.name],
+            messages: visible,
+            label: query.label,
+            into: &outbox
+        )
+    }
+
+    /// The answer to `CHATHISTORY TARGETS`: storage keys with the time of their latest message, oldest first.
+    public mutating func historyTargetsLoaded(
+        _ query: HistoryQuery,
+        targets: [(target: String, time: Int64)],
+        into outbox: inout Outbox
+    ) {
+        guard let session = self.sessions[query.session] else { return }
+        var lines: [IRCMessage] = []
+        for (target, time) in targets {
+            let name: String
+            if let other = HistoryQuery.otherParty(of: target, for: query.nick) {
+                name = self.session(named: other)?.displayNick ?? other
+            } else {
+                name = self.channels[ChannelKey(target)]?.name ?? target
+            }
+            lines.append(
+                IRCMessage(
+                    source: self.configuration.serverName,
+                    command: .chathistory,
+                    parameters: ["TARGETS", name, IRCTimestamp.format(millisecondsSince1970: time)]
+                )
+            )
+        }
+        self.sendBatch(
+            to: session,
+            type: "draft/chathistory-targets",
+            parameters: [],
+            messages: lines,
+            label: query.label,
+            into: &outbox
+        )
+    }
+
+    /// The store could not answer.
+    public mutating func historyFailed(_ query: HistoryQuery, reason: String, into outbox: inout Outbox) {
+        guard query.purpose == .chathistory else { return }
+        var failure = self.fail(
+            "CHATHISTORY",
+            "MESSAGE_ERROR",
+            "History is unavailable: \(reason)",
+            context: [query.target.isEmpty ? "TARGETS" : query.name]
+        )
+        if let label = query.label { failure.tags.insert(IRCTag("label", label), at: 0) }
+        outbox.send(failure, to: query.session)
+    }
+
+    /// `messages` in a batch of `type` when the client takes batches, else one by one; the label goes on the batch
+    /// (or the first line, or an `ACK` when there is nothing).
+    mutating func sendBatch(
+        to session: Session,
+        type: String,
+        parameters: [String],
+        messages: [IRCMessage],
+        label: String?,
+        into outbox: inout Outbox
+    ) {
+        let labelTag = label.map { [IRCTag("label", $0)] } ?? []
+        guard session.caps.contains(.batch) else {
+            if messages.isEmpty, !labelTag.isEmpty {
+                outbox.send(IRCMessage(tags: labelTag, source: self.configuration.serverName, command: "ACK"), to: session.id)
+            }
+            for (index, var message) in messages.enumerated() {
+                if index == 0 { message.tags.insert(contentsOf: labelTag, at: 0) }
+                outbox.send(message, to: session.id)
+            }
+            return
+        }
+        let reference = self.nextMessageID()
+        outbox.send(
+            IRCMessage(
+                tags: labelTag,
+                source: self.configuration.serverName,
+                command: .batch,
+                parameters: ["+" + reference, type] + parameters
+            ),
+            to: session.id
+        )
+        for var message in messages {
+            message.tags.insert(IRCTag("batch", reference), at: 0)
+            outbox.send(message, to: session.id)
+        }
+        outbox.send(
+            IRCMessage(source: self.configuration.serverName, command: .batch, parameters: ["-" + reference]),
+            to: session.id
+        )
+    }
+}

@@ -1,0 +1,74 @@
+import ParleyCore
+import ParleyIRC
+import ParleyStore
+
+/// The two directions between a relayed IRC message and its stored record.
+extension StoredMessage {
+    /// The record of `message` as it was relayed (time, msgid, client tags, source, target, text).
+    init(relayed message: IRCMessage, target: String) {
+        var clientTags: [String] = []
+        for tag in message.tags where tag.isClientOnly {
+            clientTags.append(tag.value.isEmpty ? tag.key : tag.key + "=" + IRCTagEscaping.escape(tag.value))
+        }
+        self.init(
+            msgid: message.tag("msgid") ?? "",
+            target: target,
+            time: message.tag("time").flatMap(IRCTimestamp.parse) ?? 0,
+            sender: message.source ?? "",
+            account: message.tag("account"),
+            command: message.command.rawValue,
+            recipient: message.parameter(0) ?? "",
+            text: message.parameter(1) ?? "",
+            tags: clientTags.joined(separator: ";")
+        )
+    }
+
+    /// The message as it was relayed, to replay it.
+    var relayed: IRCMessage {
+        var tags = [
+            IRCTag("time", IRCTimestamp.format(millisecondsSince1970: self.time)),
+            IRCTag("msgid", self.msgid),
+        ]
+        if let account = self.account { tags.append(IRCTag("account", account)) }
+        for field in self.tags.split(separator: ";") {
+            let parts = field.split(separator: "=", maxSplits: 1)
+            tags.append(IRCTag(String(parts[0]), parts.count > 1 ? IRCTagEscaping.unescape(String(parts[1])) : ""))
+        }
+        let command = IRCCommand(rawValue: self.command)
+        return IRCMessage(
+            tags: tags,
+            source: self.sender,
+            command: command,
+            parameters: command == .tagmsg ? [self.recipient] : [self.recipient, self.text]
+        )
+    }
+}
+
+extension HistoryPoint {
+    init(_ point: HistoryQuery.Point) {
+        switch point {
+        case .msgid(let msgid): self = .msgid(msgid)
+        case .timestamp(let time): self = .timestamp(time)
+        }
+    }
+}
+
+extension MessageStore {
+    /// Runs `query` against this store.
+    func answer(_ query: HistoryQuery) async throws -> [StoredMessage] {
+        switch query.kind {
+        case .latest(let bound):
+            return try await self.latest(query.target, after: bound.map(HistoryPoint.init), limit: query.limit)
+        case .before(let point):
+            return try await self.before(query.target, HistoryPoint(point), limit: query.limit)
+        case .after(let point):
+            return try await self.after(query.target, HistoryPoint(point), limit: query.limit)
+        case .around(let point):
+            return try await self.around(query.target, HistoryPoint(point), limit: query.limit)
+        case .between(let start, let end):
+            return try await self.between(query.target, HistoryPoint(start), HistoryPoint(end), limit: query.limit)
+        case .targets:
+            return []
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import NIOConcurrencyHelpers
+public import ParleyStore
+
+/// A real SQLite store in a fresh temporary directory, wrapped so tests can slow its commits, make them fail, and
+/// see what had been committed at any moment.
+public final class TestStore: MessageStore {
+    public let directory: URL
+    public let store: SQLiteStore
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var committed: Set<String> = []
+        var delay: Duration = .zero
+        var failing = false
+    }
+
+    /// Opens a store in a new temporary directory, or in `directory` (to reopen after a restart).
+    public static func open(in directory: URL? = nil) async throws -> TestStore {
+        let directory =
+            directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("parley-test-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("parley.sqlite").path)
+        return TestStore(directory: directory, store: store)
+    }
+
+    private init(directory: URL, store: SQLiteStore) {
+        self.directory = directory
+        self.store = store
+    }
+
+    /// Each commit waits this long first, so work held for it is observably held.
+    public func setCommitDelay(_ delay: Duration) { self.state.withLockedValue { $0.delay = delay } }
+    /// Every later commit throws.
+    public func setFailing(_ failing: Bool) { self.state.withLockedValue { $0.failing = failing } }
+    /// Whether the message with `msgid` has been committed.
+    public func isCommitted(_ msgid: String) -> Bool { self.state.withLockedValue { $0.committed.contains(msgid) } }
+
+    public func close() async throws {
+        try await self.store.close()
+    }
+
+    public func append(_ messages: [StoredMessage]) async throws {
+        let (delay, failing) = self.state.withLockedValue { ($0.delay, $0.failing) }
+        if delay > .zero { try await Task.sleep(for: delay) }
+        if failing { throw StoreError("the disk is full (test)") }
+        try await self.store.append(messages)
+        self.state.withLockedValue { state in
+            for message in messages { state.committed.insert(message.msgid) }
+        }
+    }
+
+    public func latest(_ target: String, after bound: HistoryPoint?, limit: Int) async throws -> [StoredMessage] {
+        try await self.store.latest(target, after: bound, limit: limit)
+    }
+
+    public func before(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        try await self.store.before(target, point, limit: limit)
+    }
+
+    public func after(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        try await self.store.after(target, point, limit: limit)
+    }
+
+    public func around(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        try await self.store.around(target, point, limit: limit)
+    }
+
+    public func between(
+        _ target: String,
+        _ start: HistoryPoint,
+        _ end: HistoryPoint,
+        limit: Int
+    ) async throws -> [StoredMessage] {
+        try await self.store.between(target, start, end, limit: limit)
+    }
+
+    public func targets(
+        channels: [String],
+        directFor nick: String,
+        from: Int64,
+        to: Int64,
+        limit: Int
+    ) async throws -> [(target: String, time: Int64)] {
+        try await self.store.targets(channels: channels, directFor: nick, from: from, to: to, limit: limit)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import ParleyClient
+import ParleyIRC
+import ParleyServer
+import ParleyStore
+import ParleyTestSupport
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct HistoryIntegrationTests {
+    static let modern = ["draft/chathistory", "batch", "server-time", "message-tags", "echo-message", "labeled-response"]
+
+    /// Runs `body` against a server keeping history in a fresh SQLite store; stops both afterwards.
+    private func withServer(
+        store: TestStore? = nil,
+        _ configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer, TestStore) async throws -> Void
+    ) async throws {
+        let opened = try await TestStore.open()
+        let store = store ?? opened
+        let server = try await TestServer.start(store: store, configure)
+        do {
+            try await body(server, store)
+        } catch {
+            await server.stop()
+            try await store.close()
+            throw error
+        }
+        await server.stop()
+        try await opened.close()
+        if store !== opened { try await store.close() }
+    }
+
+    /// Reads one `chathistory` batch (after `BATCH +`) and returns the messages in it.
+    private func readBatch(_ client: TestClient) async throws -> (open: IRCMessage, messages: [IRCMessage]) {
+        let open = try await client.expect(.batch)
+        var messages: [IRCMessage] = []
+        while let message = try await client.next() {
+            if message.command == .batch { break }
+            messages.append(message)
+        }
+        return (open, messages)
+    }
+
+    @Test func deliveriesAndEchoesWaitForTheCommit() async throws {
+        try await self.withServer { server, store in
+            store.setCommitDelay(.milliseconds(20))
+            let alice = try await server.register("alice", caps: Self.modern)
+            let bob = try await server.register("bob", caps: ["message-tags"])
+            try await server.join("#room", alice, bob)
+            for index in 0..<10 {
+                try await alice.send("@label=l\(index) PRIVMSG #room :line \(index)")
+            }
+            for index in 0..<10 {
+                let echo = try await alice.expect(.privmsg)
+                #expect(echo.tag("label") == "l\(index)")
+                let msgid = try #require(echo.tag("msgid"))
+                #expect(store.isCommitted(msgid), "echo of line \(index) came before its commit")
+                let delivery = try await bob.expect(.privmsg)
+                #expect(delivery.parameters.last == "line \(index)")
+                #expect(store.isCommitted(try #require(delivery.tag("msgid"))))
+            }
+        }
+    }
+
+    @Test func aFailedCommitDeliversNothingAndTellsTheSender() async throws {
+        try await self.withServer { server, store in
+            let alice = try await server.register("alice", caps: ["echo-message"])
+            let bob = try await server.register("bob")
+            try await server.join("#room", alice, bob)
+            store.setFailing(true)
+            try await alice.send("PRIVMSG #room :lost?")
+            let fail = try await alice.expect(.fail)
+            #expect(fail.parameters.prefix(2) == ["PRIVMSG", "MESSAGE_NOT_STORED"])
+            store.setFailing(false)
+            try await alice.send("PRIVMSG #room :stored")
+            // bob's next message is the second line: the first was never delivered.
+            let got = try await bob.expect(.privmsg)
+            #expect(got.parameters.last == "stored")
+        }
+    }
+
+    @Test func chathistoryAnswersFromKnownData() async throws {
+        try await self.withServer { server, store in
+            let alice = try await server.register("alice", caps: Self.modern)
+            try await server.join("#room", alice)
+            var ids: [String] = []
+            for index in 0..<30 {
+                try await alice.send("PRIVMSG #room :m\(index)")
+                let echo = try await alice.expect(.privmsg)
+                ids.append(try #require(echo.tag("msgid")))
+            }
+            try await alice.send("CHATHISTORY LATEST #room * 5")
+            var (open, lines) = try await self.readBatch(alice)
+            #expect(open.parameters.dropFirst() == ["chathistory", "#room"])
+            #expect(lines.map { $0.parameters.last! } == ["m25", "m26", "m27", "m28", "m29"])
+            #expect(lines.allSatisfy { $0.tag("batch") == String(open.parameters[0].dropFirst()) })
+
+            try await alice.send("CHATHISTORY BEFORE #room msgid=\(ids[10]) 3")
+            (open, lines) = try await self.readBatch(alice)
+            #expect(lines.map { $0.tag("msgid")! } == Array(ids[7..<10]))
+
+            try await alice.send("CHATHISTORY AFTER #room msgid=\(ids[27]) 10")
+            (open, lines) = try await self.readBatch(alice)
+            #expect(lines.map { $0.tag("msgid")! } == Array(ids[28..<30]))
+
+            try await alice.send("CHATHISTORY BETWEEN #room msgid=\(ids[2]) msgid=\(ids[6]) 100")
+            (open, lines) = try await self.readBatch(alice)
+            #expect(lines.map { $0.tag("msgid")! } == Array(ids[3..<6]))
+
+            try await alice.send("CHATHISTORY AROUND #room msgid=\(ids[15]) 4")
+            (open, lines) = try await self.readBatch(alice)
+            #expect(lines.map { $0.tag("msgid")! } == Array(ids[13..<17]))
+
+            try await alice.send("CHATHISTORY LATEST #room msgid=\(ids[28]) 10")
+            (open, lines) = try await self.readBatch(alice)
+            #expect(lines.map { $0.tag("msgid")! } == [ids[29]])
+
+            // An empty answer is still a batch; a label goes on it.
+            try await alice.send("@label=empty CHATHISTORY LATEST #nobody * 5")
+            let fail = try await alice.expect(.fail)
+            #expect(fail.parameters.prefix(2) == ["CHATHISTORY", "INVALID_TARGET"])
+            try await alice.send("@label=dm CHATHISTORY LATEST carol * 5")
+            (open, lines) = try await self.readBatch(alice)
+            #expect(open.tag("label") == "dm")
+            #expect(lines.isEmpty)
+        }
+    }
+
+    @Test func directMessagesHaveOneHistoryForBothSidesAndShowInTargets() async throws {
+        try await self.withServer { server, _ in
+            let alice = try await server.register("alice", caps: Self.modern)
+            let bob = try await server.register("Bob", caps: Self.modern)
+            try await alice.send("PRIVMSG bob :hi bob")
+            try await alice.expect(.privmsg)
+            try await bob.expect(.privmsg)
+            try await bob.send("PRIVMSG alice :hi alice")
+            try await bob.expect(.privmsg)
+            try await alice.expect(.privmsg)
+            try await bob.send("CHATHISTORY LATEST alice * 10")
+            let (_, lines) = try await self.readBatch(bob)
+            #expect(lines.map { $0.parameters.last! } == ["hi bob", "hi alice"])
+
+            try await alice.send(
+                "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00Z timestamp=2100-01-01T00:00:00Z 10"
+            )
+            let open = try await alice.expect(.batch)
+            #expect(open.parameters.dropFirst() == ["draft/chathistory-targets"])
+            let target = try await alice.expect(.chathistory)
+            #expect(target.parameters.prefix(2) == ["TARGETS", "Bob"])
+        }
+    }
+
+    @Test func joinReplaysRecentLinesToPlainClients() async throws {
+        try await self.withServer({ $0.historyReplayOnJoin = 3 }) { server, _ in
+            let alice = try await server.register("alice", caps: ["echo-message"])
+            try await server.join("#room", alice)
+            for index in 0..<5 {
+                try await alice.send("PRIVMSG #room :line \(index)")
+                try await alice.expect(.privmsg)
+            }
+            let bob = try await server.register("bob")
+            try await server.join("#room", bob)
+            var replayed: [String] = []
+            for _ in 0..<3 { replayed.append(try await bob.expect(.privmsg).parameters.last!) }
+            #expect(replayed == ["line 2", "line 3", "line 4"])
+        }
+    }
+
+    @Test func historySurvivesARestart() async throws {
+        let store = try await TestStore.open()
+        let directory = store.directory
+        let first = try await TestServer.start(store: store)
+        let alice = try await first.register("alice", caps: Self.modern)
+        try await first.join("#room", alice)
+        for index in 0..<50 {
+            try await alice.send("PRIVMSG #room :before restart \(index)")
+        }
+        for _ in 0..<50 { try await alice.expect(.privmsg) }
+        await first.stop()
+        try await store.close()
+
+        let reopened = try await TestStore.open(in: directory)
+        let second = try await TestServer.start(store: reopened)
+        let back = try await second.register("alice", caps: Self.modern)
+        try await second.join("#room", back)
+        try await back.send("CHATHISTORY LATEST #room * 100")
+        let (_, lines) = try await self.readBatch(back)
+        #expect(lines.map { $0.parameters.last! } == (0..<50).map { "before restart \($0)" })
+        #expect(lines.allSatisfy { $0.source?.hasPrefix("alice!") == true && $0.tag("time") != nil })
+        await second.stop()
+        try await reopened.close()
+    }
+}
