@@ -36,6 +36,20 @@ public struct CoreConfiguration: Sendable {
     public var lineLength = 512
     /// What the server keeps of messages; `nil` keeps nothing (no store).
     public var history: HistorySettings?
+    /// Accounts (NickServ, SASL, REGISTER); `nil` when there is no store to keep them.
+    public var accounts: AccountSettings?
+
+    public struct AccountSettings: Sendable, Equatable {
+        /// Shortest password accepted for a new account or a new password.
+        public var minimumPasswordLength = 8
+        /// Seconds someone holding a registered nick has to log in before being renamed.
+        public var nickGrace: Int64 = 30
+
+        public init(minimumPasswordLength: Int = 8, nickGrace: Int64 = 30) {
+            self.minimumPasswordLength = minimumPasswordLength
+            self.nickGrace = nickGrace
+        }
+    }
 
     /// How history is offered to clients.
     public struct HistorySettings: Sendable, Equatable {

@@ -18,6 +18,15 @@ public struct Outbox: Sendable {
         case persist(IRCMessage, target: String)
         /// Answer a history query off the event loop, then call back into the core.
         case queryHistory(HistoryQuery)
+        /// Register, check or change an account off the event loop, then call
+        /// ``ServerState/accountCompleted(_:_:now:into:)``.
+        case account(AccountRequest)
+        /// One client response of a SASL exchange (decoded); the host keeps the mechanism's state and answers with
+        /// ``ServerState/saslChallenge(_:_:into:)``, ``ServerState/saslSucceeded(_:account:now:into:)`` or
+        /// ``ServerState/saslFailed(_:into:)``.
+        case sasl(SessionID, mechanism: String, response: [UInt8], address: String)
+        /// Forget the SASL exchange of a session (aborted, or the session is gone).
+        case saslReset(SessionID)
     }
 
     /// The actions, in order.

@@ -5,7 +5,21 @@ extension ServerState {
     var offeredCapabilities: IRCCapabilities {
         var all = IRCCapabilities(IRCCapabilities.named.map(\.capability))
         if self.configuration.history == nil { all.remove(.chathistory) }
+        if self.configuration.accounts == nil { all.subtract([.sasl, .accountRegistration]) }
         return all
+    }
+
+    /// `CAP LS` entries, with values for clients that speak version 302.
+    func capabilityList(values: Bool) -> String {
+        let offered = self.offeredCapabilities
+        return IRCCapabilities.named.filter { offered.contains($0.capability) }.map { entry in
+            guard values else { return entry.name }
+            switch entry.capability {
+            case .sasl: return "sasl=PLAIN,SCRAM-SHA-256"
+            case .accountRegistration: return "draft/account-registration=before-connect"
+            default: return entry.name
+            }
+        }.joined(separator: " ")
     }
 
     /// `CAP LS|LIST|REQ|END` (IRCv3 capability negotiation, version 302).
@@ -19,7 +33,7 @@ extension ServerState {
             if !session.isRegistered { self.sessions[request.id]?.negotiatingCaps = true }
             let version = request.message.parameter(1).flatMap { Int($0) } ?? 0
             if version >= 302 { self.sessions[request.id]?.caps.insert(.capNotify) }
-            let all = self.offeredCapabilities.names.joined(separator: " ")
+            let all = self.capabilityList(values: version >= 302)
             outbox.send(IRCMessage(source: server, .cap, nick, "LS", all), to: request.id)
         case "LIST":
             outbox.send(

@@ -69,7 +69,7 @@ extension ServerState {
         self.sessions[id]?.channels.insert(channelKey)
 
         let plain = self.event(session, .join, [channel.name], now: now)
-        let extended = self.event(session, .join, [channel.name, "*", session.realname], now: now)
+        let extended = self.event(session, .join, [channel.name, session.account ?? "*", session.realname], now: now)
         outbox.send(session.caps.contains(.extendedJoin) ? extended : plain, to: id)
         outbox.broadcast(extended, to: self.members(of: channel, except: id) { $0.caps.contains(.extendedJoin) })
         outbox.broadcast(plain, to: self.members(of: channel, except: id) { !$0.caps.contains(.extendedJoin) })

@@ -15,7 +15,11 @@ extension ServerState {
         }
         let needed = ["LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4][subcommand]
         guard let needed else {
-            fail("INVALID_PARAMS", [parameters[0]], "Unknown subcommand: use LATEST, BEFORE, AFTER, AROUND, BETWEEN or TARGETS")
+            fail(
+                "INVALID_PARAMS",
+                [parameters[0]],
+                "Unknown subcommand: use LATEST, BEFORE, AFTER, AROUND, BETWEEN or TARGETS"
+            )
             return
         }
         guard parameters.count >= needed else {
@@ -184,7 +188,10 @@ extension ServerState {
         let labelTag = label.map { [IRCTag("label", $0)] } ?? []
         guard session.caps.contains(.batch) else {
             if messages.isEmpty, !labelTag.isEmpty {
-                outbox.send(IRCMessage(tags: labelTag, source: self.configuration.serverName, command: "ACK"), to: session.id)
+                outbox.send(
+                    IRCMessage(tags: labelTag, source: self.configuration.serverName, command: "ACK"),
+                    to: session.id
+                )
             }
             for (index, var message) in messages.enumerated() {
                 if index == 0 { message.tags.insert(contentsOf: labelTag, at: 0) }

@@ -24,11 +24,19 @@ extension ServerState {
 
         // Relay only the client-only tags the client sent; the server adds time and msgid.
         var tags = [IRCTag("time", request.now.serverTime), IRCTag("msgid", "")]
+        if let account = session.account { tags.append(IRCTag("account", account)) }
+        let serverTags = tags.count
         for tag in request.message.tags where tag.isClientOnly {
             tags.append(tag)
         }
-        if isTagmsg && tags.count == 2 { return }
+        if isTagmsg && tags.count == serverTags { return }
         for target in targetList {
+            if !IRCName.isChannel(target), Self.serviceNicks.contains(NickKey(target).folded) {
+                if command == .privmsg {
+                    self.serviceCommand(target, from: request.id, text ?? "", now: request.now, into: &outbox)
+                }
+                continue
+            }
             tags[1].value = self.nextMessageID()
             let relayed = IRCMessage(
                 tags: tags,

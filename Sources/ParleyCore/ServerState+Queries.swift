@@ -171,6 +171,9 @@ extension ServerState {
         if target.modes.contains(.oper) {
             self.reply(request.id, .rplWhoisOperator, nick, "is an IRC operator", into: &outbox)
         }
+        if let account = target.account {
+            self.reply(request.id, .rplWhoisAccount, nick, account, "is logged in as", into: &outbox)
+        }
         if viewer.id == target.id || viewer.modes.contains(.oper) {
             self.reply(request.id, .rplWhoisActually, nick, target.address, "Actual IP", into: &outbox)
             self.reply(request.id, .rplWhoisModes, nick, "is using modes \(target.modes.string)", into: &outbox)

@@ -24,21 +24,31 @@ extension ServerState {
             self.reply(request.id, .errNicknameInUse, nick, "Nickname is already in use", into: &outbox)
             return
         }
-        guard session.isRegistered, let oldNick = session.nick else {
+        if Self.serviceNicks.contains(key.folded) {
+            self.reply(request.id, .errNicknameInUse, nick, "Nickname is reserved for services", into: &outbox)
+            return
+        }
+        guard session.isRegistered, session.nick != nil else {
             self.sessions[request.id]?.nick = nick
             self.sessions[request.id]?.refreshPrefix()
             self.completeRegistration(request.id, now: request.now, into: &outbox)
             return
         }
-        if oldNick == nick { return }
-        let change = self.event(session, .nick, [nick], now: request.now)
-        self.rememberWhowas(session, now: request.now)
+        self.changeNick(request.id, to: nick, now: request.now, into: &outbox)
+    }
+
+    /// Renames a registered session (the nick is free and valid): NICK to it and its peers.
+    mutating func changeNick(_ id: SessionID, to nick: String, now: Timestamp, into outbox: inout Outbox) {
+        guard let session = self.sessions[id], let oldNick = session.nick, oldNick != nick else { return }
+        let change = self.event(session, .nick, [nick], now: now)
+        self.rememberWhowas(session, now: now)
         self.nicks[NickKey(oldNick)] = nil
-        self.nicks[key] = request.id
-        self.sessions[request.id]?.nick = nick
-        self.sessions[request.id]?.refreshPrefix()
-        outbox.send(change, to: request.id)
+        self.nicks[NickKey(nick)] = id
+        self.sessions[id]?.nick = nick
+        self.sessions[id]?.refreshPrefix()
+        outbox.send(change, to: id)
         outbox.broadcast(change, to: self.peers(of: session))
+        if NickKey(oldNick) != NickKey(nick) { self.checkReservation(id, now: now, into: &outbox) }
     }
 
     mutating func user(_ request: Request, _ outbox: inout Outbox) {
@@ -114,6 +124,7 @@ extension ServerState {
         self.sendISupport(id, into: &outbox)
         self.sendLusers(id, into: &outbox)
         self.sendMOTD(id, into: &outbox)
+        self.checkReservation(id, now: now, into: &outbox)
     }
 
     var isupport: ISupport {

@@ -9,6 +9,10 @@ public struct ServerState: Sendable {
     public internal(set) var channels: [ChannelKey: Channel] = [:]
     var whowas: [WhowasEntry] = []
     var messageCounter: UInt64 = 0
+    /// Folded names of registered accounts, loaded from the store at start and kept current: nick reservation and
+    /// offline delivery are decided without a store round trip.
+    public internal(set) var registeredAccounts: Set<String> = []
+    var guestCounter: UInt64 = 0
     var maximumUsers = 0
     /// How many sessions are `+i` and `+o`, kept current so LUSERS (sent on every registration) costs O(1).
     var modeCounts = ModeCounts()
@@ -160,6 +164,9 @@ public struct ServerState: Sendable {
         .wallops: Command(minimumParameters: 1) { $0.wallops($1, &$2) },
         .links: Command { $0.linksQuery($1, &$2) },
         .chathistory: Command(minimumParameters: 1) { $0.chathistory($1, &$2) },
+        .authenticate: Command(minimumParameters: 1, beforeRegistration: true) { $0.authenticate($1, &$2) },
+        .register: Command(minimumParameters: 3, beforeRegistration: true) { $0.registerCommand($1, &$2) },
+        .verify: Command(minimumParameters: 2, beforeRegistration: true) { $0.verifyCommand($1, &$2) },
     ]
 
     // MARK: Replies
@@ -287,10 +294,13 @@ public struct ServerState: Sendable {
         case "time": return caps.contains(.serverTime)
         case "batch": return caps.contains(.batch)
         case "label": return caps.contains(.labeledResponse)
+        case "account": return caps.contains(.accountTag)
         default: return caps.contains(.messageTags)
         }
     }
 
     /// The capabilities that change how a message is encoded; recipients equal in these share one encoding.
-    public static let encodingCapabilities: IRCCapabilities = [.serverTime, .batch, .labeledResponse, .messageTags]
+    public static let encodingCapabilities: IRCCapabilities = [
+        .serverTime, .batch, .labeledResponse, .messageTags, .accountTag,
+    ]
 }

@@ -54,6 +54,13 @@ public struct Session: Sendable {
     public var signonTime: Timestamp
     /// Last PRIVMSG/NOTICE, for WHOIS idle.
     var lastSpoke: Timestamp
+    /// The account logged in to (as registered), if any.
+    public internal(set) var account: String?
+    /// The SASL mechanism of an exchange in progress, and the base64 gathered from `AUTHENTICATE` chunks so far.
+    var saslMechanism: String?
+    var saslBuffer = ""
+    /// When a session holding a registered nick without being logged in to it gets renamed.
+    var renameAt: Timestamp?
     /// `nick!user@host`, kept current on nick change.
     public private(set) var prefix = ""
 

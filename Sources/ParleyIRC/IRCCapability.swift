@@ -18,13 +18,20 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let inviteNotify = IRCCapabilities(rawValue: 1 << 12)
     public static let standardReplies = IRCCapabilities(rawValue: 1 << 13)
     public static let chathistory = IRCCapabilities(rawValue: 1 << 14)
+    public static let accountTag = IRCCapabilities(rawValue: 1 << 15)
+    public static let accountNotify = IRCCapabilities(rawValue: 1 << 16)
+    public static let sasl = IRCCapabilities(rawValue: 1 << 17)
+    public static let accountRegistration = IRCCapabilities(rawValue: 1 << 18)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
+        ("account-notify", .accountNotify),
+        ("account-tag", .accountTag),
         ("away-notify", .awayNotify),
         ("batch", .batch),
         ("cap-notify", .capNotify),
         ("chghost", .chghost),
+        ("draft/account-registration", .accountRegistration),
         ("draft/chathistory", .chathistory),
         ("echo-message", .echoMessage),
         ("extended-join", .extendedJoin),
@@ -32,6 +39,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("labeled-response", .labeledResponse),
         ("message-tags", .messageTags),
         ("multi-prefix", .multiPrefix),
+        ("sasl", .sasl),
         ("server-time", .serverTime),
         ("setname", .setname),
         ("standard-replies", .standardReplies),

@@ -128,4 +128,13 @@ extension IRCNumeric {
     public static let errUsersDontMatch = IRCNumeric(502)
     public static let errInvalidKey = IRCNumeric(525)
     public static let errInvalidModeParam = IRCNumeric(696)
+    public static let rplLoggedIn = IRCNumeric(900)
+    public static let rplLoggedOut = IRCNumeric(901)
+    public static let errNickLocked = IRCNumeric(902)
+    public static let rplSaslSuccess = IRCNumeric(903)
+    public static let errSaslFail = IRCNumeric(904)
+    public static let errSaslTooLong = IRCNumeric(905)
+    public static let errSaslAborted = IRCNumeric(906)
+    public static let errSaslAlready = IRCNumeric(907)
+    public static let rplSaslMechs = IRCNumeric(908)
 }

@@ -45,15 +45,19 @@ final class CoreHost: Sendable {
         case close(SessionLink, String)
         case verifyOperator(SessionLink, name: String, password: String, hash: String)
         case queryHistory(HistoryQuery)
+        case account(AccountRequest)
+        case sasl(SessionID, mechanism: String, response: [UInt8], address: String)
     }
 
     private let state: NIOLockedValueBox<State>
     let logger: Logger
     let history: History?
+    let accounts: AccountService?
 
-    init(core: ServerState, history: History?, logger: Logger) {
+    init(core: ServerState, history: History?, accounts: AccountService?, logger: Logger) {
         self.state = NIOLockedValueBox(State(core: core))
         self.history = history
+        self.accounts = accounts
         self.logger = logger
     }
 
@@ -96,6 +100,7 @@ final class CoreHost: Sendable {
 
     /// The connection is gone; tell its peers.
     func disconnected(_ id: SessionID, reason: String) {
+        self.accounts?.reset(id)
         self.update { state in
             state.core.disconnect(id, reason: reason, now: Self.now(), into: &state.outbox)
             state.links.remove(id)
@@ -112,6 +117,16 @@ final class CoreHost: Sendable {
             core.disconnect(id, reason: reason, now: Self.now(), into: &outbox)
             outbox.actions.append(.close(id, reason: reason))
         }
+    }
+
+    /// Which accounts exist, read from the store at start.
+    func loadAccounts(_ names: [String]) {
+        self.state.withLockedValue { $0.core.loadAccounts(names) }
+    }
+
+    /// Renames sessions whose grace period on a registered nick ran out.
+    func expireReservations() {
+        self.perform { core, outbox in core.expireReservations(now: Self.now(), into: &outbox) }
     }
 
     /// Every session id, for shutdown.
@@ -172,6 +187,12 @@ final class CoreHost: Sendable {
                     persists.append(StoredMessage(relayed: message, target: target))
                 case .queryHistory(let query):
                     work.append(.queryHistory(query))
+                case .account(let request):
+                    work.append(.account(request))
+                case .sasl(let id, let mechanism, let response, let address):
+                    work.append(.sasl(id, mechanism: mechanism, response: response, address: address))
+                case .saslReset(let id):
+                    self.accounts?.reset(id)
                 }
             }
             guard !persists.isEmpty || !state.held.isEmpty else { return (result, work, [], nil) }
@@ -343,6 +364,30 @@ final class CoreHost: Sendable {
             }
         case .queryHistory(let query):
             self.answer(query)
+        case .account(let request):
+            guard let accounts = self.accounts else { return }
+            Task {
+                let outcome = await accounts.perform(request, now: Self.now().millisecondsSince1970)
+                self.perform { core, outbox in core.accountCompleted(request, outcome, now: Self.now(), into: &outbox) }
+            }
+        case .sasl(let id, let mechanism, let response, let address):
+            guard let accounts = self.accounts else { return }
+            Task {
+                let step = await accounts.sasl(
+                    id,
+                    mechanism: mechanism,
+                    response: response,
+                    address: address,
+                    now: Self.now().millisecondsSince1970
+                )
+                self.perform { core, outbox in
+                    switch step {
+                    case .challenge(let challenge): core.saslChallenge(id, challenge, into: &outbox)
+                    case .success(let account): core.saslSucceeded(id, account: account, now: Self.now(), into: &outbox)
+                    case .failure(let reason): core.saslFailed(id, reason: reason, into: &outbox)
+                    }
+                }
+            }
         }
     }
 

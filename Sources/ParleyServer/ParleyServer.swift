@@ -19,6 +19,8 @@ public final class ParleyServer: Service, Sendable {
     private let contexts: [ObjectIdentifier: LoopContext]
     private let listener = NIOLockedValueBox<(any NIOCore.Channel)?>(nil)
     private let writerTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let store: (any ParleyStorage)?
+    private let reservationTask = NIOLockedValueBox<RepeatedTask?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
@@ -30,7 +32,7 @@ public final class ParleyServer: Service, Sendable {
     public init(
         configuration: ServerConfiguration,
         motd: [String]? = nil,
-        store: (any MessageStore)? = nil,
+        store: (any ParleyStorage)? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
@@ -61,7 +63,18 @@ public final class ParleyServer: Service, Sendable {
             )
             history = CoreHost.History(store: store, writer: writer, eventLoop: group.next())
         }
-        let host = CoreHost(core: ServerState(configuration: core), history: history, logger: logger)
+        var accounts: AccountService?
+        if let store {
+            core.accounts = .init(nickGrace: Int64(configuration.nickGrace))
+            accounts = AccountService(store: store)
+        }
+        self.store = store
+        let host = CoreHost(
+            core: ServerState(configuration: core),
+            history: history,
+            accounts: accounts,
+            logger: logger
+        )
         let limiter = ConnectionLimiter(
             maximum: configuration.maxConnections,
             maximumPerAddress: configuration.maxConnectionsPerIP
@@ -87,6 +100,15 @@ public final class ParleyServer: Service, Sendable {
     /// - Returns: The bound port (useful with port 0).
     @discardableResult
     public func start() async throws -> Int {
+        if let store = self.store {
+            self.host.loadAccounts(try await store.accountNames())
+            let host = self.host
+            let second = TimeAmount.seconds(Int64(1))
+            let task = self.group.next().scheduleRepeatedTask(initialDelay: second, delay: second) {
+                (_: RepeatedTask) throws -> Void in host.expireReservations()
+            }
+            self.reservationTask.withLockedValue { $0 = task }
+        }
         if let writer = self.host.history?.writer {
             self.writerTask.withLockedValue { task in
                 if task == nil { task = Task { await writer.run() } }
@@ -162,6 +184,7 @@ public final class ParleyServer: Service, Sendable {
     }
 
     private func quiesce() {
+        self.reservationTask.withLockedValue { $0 }?.cancel()
         for context in self.contexts.values { context.stopSweeping() }
         for id in self.host.sessionIDs {
             self.host.close(id, reason: "Server shutting down")

@@ -21,6 +21,7 @@ extension ServerConfiguration {
     /// - `registration-timeout` (s, `60`), `ping-interval` (s, `120`), `ping-timeout` (s, `60`)
     /// - `history` (`on`/`off`, `on`), `history-batch-size` (1–10000, `512`), `history-batch-wait` (ms 0–1000, `0`),
     ///   `history-on-join` (lines 0–1000, `10`), `history-limit` (messages per CHATHISTORY 1–1000, `100`)
+    /// - `nick-grace` (s 1–3600, `30`): time to log in before a registered nick is taken away
     /// - Throws: ``ConfigurationError`` naming the first invalid key.
     public init(config: ConfigReader) throws {
         self.init()
@@ -59,6 +60,7 @@ extension ServerConfiguration {
         self.historyBatchWait = try values.int("history-batch-wait", in: 0...1000) ?? self.historyBatchWait
         self.historyReplayOnJoin = try values.int("history-on-join", in: 0...1000) ?? self.historyReplayOnJoin
         self.historyQueryLimit = try values.int("history-limit", in: 1...1000) ?? self.historyQueryLimit
+        self.nickGrace = try values.int("nick-grace", in: 1...3600) ?? self.nickGrace
         guard !self.serverName.isEmpty, !self.serverName.contains(" "), self.serverName.contains(".") else {
             throw ConfigurationError(
                 key: "server-name",

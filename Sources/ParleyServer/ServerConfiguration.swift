@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var historyReplayOnJoin = 10
     /// Most messages one `CHATHISTORY` request returns.
     public var historyQueryLimit = 100
+    /// Seconds someone holding a registered nick has to log in before being renamed.
+    public var nickGrace = 30
 
     public init() {}
 }

@@ -43,4 +43,9 @@ public protocol AccountStore: Sendable {
     func setCredentials(_ credentials: Account.Credentials, for name: String) async throws -> Bool
     /// Deletes the account. - Returns: `false` when there was none.
     func drop(_ name: String) async throws -> Bool
+    /// Every account's name (folded), for the server to know at start which nicks are registered.
+    func accountNames() async throws -> [String]
 }
+
+/// Everything the server keeps: history and accounts in one place.
+public protocol ParleyStorage: MessageStore, AccountStore {}

@@ -61,6 +61,10 @@ extension SQLiteStore {
         return true
     }
 
+    public func accountNames() async throws -> [String] {
+        try await self.connection.query("SELECT name FROM accounts").compactMap { $0.column("name")?.string }
+    }
+
     private static func blob(_ bytes: [UInt8]) -> SQLiteData {
         .blob(ByteBuffer(bytes: bytes))
     }

@@ -6,7 +6,7 @@ import SQLiteNIO
 /// The embedded store: one SQLite database file in WAL mode (`data-dir/parley.sqlite`), nothing to install.
 ///
 /// Every call runs on NIO's thread pool (sqlite-nio), never on an event loop.
-public final class SQLiteStore: MessageStore, AccountStore {
+public final class SQLiteStore: ParleyStorage {
     let connection: SQLiteConnection
 
     private init(connection: SQLiteConnection) {
@@ -256,7 +256,9 @@ public final class SQLiteStore: MessageStore, AccountStore {
         // A direct conversation key is \u{1}a\u{1}b with a < b: the nick is either its first or its second part.
         let first = "\u{1}\(nick)\u{1}"
         let firstEnd = "\u{1}\(nick)\u{2}"
-        var conditions = ["(target >= ? AND target < ?)", "(substr(target, 1, 1) = char(1) AND target LIKE ? ESCAPE '!')"]
+        var conditions = [
+            "(target >= ? AND target < ?)", "(substr(target, 1, 1) = char(1) AND target LIKE ? ESCAPE '!')",
+        ]
         var binds: [SQLiteData] = [.text(first), .text(firstEnd), .text("%\u{1}" + Self.likeEscaped(nick))]
         if !channels.isEmpty {
             conditions.append("target IN (\(Array(repeating: "?", count: channels.count).joined(separator: ", ")))")

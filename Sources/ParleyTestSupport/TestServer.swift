@@ -12,7 +12,7 @@ public struct TestServer {
 
     public static func start(
         motd: [String]? = nil,
-        store: (any MessageStore)? = nil,
+        store: (any ParleyStorage)? = nil,
         _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws
         -> TestServer

@@ -4,7 +4,7 @@ public import ParleyStore
 
 /// A real SQLite store in a fresh temporary directory, wrapped so tests can slow its commits, make them fail, and
 /// see what had been committed at any moment.
-public final class TestStore: MessageStore {
+public final class TestStore: ParleyStorage {
     public let directory: URL
     public let store: SQLiteStore
     private let state = NIOLockedValueBox(State())
@@ -84,4 +84,12 @@ public final class TestStore: MessageStore {
     ) async throws -> [(target: String, time: Int64)] {
         try await self.store.targets(channels: channels, directFor: nick, from: from, to: to, limit: limit)
     }
+
+    public func create(_ account: Account) async throws -> Bool { try await self.store.create(account) }
+    public func account(named name: String) async throws -> Account? { try await self.store.account(named: name) }
+    public func setCredentials(_ credentials: Account.Credentials, for name: String) async throws -> Bool {
+        try await self.store.setCredentials(credentials, for: name)
+    }
+    public func drop(_ name: String) async throws -> Bool { try await self.store.drop(name) }
+    public func accountNames() async throws -> [String] { try await self.store.accountNames() }
 }

@@ -13,6 +13,9 @@ struct CoreHarness {
     /// Messages the core asked to store, with their history target.
     var persisted: [(IRCMessage, String)] = []
     var historyQueries: [HistoryQuery] = []
+    var accountRequests: [AccountRequest] = []
+    /// SASL client responses handed to the host: (session, mechanism, decoded response).
+    var saslResponses: [(SessionID, String, [UInt8])] = []
     var now = Timestamp(millisecondsSince1970: 1_795_615_041_000)
     private var nextID: UInt64 = 0
 
@@ -72,6 +75,12 @@ struct CoreHarness {
                 self.persisted.append((message, target))
             case .queryHistory(let query):
                 self.historyQueries.append(query)
+            case .account(let request):
+                self.accountRequests.append(request)
+            case .sasl(let id, let mechanism, let response, _):
+                self.saslResponses.append((id, mechanism, response))
+            case .saslReset:
+                break
             }
         }
     }

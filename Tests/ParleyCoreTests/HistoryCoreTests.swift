@@ -157,8 +157,10 @@ import Testing
         )
         core.collect()
         let lines = core.take("alice").filter { $0.command == .chathistory }
-        #expect(lines.map(\.parameters) == [
-            ["TARGETS", "#Room", "2026-01-01T00:00:00.500Z"], ["TARGETS", "zed", "2026-01-01T00:00:01.000Z"],
-        ])
+        #expect(
+            lines.map(\.parameters) == [
+                ["TARGETS", "#Room", "2026-01-01T00:00:00.500Z"], ["TARGETS", "zed", "2026-01-01T00:00:01.000Z"],
+            ]
+        )
     }
 }

@@ -7,7 +7,9 @@ import ParleyTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct HistoryIntegrationTests {
-    static let modern = ["draft/chathistory", "batch", "server-time", "message-tags", "echo-message", "labeled-response"]
+    static let modern = [
+        "draft/chathistory", "batch", "server-time", "message-tags", "echo-message", "labeled-response",
+    ]
 
     /// Runs `body` against a server keeping history in a fresh SQLite store; stops both afterwards.
     private func withServer(

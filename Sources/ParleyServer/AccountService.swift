@@ -1,0 +1,219 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+import ParleyCore
+import ParleyIRC
+import ParleyStore
+
+/// Carries out account requests and SASL exchanges for the core: store access, password hashing on NIO's thread
+/// pool, and limits on failed logins per account and per address.
+final class AccountService: Sendable {
+    /// One step's answer in a SASL exchange.
+    enum SASLStep: Sendable, Equatable {
+        case challenge([UInt8])
+        case success(account: String)
+        case failure(String?)
+    }
+
+    private struct State {
+        var exchanges: [SessionID: Scram.Exchange] = [:]
+        /// Accounts whose SCRAM server-final was sent: the client's empty response completes the login.
+        var verified: [SessionID: String] = [:]
+        /// Times (ms) of recent failed logins, by `account:NAME` and `address:IP`.
+        var failures: [String: [Int64]] = [:]
+    }
+
+    private let store: any ParleyStorage
+    private let state = NIOLockedValueBox(State())
+    let iterations: Int
+
+    /// Failed logins allowed per window before further attempts are refused.
+    static let failuresPerAccount = 5
+    static let failuresPerAddress = 20
+    static let window: Int64 = 60_000
+
+    init(store: any ParleyStorage, iterations: Int = Scram.iterations) {
+        self.store = store
+        self.iterations = iterations
+    }
+
+    func perform(_ request: AccountRequest, now: Int64) async -> AccountOutcome {
+        do {
+            switch request.kind {
+            case .register(let name, let email, let password):
+                let iterations = self.iterations
+                let credentials = try await NIOThreadPool.singleton.runIfActive {
+                    try Scram.credentials(for: password, iterations: iterations)
+                }
+                let account = Account(
+                    name: NickKey(name).folded,
+                    displayName: name,
+                    email: email,
+                    createdAt: now,
+                    credentials: credentials
+                )
+                return try await self.store.create(account) ? .registered(account: name) : .failed(.exists)
+            case .identify(let name, let password):
+                switch try await self.login(name, password: password, address: request.address, now: now) {
+                case .success(let account): return .loggedIn(account: account.displayName)
+                case .failure(let failure): return .failed(failure)
+                }
+            case .drop(let name, let password):
+                switch try await self.login(name, password: password, address: request.address, now: now) {
+                case .success(let account):
+                    _ = try await self.store.drop(account.name)
+                    return .dropped(account: account.displayName)
+                case .failure(let failure): return .failed(failure)
+                }
+            case .setPassword(let name, let password):
+                let iterations = self.iterations
+                let credentials = try await NIOThreadPool.singleton.runIfActive {
+                    try Scram.credentials(for: password, iterations: iterations)
+                }
+                guard try await self.store.setCredentials(credentials, for: NickKey(name).folded) else {
+                    return .failed(.noSuchAccount)
+                }
+                return .passwordChanged(account: name)
+            case .info(let name):
+                guard let account = try await self.store.account(named: NickKey(name).folded) else {
+                    return .failed(.noSuchAccount)
+                }
+                return .info(account: account.displayName, registeredAt: account.createdAt)
+            }
+        } catch {
+            return .failed(.unavailable("\(error)"))
+        }
+    }
+
+    private enum LoginResult {
+        case success(Account)
+        case failure(AccountFailure)
+    }
+
+    /// Checks a password, within the limits on failures.
+    private func login(_ name: String, password: String, address: String, now: Int64) async throws -> LoginResult {
+        let folded = NickKey(name).folded
+        if let wait = self.limited(account: folded, address: address, now: now) {
+            return .failure(.rateLimited(seconds: wait))
+        }
+        guard let account = try await self.store.account(named: folded) else {
+            self.recordFailure(account: folded, address: address, now: now)
+            return .failure(.noSuchAccount)
+        }
+        let credentials = account.credentials
+        let matches = try await NIOThreadPool.singleton.runIfActive { Scram.verify(password, against: credentials) }
+        guard matches else {
+            self.recordFailure(account: folded, address: address, now: now)
+            return .failure(.wrongPassword)
+        }
+        return .success(account)
+    }
+
+    /// Seconds to wait before another attempt, or `nil` when one is allowed now.
+    private func limited(account: String, address: String, now: Int64) -> Int? {
+        self.state.withLockedValue { state in
+            var wait: Int64 = 0
+            for (key, limit) in [
+                ("account:" + account, Self.failuresPerAccount), ("address:" + address, Self.failuresPerAddress),
+            ] {
+                let recent = (state.failures[key] ?? []).filter { now - $0 < Self.window }
+                state.failures[key] = recent.isEmpty ? nil : recent
+                if recent.count >= limit, let oldest = recent.first {
+                    wait = max(wait, oldest + Self.window - now)
+                }
+            }
+            return wait > 0 ? Int((wait + 999) / 1000) : nil
+        }
+    }
+
+    private func recordFailure(account: String, address: String, now: Int64) {
+        self.state.withLockedValue { state in
+            state.failures["account:" + account, default: []].append(now)
+            state.failures["address:" + address, default: []].append(now)
+        }
+    }
+
+    // MARK: SASL
+
+    func sasl(_ id: SessionID, mechanism: String, response: [UInt8], address: String, now: Int64) async -> SASLStep {
+        do {
+            switch mechanism {
+            case "PLAIN":
+                // authzid NUL authcid NUL password; an authzid, if any, must name the same account.
+                let fields = response.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+                guard fields.count == 3, let user = String(validating: fields[1], as: UTF8.self),
+                    let password = String(validating: fields[2], as: UTF8.self),
+                    fields[0].isEmpty || Array(fields[0]) == Array(fields[1])
+                else { return .failure("malformed PLAIN response") }
+                switch try await self.login(user, password: password, address: address, now: now) {
+                case .success(let account): return .success(account: account.displayName)
+                case .failure(let failure): return .failure(Self.describe(failure))
+                }
+            case "SCRAM-SHA-256":
+                return try await self.scram(id, response: response, address: address, now: now)
+            default:
+                return .failure("unknown mechanism")
+            }
+        } catch {
+            self.reset(id)
+            return .failure("accounts are unavailable")
+        }
+    }
+
+    private func scram(_ id: SessionID, response: [UInt8], address: String, now: Int64) async throws -> SASLStep {
+        let text = String(decoding: response, as: UTF8.self)
+        let (exchange, verified) = self.state.withLockedValue { ($0.exchanges[id], $0.verified[id]) }
+        if let verified {
+            self.reset(id)
+            return response.isEmpty ? .success(account: verified) : .failure("unexpected data after the proof")
+        }
+        guard let exchange else {
+            guard let first = Scram.Exchange.parseClientFirst(text) else {
+                return .failure("malformed client-first message (channel binding is not offered)")
+            }
+            let folded = NickKey(first.user).folded
+            if let wait = self.limited(account: folded, address: address, now: now) {
+                return .failure(Self.describe(.rateLimited(seconds: wait)))
+            }
+            guard let account = try await self.store.account(named: folded) else {
+                self.recordFailure(account: folded, address: address, now: now)
+                return .failure(Self.describe(.noSuchAccount))
+            }
+            let started = Scram.Exchange(
+                account: account,
+                gs2Header: first.gs2Header,
+                clientFirstBare: first.bare,
+                clientNonce: first.nonce
+            )
+            self.state.withLockedValue { $0.exchanges[id] = started }
+            return .challenge(Array(started.serverFirst.utf8))
+        }
+        guard let serverFinal = exchange.finish(text) else {
+            self.reset(id)
+            self.recordFailure(account: exchange.account.name, address: address, now: now)
+            return .failure(Self.describe(.wrongPassword))
+        }
+        self.state.withLockedValue { state in
+            state.exchanges[id] = nil
+            state.verified[id] = exchange.account.displayName
+        }
+        return .challenge(Array(serverFinal.utf8))
+    }
+
+    func reset(_ id: SessionID) {
+        self.state.withLockedValue { state in
+            state.exchanges[id] = nil
+            state.verified[id] = nil
+        }
+    }
+
+    static func describe(_ failure: AccountFailure) -> String {
+        switch failure {
+        case .exists: "the account exists"
+        case .noSuchAccount: "no such account"
+        case .wrongPassword: "wrong password"
+        case .rateLimited(let seconds): "too many failed attempts; try again in \(seconds) s"
+        case .unavailable(let reason): "accounts unavailable: \(reason)"
+        }
+    }
+}
