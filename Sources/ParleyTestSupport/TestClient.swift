@@ -4,6 +4,7 @@ public import ParleyIRC
 
 public struct TimeoutError: Error, CustomStringConvertible {
     public var waitingFor: String
+    public init(waitingFor: String) { self.waitingFor = waitingFor }
     public var description: String { "timed out waiting for \(self.waitingFor)" }
 }
 

@@ -1,0 +1,250 @@
+import ParleyClient
+import ParleyIRC
+import ParleyServer
+import ParleyStore
+import ParleyTestSupport
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct AccountIntegrationTests {
+    private func withServer(
+        _ configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer) async throws -> Void
+    ) async throws {
+        let store = try await TestStore.open()
+        let server = try await TestServer.start(store: store, configure)
+        do {
+            try await body(server)
+        } catch {
+            await server.stop()
+            try await store.close()
+            throw error
+        }
+        await server.stop()
+        try await store.close()
+    }
+
+    /// Connects with `caps` plus sasl, runs the SASL exchange, and returns the client and the final numeric
+    /// (903 or 904), registering afterwards when `register` is true.
+    private func saslLogin(
+        _ server: TestServer,
+        nick: String,
+        _ mechanism: SASLClient.Mechanism,
+        user: String,
+        password: String,
+        caps: [String] = []
+    ) async throws -> (TestClient, IRCMessage) {
+        let client = try await server.connect()
+        try await client.send("CAP LS 302")
+        try await client.send("NICK \(nick)")
+        try await client.send("USER \(nick) 0 * :\(nick)")
+        try await client.send("CAP REQ :" + (["sasl"] + caps).joined(separator: " "))
+        try await client.expect(.cap)
+        let ack = try await client.expect(.cap)
+        #expect(ack.parameters[1] == "ACK")
+        try await client.send("AUTHENTICATE \(mechanism.rawValue)")
+        var sasl = SASLClient(mechanism: mechanism, user: user, password: password)
+        while true {
+            guard let message = try await client.next() else { throw TimeoutError(waitingFor: "SASL") }
+            if message.command == .authenticate {
+                let text = message.parameters.last ?? "+"
+                let challenge = text == "+" ? [] : (Base64.decode(text) ?? [])
+                let response = try sasl.respond(to: challenge)
+                try await client.send("AUTHENTICATE " + (response.isEmpty ? "+" : Base64.encode(response)))
+            } else if [IRCCommand(.rplSaslSuccess), IRCCommand(.errSaslFail)].contains(message.command) {
+                try await client.send("CAP END")
+                return (client, message)
+            }
+        }
+    }
+
+    @Test func registerWithNickServThenLogInWithPlainAndScram() async throws {
+        try await self.withServer { server in
+            let alice = try await server.register("alice")
+            try await alice.send("PRIVMSG NickServ :REGISTER correct-horse")
+            let notice = try await alice.expect(.notice)
+            #expect(notice.source?.hasPrefix("NickServ!") == true)
+            #expect(notice.parameters.last?.contains("registered") == true)
+            let loggedIn = try await alice.expect(.rplLoggedIn)
+            #expect(loggedIn.parameters[2] == "alice")
+            await alice.close()
+
+            for mechanism in [SASLClient.Mechanism.plain, .scramSHA256] {
+                let (client, result) = try await self.saslLogin(
+                    server,
+                    nick: "alice",
+                    mechanism,
+                    user: "Alice",
+                    password: "correct-horse"
+                )
+                #expect(result.command == IRCCommand(.rplSaslSuccess), "\(mechanism)")
+                try await client.expect(.rplWelcome)
+                try await client.send("WHOIS alice")
+                let account = try await client.expect(.rplWhoisAccount)
+                #expect(account.parameters[2] == "alice")
+                await client.close()
+            }
+        }
+    }
+
+    @Test func wrongPasswordsUnknownAccountsAndTheFailureLimit() async throws {
+        try await self.withServer { server in
+            let owner = try await server.register("owner")
+            try await owner.send("PRIVMSG NickServ :REGISTER right-password")
+            try await owner.expect(.rplLoggedIn)
+            for mechanism in [SASLClient.Mechanism.plain, .scramSHA256] {
+                let (_, wrong) = try await self.saslLogin(
+                    server,
+                    nick: "x\(mechanism.rawValue.count)",
+                    mechanism,
+                    user: "owner",
+                    password: "wrong-password"
+                )
+                #expect(wrong.command == IRCCommand(.errSaslFail), "\(mechanism)")
+                let (_, unknown) = try await self.saslLogin(
+                    server,
+                    nick: "y\(mechanism.rawValue.count)",
+                    mechanism,
+                    user: "nobody",
+                    password: "whatever-else"
+                )
+                #expect(unknown.command == IRCCommand(.errSaslFail))
+            }
+            // Two failures so far on `owner`; three more reach the limit, then even the right password is refused.
+            for index in 0..<3 {
+                let (_, result) = try await self.saslLogin(
+                    server,
+                    nick: "z\(index)",
+                    .plain,
+                    user: "owner",
+                    password: "nope-nope-nope"
+                )
+                #expect(result.command == IRCCommand(.errSaslFail))
+            }
+            let (_, limited) = try await self.saslLogin(
+                server,
+                nick: "w1",
+                .plain,
+                user: "owner",
+                password: "right-password"
+            )
+            #expect(limited.command == IRCCommand(.errSaslFail))
+            #expect(limited.parameters.last?.contains("too many failed attempts") == true)
+        }
+    }
+
+    @Test func registerCommandBeforeConnecting() async throws {
+        try await self.withServer { server in
+            let client = try await server.connect()
+            try await client.send("CAP LS 302")
+            let ls = try await client.expect(.cap)
+            #expect(ls.parameters.last?.contains("draft/account-registration=before-connect") == true)
+            #expect(ls.parameters.last?.contains("sasl=PLAIN,SCRAM-SHA-256") == true)
+            try await client.send("NICK dana")
+            try await client.send("REGISTER * * short")
+            var fail = try await client.expect(.fail)
+            #expect(fail.parameters.prefix(3) == ["REGISTER", "WEAK_PASSWORD", "dana"])
+            try await client.send("REGISTER * dana@example.org long-enough-password")
+            let success = try await client.expect(.register)
+            #expect(success.parameters.prefix(2) == ["SUCCESS", "dana"])
+            try await client.expect(.rplLoggedIn)
+            try await client.send("USER dana 0 * :Dana")
+            try await client.send("CAP END")
+            try await client.expect(.rplWelcome)
+
+            let other = try await server.register("eve")
+            try await other.send("REGISTER Dana * another-password")
+            fail = try await other.expect(.fail)
+            #expect(fail.parameters.prefix(2) == ["REGISTER", "ACCOUNT_EXISTS"])
+            try await other.send("REGISTER 9bad * another-password")
+            fail = try await other.expect(.fail)
+            #expect(fail.parameters.prefix(2) == ["REGISTER", "BAD_ACCOUNT_NAME"])
+        }
+    }
+
+    @Test func aRegisteredNickIsTakenBackAfterTheGracePeriod() async throws {
+        try await self.withServer({ $0.nickGrace = 1 }) { server in
+            let owner = try await server.register("frank")
+            try await owner.send("PRIVMSG NickServ :REGISTER frank-password")
+            try await owner.expect(.rplLoggedIn)
+            try await owner.send("NICK frank_away")
+            try await owner.expect(.nick)
+
+            let squatter = try await server.register("grace")
+            try await squatter.send("NICK Frank")
+            try await squatter.expect(.nick)
+            let warning = try await squatter.expect(.notice)
+            #expect(warning.parameters.last?.contains("belongs to a registered account") == true)
+            let renamed = try await squatter.expect(.nick)
+            #expect(renamed.parameters.first?.hasPrefix("Guest") == true)
+
+            // Logging in in time keeps it.
+            let rightful = try await server.register("henry")
+            try await rightful.send("NICK frank")
+            try await rightful.expect(.notice)
+            try await rightful.send("PRIVMSG NickServ :IDENTIFY frank frank-password")
+            try await rightful.expect(.rplLoggedIn)
+            try await rightful.send("PING still-frank")
+            try await Task.sleep(for: .milliseconds(1500))
+            try await rightful.send("WHOIS frank")
+            let whois = try await rightful.expect(.rplWhoisUser)
+            #expect(whois.parameters[1] == "frank")
+        }
+    }
+
+    @Test func accountsTravelWithMessagesJoinsAndLogins() async throws {
+        try await self.withServer { server in
+            let watcher = try await server.register(
+                "ivy",
+                caps: ["account-tag", "account-notify", "extended-join", "message-tags"]
+            )
+            let jack = try await server.register("jack")
+            try await server.join("#room", watcher, jack)
+            try await jack.send("PRIVMSG NickServ :REGISTER jack-password")
+            let notify = try await watcher.expect(.account)
+            #expect(notify.parameters == ["jack"])
+            try await jack.send("PRIVMSG #room :signed")
+            let message = try await watcher.expect(.privmsg)
+            #expect(message.tag("account") == "jack")
+            try await jack.send("PART #room")
+            try await jack.send("JOIN #room")
+            let join = try await watcher.expect(.join)
+            #expect(join.parameters.prefix(2) == ["#room", "jack"])
+            try await jack.send("PRIVMSG NickServ :LOGOUT")
+            let logout = try await watcher.expect(.account)
+            #expect(logout.parameters == ["*"])
+        }
+    }
+
+    @Test func nickServInfoPasswordChangeAndDrop() async throws {
+        try await self.withServer { server in
+            let kim = try await server.register("kim")
+            try await kim.send("PRIVMSG NickServ :REGISTER first-password")
+            try await kim.expect(.rplLoggedIn)
+            try await kim.send("PRIVMSG NickServ :INFO")
+            var notice = try await kim.expect(.notice)
+            while notice.parameters.last?.contains("was registered") != true { notice = try await kim.expect(.notice) }
+            try await kim.send("PRIVMSG NickServ :SET PASSWORD second-password")
+            notice = try await kim.expect(.notice)
+            #expect(notice.parameters.last?.contains("password of kim is changed") == true)
+            let (_, old) = try await self.saslLogin(server, nick: "k1", .plain, user: "kim", password: "first-password")
+            #expect(old.command == IRCCommand(.errSaslFail))
+            let (_, new) = try await self.saslLogin(
+                server,
+                nick: "k2",
+                .plain,
+                user: "kim",
+                password: "second-password"
+            )
+            #expect(new.command == IRCCommand(.rplSaslSuccess))
+            try await kim.send("PRIVMSG NickServ :DROP second-password")
+            try await kim.expect(.rplLoggedOut)
+            try await kim.send("PRIVMSG NickServ :IDENTIFY second-password")
+            notice = try await kim.expect(.notice)
+            while notice.parameters.last?.contains("no such account") != true
+                && notice.parameters.last?.contains("There is no such account") != true
+            {
+                notice = try await kim.expect(.notice)
+            }
+        }
+    }
+}
