@@ -162,7 +162,8 @@ import Testing
     }
 
     @Test func aRegisteredNickIsTakenBackAfterTheGracePeriod() async throws {
-        try await self.withServer({ $0.nickGrace = 1 }) { server in
+        let oneSecond: (inout ServerConfiguration) -> Void = { $0.nickGrace = 1 }
+        try await self.withServer(oneSecond) { server in
             let owner = try await server.register("frank")
             try await owner.send("PRIVMSG NickServ :REGISTER frank-password")
             try await owner.expect(.rplLoggedIn)

@@ -153,7 +153,8 @@ import Testing
     }
 
     @Test func joinReplaysRecentLinesToPlainClients() async throws {
-        try await self.withServer({ $0.historyReplayOnJoin = 3 }) { server, _ in
+        let threeLines: (inout ServerConfiguration) -> Void = { $0.historyReplayOnJoin = 3 }
+        try await self.withServer(threeLines) { server, _ in
             let alice = try await server.register("alice", caps: ["echo-message"])
             try await server.join("#room", alice)
             for index in 0..<5 {
