@@ -16,6 +16,9 @@ public struct HistoryQuery: Sendable, Equatable {
         case between(Point, Point)
         /// Conversations with messages between two times (`CHATHISTORY TARGETS`).
         case targets(from: Int64, to: Int64)
+        /// Messages matching a `SEARCH`, in ``HistoryQuery/channels`` (and the direct conversations of
+        /// ``HistoryQuery/nick`` when it is not empty).
+        case search(sender: String?, text: String?, after: Int64?, before: Int64?)
     }
 
     /// Why the history is wanted: it decides how the answer is wrapped.
@@ -24,6 +27,8 @@ public struct HistoryQuery: Sendable, Equatable {
         case chathistory
         /// Lines replayed on JOIN to a client without `draft/chathistory`.
         case join
+        /// A `SEARCH` (soju.im/search): a `soju.im/search` batch.
+        case search
     }
 
     public var session: SessionID
@@ -36,9 +41,11 @@ public struct HistoryQuery: Sendable, Equatable {
     public var purpose: Purpose
     /// The labeled-response label to put on the answer.
     public var label: String?
-    /// For ``Kind/targets(from:to:)``: the storage keys of the channels the client may read.
+    /// For ``Kind/targets(from:to:)`` and ``Kind/search(sender:text:after:before:)``: the storage keys the client
+    /// may read.
     public var channels: [String] = []
-    /// For ``Kind/targets(from:to:)``: the folded nick whose direct conversations count.
+    /// For ``Kind/targets(from:to:)`` and ``Kind/search(sender:text:after:before:)``: the folded nick whose direct
+    /// conversations count (empty: none).
     public var nick: String = ""
 
     /// The storage key of a direct conversation between two folded nicks: the same whoever sent it.
@@ -53,5 +60,26 @@ public struct HistoryQuery: Sendable, Equatable {
         if parts[0] == nick { return parts[1] }
         if parts[1] == nick { return parts[0] }
         return nil
+    }
+}
+
+/// Read or move the read marker of an account for a target (`draft/read-marker`).
+public struct ReadMarkerRequest: Sendable, Equatable {
+    public var session: SessionID
+    /// The folded account name.
+    public var account: String
+    /// The storage key: a folded channel name or nick.
+    public var target: String
+    /// The target as the client named it.
+    public var name: String
+    /// The new marker (milliseconds since 1970), or `nil` to read it.
+    public var set: Int64?
+
+    public init(session: SessionID, account: String, target: String, name: String, set: Int64?) {
+        self.session = session
+        self.account = account
+        self.target = target
+        self.name = name
+        self.set = set
     }
 }

@@ -15,7 +15,13 @@ public struct Outbox: Sendable {
         /// Store `message` (as relayed, with its time and msgid) in the history of `target` (a storage key). Every
         /// other action from the same command waits until it is committed: that is when the sender learns it was
         /// accepted.
-        case persist(IRCMessage, target: String)
+        /// `deliverTo` names an offline account (folded) that gets the message when it next logs in.
+        case persist(IRCMessage, target: String, deliverTo: String?)
+        /// Hand the messages waiting for `account` (folded) to the session that just logged in to it, through
+        /// ``ServerState/pendingDelivered(_:messages:into:)``.
+        case deliverPending(SessionID, account: String)
+        /// Read or move a read marker, then call ``ServerState/readMarkerLoaded(_:time:into:)``.
+        case readMarker(ReadMarkerRequest)
         /// Answer a history query off the event loop, then call back into the core.
         case queryHistory(HistoryQuery)
         /// Register, check or change an account off the event loop, then call

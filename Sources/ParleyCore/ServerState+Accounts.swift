@@ -215,6 +215,7 @@ extension ServerState {
         if let account {
             self.reply(id, .rplLoggedIn, session.prefix, account, "You are now logged in as \(account)", into: &outbox)
             if NickKey(account) == NickKey(session.displayNick) { self.sessions[id]?.renameAt = nil }
+            self.requestPendingDeliveries(id, into: &outbox)
         } else {
             self.reply(id, .rplLoggedOut, session.prefix, "You are now logged out", into: &outbox)
             self.checkReservation(id, now: now, into: &outbox)

@@ -82,6 +82,7 @@ extension ServerState {
         }
         self.sendNames(id, channel: channel, into: &outbox)
         self.replayOnJoin(id, channel: channel, into: &outbox)
+        self.sendReadMarker(id, channel: channel, into: &outbox)
     }
 
     mutating func part(_ request: Request, _ outbox: inout Outbox) {

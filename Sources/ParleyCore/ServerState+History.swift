@@ -119,10 +119,11 @@ extension ServerState {
         guard let session = self.sessions[query.session] else { return }
         let visible = messages.filter { $0.command != .tagmsg || session.caps.contains(.messageTags) }
         if query.purpose == .join && visible.isEmpty { return }
+        let isSearch = query.purpose == .search
         self.sendBatch(
             to: session,
-            type: "chathistory",
-            parameters: [query.name],
+            type: isSearch ? "soju.im/search" : "chathistory",
+            parameters: isSearch ? [] : [query.name],
             messages: visible,
             label: query.label,
             into: &outbox
@@ -164,10 +165,11 @@ extension ServerState {
 
     /// The store could not answer.
     public mutating func historyFailed(_ query: HistoryQuery, reason: String, into outbox: inout Outbox) {
-        guard query.purpose == .chathistory else { return }
+        guard query.purpose != .join else { return }
+        let isSearch = query.purpose == .search
         var failure = self.fail(
-            "CHATHISTORY",
-            "MESSAGE_ERROR",
+            isSearch ? "SEARCH" : "CHATHISTORY",
+            isSearch ? "INTERNAL_ERROR" : "MESSAGE_ERROR",
             "History is unavailable: \(reason)",
             context: [query.target.isEmpty ? "TARGETS" : query.name]
         )

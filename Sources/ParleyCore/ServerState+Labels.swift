@@ -5,8 +5,7 @@ extension ServerState {
     /// - Returns: Whether the label was handed on.
     mutating func deferLabel(_ label: String, for id: SessionID, from start: Int, into outbox: inout Outbox) -> Bool {
         for index in start..<outbox.actions.count {
-            guard case .queryHistory(var query) = outbox.actions[index], query.session == id,
-                query.purpose == .chathistory
+            guard case .queryHistory(var query) = outbox.actions[index], query.session == id, query.purpose != .join
             else { continue }
             query.label = label
             outbox.actions[index] = .queryHistory(query)

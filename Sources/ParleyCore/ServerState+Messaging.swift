@@ -52,7 +52,7 @@ extension ServerState {
                     continue
                 }
                 if self.keepsHistory(of: relayed) {
-                    outbox.actions.append(.persist(relayed, target: ChannelKey(channel.name).folded))
+                    outbox.actions.append(.persist(relayed, target: ChannelKey(channel.name).folded, deliverTo: nil))
                 }
                 let recipients =
                     isTagmsg
@@ -61,12 +61,24 @@ extension ServerState {
                 outbox.broadcast(relayed, to: recipients)
             } else {
                 guard let recipient = self.session(named: target), recipient.isRegistered else {
-                    self.reply(request.id, .errNoSuchNick, target, "No such nick/channel", into: &outbox)
+                    if self.keepsForLater(relayed, to: target) {
+                        let key = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(target).folded)
+                        outbox.actions.append(.persist(relayed, target: key, deliverTo: NickKey(target).folded))
+                        self.serviceNotice(
+                            Self.nickServ,
+                            to: request.id,
+                            "\(target) is offline; your message is kept and delivered when they next log in.",
+                            into: &outbox
+                        )
+                        if session.caps.contains(.echoMessage) { outbox.send(relayed, to: request.id) }
+                    } else {
+                        self.reply(request.id, .errNoSuchNick, target, "No such nick/channel", into: &outbox)
+                    }
                     continue
                 }
                 if self.keepsHistory(of: relayed) {
                     let key = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(target).folded)
-                    outbox.actions.append(.persist(relayed, target: key))
+                    outbox.actions.append(.persist(relayed, target: key, deliverTo: nil))
                 }
                 if wants(recipient) && recipient.id != request.id {
                     outbox.send(relayed, to: recipient.id)
@@ -86,6 +98,12 @@ extension ServerState {
         guard self.configuration.history != nil else { return false }
         guard message.command == .tagmsg else { return true }
         return message.tags.contains { $0.isClientOnly && !Self.transientTags.contains($0.key) }
+    }
+
+    /// Whether a message to `nick`, who is not online, is kept for the account of that name.
+    func keepsForLater(_ message: IRCMessage, to nick: String) -> Bool {
+        message.command != .tagmsg && self.configuration.history != nil
+            && self.registeredAccounts.contains(NickKey(nick).folded)
     }
 
     /// Client tags that describe a moment, not content: not worth keeping.

@@ -125,6 +125,7 @@ extension ServerState {
         self.sendLusers(id, into: &outbox)
         self.sendMOTD(id, into: &outbox)
         self.checkReservation(id, now: now, into: &outbox)
+        self.requestPendingDeliveries(id, into: &outbox)
     }
 
     var isupport: ISupport {

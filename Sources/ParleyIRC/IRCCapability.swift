@@ -22,6 +22,8 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let accountNotify = IRCCapabilities(rawValue: 1 << 16)
     public static let sasl = IRCCapabilities(rawValue: 1 << 17)
     public static let accountRegistration = IRCCapabilities(rawValue: 1 << 18)
+    public static let readMarker = IRCCapabilities(rawValue: 1 << 19)
+    public static let search = IRCCapabilities(rawValue: 1 << 20)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -33,6 +35,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("chghost", .chghost),
         ("draft/account-registration", .accountRegistration),
         ("draft/chathistory", .chathistory),
+        ("draft/read-marker", .readMarker),
         ("echo-message", .echoMessage),
         ("extended-join", .extendedJoin),
         ("invite-notify", .inviteNotify),
@@ -42,6 +45,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("sasl", .sasl),
         ("server-time", .serverTime),
         ("setname", .setname),
+        ("soju.im/search", .search),
         ("standard-replies", .standardReplies),
         ("userhost-in-names", .userhostInNames),
     ]

@@ -67,6 +67,8 @@ extension IRCCommand {
     public static let pong: IRCCommand = "PONG"
     public static let privmsg: IRCCommand = "PRIVMSG"
     public static let quit: IRCCommand = "QUIT"
+    public static let markread: IRCCommand = "MARKREAD"
+    public static let search: IRCCommand = "SEARCH"
     public static let register: IRCCommand = "REGISTER"
     public static let verify: IRCCommand = "VERIFY"
     public static let account: IRCCommand = "ACCOUNT"

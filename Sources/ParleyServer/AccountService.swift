@@ -133,6 +133,14 @@ final class AccountService: Sendable {
         }
     }
 
+    /// Reads or moves a read marker; returns it as stored.
+    func readMarker(_ request: ReadMarkerRequest) async throws -> Int64? {
+        if let time = request.set {
+            return try await self.store.setReadMarker(account: request.account, target: request.target, time: time)
+        }
+        return try await self.store.readMarker(account: request.account, target: request.target)
+    }
+
     // MARK: SASL
 
     func sasl(_ id: SessionID, mechanism: String, response: [UInt8], address: String, now: Int64) async -> SASLStep {

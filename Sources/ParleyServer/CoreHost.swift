@@ -47,6 +47,8 @@ final class CoreHost: Sendable {
         case queryHistory(HistoryQuery)
         case account(AccountRequest)
         case sasl(SessionID, mechanism: String, response: [UInt8], address: String)
+        case deliverPending(SessionID, account: String)
+        case readMarker(ReadMarkerRequest)
     }
 
     private let state: NIOLockedValueBox<State>
@@ -182,9 +184,15 @@ final class CoreHost: Sendable {
                 case .verifyOperator(let id, let name, let password, let hash):
                     guard let link = state.links[id] else { continue }
                     work.append(.verifyOperator(link, name: name, password: password, hash: hash))
-                case .persist(let message, let target):
+                case .persist(let message, let target, let deliverTo):
                     guard self.history != nil else { continue }
-                    persists.append(StoredMessage(relayed: message, target: target))
+                    var stored = StoredMessage(relayed: message, target: target)
+                    stored.deliverTo = deliverTo
+                    persists.append(stored)
+                case .deliverPending(let id, let account):
+                    work.append(.deliverPending(id, account: account))
+                case .readMarker(let request):
+                    work.append(.readMarker(request))
                 case .queryHistory(let query):
                     work.append(.queryHistory(query))
                 case .account(let request):
@@ -364,6 +372,26 @@ final class CoreHost: Sendable {
             }
         case .queryHistory(let query):
             self.answer(query)
+        case .deliverPending(let id, let account):
+            guard let store = self.history?.store else { return }
+            Task {
+                do {
+                    let messages = try await store.takePendingDeliveries(for: account).map(\.relayed)
+                    self.perform { core, outbox in core.pendingDelivered(id, messages: messages, into: &outbox) }
+                } catch {
+                    self.logger.error("offline delivery failed", metadata: ["parley.error": "\(error)"])
+                }
+            }
+        case .readMarker(let request):
+            guard let accounts = self.accounts else { return }
+            Task {
+                do {
+                    let time = try await accounts.readMarker(request)
+                    self.perform { core, outbox in core.readMarkerLoaded(request, time: time, into: &outbox) }
+                } catch {
+                    self.logger.error("read marker failed", metadata: ["parley.error": "\(error)"])
+                }
+            }
         case .account(let request):
             guard let accounts = self.accounts else { return }
             Task {

@@ -69,6 +69,18 @@ extension MessageStore {
             return try await self.between(query.target, HistoryPoint(start), HistoryPoint(end), limit: query.limit)
         case .targets:
             return []
+        case .search(let sender, let text, let after, let before):
+            return try await self.search(
+                SearchQuery(
+                    targets: query.channels,
+                    directFor: query.nick.isEmpty ? nil : query.nick,
+                    sender: sender,
+                    text: text,
+                    after: after,
+                    before: before,
+                    limit: query.limit
+                )
+            )
         }
     }
 }

@@ -45,6 +45,10 @@ public protocol AccountStore: Sendable {
     func drop(_ name: String) async throws -> Bool
     /// Every account's name (folded), for the server to know at start which nicks are registered.
     func accountNames() async throws -> [String]
+    /// The read marker of `account` for `target` (milliseconds since 1970), if any.
+    func readMarker(account: String, target: String) async throws -> Int64?
+    /// Moves the marker forward (never back); returns the marker as stored afterwards.
+    func setReadMarker(account: String, target: String, time: Int64) async throws -> Int64
 }
 
 /// Everything the server keeps: history and accounts in one place.

@@ -19,6 +19,8 @@ public struct StoredMessage: Sendable, Equatable {
     public var tags: String
     /// Insertion order, assigned by the store; breaks ties between messages with the same time.
     public var sequence: Int64
+    /// The account to hand this DM to when it next logs in (it was offline), if any.
+    public var deliverTo: String?
 
     public init(
         msgid: String,
@@ -30,7 +32,8 @@ public struct StoredMessage: Sendable, Equatable {
         recipient: String,
         text: String,
         tags: String = "",
-        sequence: Int64 = 0
+        sequence: Int64 = 0,
+        deliverTo: String? = nil
     ) {
         self.msgid = msgid
         self.target = target
@@ -42,6 +45,7 @@ public struct StoredMessage: Sendable, Equatable {
         self.text = text
         self.tags = tags
         self.sequence = sequence
+        self.deliverTo = deliverTo
     }
 
     /// The history target of a DM between two (case-folded) nicks or accounts: the same whoever sent it.
@@ -86,6 +90,12 @@ public protocol MessageStore: Sendable {
     ) async throws
         -> [StoredMessage]
 
+    /// Messages waiting for `account` (DMs sent while it was offline), oldest first; they stop waiting.
+    func takePendingDeliveries(for account: String) async throws -> [StoredMessage]
+
+    /// Messages matching a search, newest `limit` of them, returned oldest first.
+    func search(_ query: SearchQuery) async throws -> [StoredMessage]
+
     /// Conversations with a message strictly between two times, each with the time of its latest message there,
     /// oldest first: the channels among `channels`, and direct conversations of `nick` (a folded nick).
     func targets(
@@ -95,6 +105,39 @@ public protocol MessageStore: Sendable {
         to: Int64,
         limit: Int
     ) async throws -> [(target: String, time: Int64)]
+}
+
+/// What to look for in history. Targets are storage keys the searcher may read.
+public struct SearchQuery: Sendable, Equatable {
+    public var targets: [String]
+    /// A folded nick whose direct conversations are searched too.
+    public var directFor: String?
+    /// A folded nick: only messages from it.
+    public var sender: String?
+    /// Words that must all appear (full-text).
+    public var text: String?
+    /// Milliseconds since 1970, exclusive bounds.
+    public var after: Int64?
+    public var before: Int64?
+    public var limit: Int
+
+    public init(
+        targets: [String],
+        directFor: String? = nil,
+        sender: String? = nil,
+        text: String? = nil,
+        after: Int64? = nil,
+        before: Int64? = nil,
+        limit: Int
+    ) {
+        self.targets = targets
+        self.directFor = directFor
+        self.sender = sender
+        self.text = text
+        self.after = after
+        self.before = before
+        self.limit = limit
+    }
 }
 
 /// A storage failure in words, naming what went wrong.

@@ -48,6 +48,39 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """
         ],
+        // 3: offline deliveries, read markers, registered channels.
+        [
+            """
+            CREATE TABLE pending_deliveries (
+                account TEXT NOT NULL,
+                sequence INTEGER NOT NULL REFERENCES messages (sequence) ON DELETE CASCADE,
+                PRIMARY KEY (account, sequence)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE read_markers (
+                account TEXT NOT NULL,
+                target TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                PRIMARY KEY (account, target)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE channels (
+                name TEXT PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                founder TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                topic TEXT,
+                topic_setter TEXT,
+                topic_time INTEGER,
+                modes TEXT NOT NULL DEFAULT '',
+                channel_key TEXT,
+                user_limit INTEGER,
+                bans TEXT NOT NULL DEFAULT ''
+            ) WITHOUT ROWID
+            """,
+        ],
     ]
 
     static var latestVersion: Int { self.migrations.count }

@@ -114,6 +114,13 @@ public final class SQLiteStore: ParleyStorage {
                     binds
                 )
             }
+            for message in messages {
+                guard let account = message.deliverTo else { continue }
+                _ = try await self.connection.query(
+                    "INSERT INTO pending_deliveries (account, sequence) SELECT ?, sequence FROM messages WHERE msgid = ?",
+                    [.text(account), .text(message.msgid)]
+                )
+            }
             _ = try await self.connection.query("COMMIT")
         } catch {
             _ = try? await self.connection.query("ROLLBACK")
@@ -121,9 +128,9 @@ public final class SQLiteStore: ParleyStorage {
         }
     }
 
-    private static let columns = "msgid, target, time, sender, account, command, recipient, text, tags, sequence"
+    static let columns = "msgid, target, time, sender, account, command, recipient, text, tags, sequence"
 
-    private func select(
+    func select(
         _ condition: String,
         _ binds: [SQLiteData],
         order: String,
@@ -253,13 +260,9 @@ public final class SQLiteStore: ParleyStorage {
         to: Int64,
         limit: Int
     ) async throws -> [(target: String, time: Int64)] {
-        // A direct conversation key is \u{1}a\u{1}b with a < b: the nick is either its first or its second part.
-        let first = "\u{1}\(nick)\u{1}"
-        let firstEnd = "\u{1}\(nick)\u{2}"
-        var conditions = [
-            "(target >= ? AND target < ?)", "(substr(target, 1, 1) = char(1) AND target LIKE ? ESCAPE '!')",
-        ]
-        var binds: [SQLiteData] = [.text(first), .text(firstEnd), .text("%\u{1}" + Self.likeEscaped(nick))]
+        let (direct, directBinds) = Self.directConversations(of: nick)
+        var conditions = [direct]
+        var binds = directBinds
         if !channels.isEmpty {
             conditions.append("target IN (\(Array(repeating: "?", count: channels.count).joined(separator: ", ")))")
             binds += channels.map { .text($0) }
@@ -275,6 +278,14 @@ public final class SQLiteStore: ParleyStorage {
             }
             return (target, Int64(time))
         }
+    }
+
+    /// The condition matching direct conversation keys of `nick`: `\u{1}a\u{1}b` with a < b, the nick either part.
+    static func directConversations(of nick: String) -> (String, [SQLiteData]) {
+        (
+            "((target >= ? AND target < ?) OR (substr(target, 1, 1) = char(1) AND target LIKE ? ESCAPE '!'))",
+            [.text("\u{1}\(nick)\u{1}"), .text("\u{1}\(nick)\u{2}"), .text("%\u{1}" + Self.likeEscaped(nick))]
+        )
     }
 
     private static func likeEscaped(_ text: String) -> String {

@@ -92,4 +92,14 @@ public final class TestStore: ParleyStorage {
     }
     public func drop(_ name: String) async throws -> Bool { try await self.store.drop(name) }
     public func accountNames() async throws -> [String] { try await self.store.accountNames() }
+    public func takePendingDeliveries(for account: String) async throws -> [StoredMessage] {
+        try await self.store.takePendingDeliveries(for: account)
+    }
+    public func search(_ query: SearchQuery) async throws -> [StoredMessage] { try await self.store.search(query) }
+    public func readMarker(account: String, target: String) async throws -> Int64? {
+        try await self.store.readMarker(account: account, target: target)
+    }
+    public func setReadMarker(account: String, target: String, time: Int64) async throws -> Int64 {
+        try await self.store.setReadMarker(account: account, target: target, time: time)
+    }
 }

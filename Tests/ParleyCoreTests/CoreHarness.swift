@@ -12,6 +12,10 @@ struct CoreHarness {
     var pendingOperatorChecks: [Outbox.Action] = []
     /// Messages the core asked to store, with their history target.
     var persisted: [(IRCMessage, String)] = []
+    /// Accounts that messages were kept for, and accounts whose kept messages were asked for.
+    var offline: [String] = []
+    var pendingRequests: [String] = []
+    var readMarkerRequests: [ReadMarkerRequest] = []
     var historyQueries: [HistoryQuery] = []
     var accountRequests: [AccountRequest] = []
     /// SASL client responses handed to the host: (session, mechanism, decoded response).
@@ -71,8 +75,13 @@ struct CoreHarness {
                 self.closed[id] = reason
             case .verifyOperator:
                 self.pendingOperatorChecks.append(action)
-            case .persist(let message, let target):
+            case .persist(let message, let target, let deliverTo):
                 self.persisted.append((message, target))
+                if let deliverTo { self.offline.append(deliverTo) }
+            case .deliverPending(_, let account):
+                self.pendingRequests.append(account)
+            case .readMarker(let request):
+                self.readMarkerRequests.append(request)
             case .queryHistory(let query):
                 self.historyQueries.append(query)
             case .account(let request):

@@ -36,6 +36,8 @@ import Testing
             to: Int64,
             limit: Int
         ) async throws -> [(target: String, time: Int64)] { [] }
+        func takePendingDeliveries(for account: String) async throws -> [StoredMessage] { [] }
+        func search(_ query: SearchQuery) async throws -> [StoredMessage] { [] }
     }
 
     private func message(_ index: Int) -> StoredMessage {

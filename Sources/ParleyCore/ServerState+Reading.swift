@@ -1,0 +1,151 @@
+import ParleyIRC
+
+/// What a logged-in reader gets besides live messages: DMs kept while offline, read markers (`draft/read-marker`)
+/// and search (`soju.im/search`).
+extension ServerState {
+    // MARK: Offline DMs
+
+    /// Asks for the DMs kept for `id`'s account, once it is both registered and logged in.
+    mutating func requestPendingDeliveries(_ id: SessionID, into outbox: inout Outbox) {
+        guard self.configuration.history != nil, let session = self.sessions[id], session.isRegistered,
+            let account = session.account
+        else { return }
+        outbox.actions.append(.deliverPending(id, account: NickKey(account).folded))
+    }
+
+    /// The DMs that arrived while the account was offline, oldest first, each with its original time.
+    public mutating func pendingDelivered(_ id: SessionID, messages: [IRCMessage], into outbox: inout Outbox) {
+        guard !messages.isEmpty, self.sessions[id] != nil else { return }
+        let count = messages.count
+        self.serviceNotice(
+            Self.nickServ,
+            to: id,
+            "\(count) message\(count == 1 ? "" : "s") arrived while you were away:",
+            into: &outbox
+        )
+        for message in messages { outbox.send(message, to: id) }
+    }
+
+    // MARK: Read markers
+
+    mutating func markread(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        let name = request.parameters[0]
+        func fail(_ code: String, _ text: String) {
+            outbox.send(self.fail("MARKREAD", code, text, context: [name]), to: request.id)
+        }
+        guard self.configuration.accounts != nil else {
+            self.reply(request.id, .errUnknownCommand, "MARKREAD", "Unknown command", into: &outbox)
+            return
+        }
+        guard let account = session.account else { return fail("ACCOUNT_REQUIRED", "Log in to keep read markers") }
+        let key = IRCName.isChannel(name) ? ChannelKey(name).folded : NickKey(name).folded
+        var set: Int64?
+        if let value = request.message.parameter(1) {
+            guard value.hasPrefix("timestamp="), let time = IRCTimestamp.parse(String(value.dropFirst(10))) else {
+                return fail("INVALID_PARAMS", "The marker must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
+            }
+            set = time
+        }
+        let marker = ReadMarkerRequest(
+            session: request.id,
+            account: NickKey(account).folded,
+            target: key,
+            name: name,
+            set: set
+        )
+        outbox.actions.append(.readMarker(marker))
+    }
+
+    /// After a JOIN: tell a client that keeps read markers where it left off.
+    mutating func sendReadMarker(_ id: SessionID, channel: Channel, into outbox: inout Outbox) {
+        guard let session = self.sessions[id], session.caps.contains(.readMarker), let account = session.account
+        else { return }
+        let request = ReadMarkerRequest(
+            session: id,
+            account: NickKey(account).folded,
+            target: ChannelKey(channel.name).folded,
+            name: channel.name,
+            set: nil
+        )
+        outbox.actions.append(.readMarker(request))
+    }
+
+    /// The marker as stored: a read goes back to the asker, a change to every session of the account.
+    public mutating func readMarkerLoaded(_ request: ReadMarkerRequest, time: Int64?, into outbox: inout Outbox) {
+        let value = time.map { "timestamp=" + IRCTimestamp.format(millisecondsSince1970: $0) } ?? "*"
+        let message = IRCMessage(source: self.configuration.serverName, .markread, request.name, value)
+        guard request.set != nil else {
+            outbox.send(message, to: request.session)
+            return
+        }
+        let recipients = self.sessions.values.filter { session in
+            session.account.map { NickKey($0).folded } == request.account
+                && (session.caps.contains(.readMarker) || session.id == request.session)
+        }
+        outbox.broadcast(message, to: recipients.map(\.id))
+    }
+
+    // MARK: Search
+
+    /// `SEARCH in=…;from=…;text=…;after=…;before=…;limit=…` (soju.im/search).
+    mutating func search(_ request: Request, _ outbox: inout Outbox) {
+        guard let settings = self.configuration.history, let session = self.sessions[request.id] else {
+            self.reply(request.id, .errUnknownCommand, "SEARCH", "Unknown command", into: &outbox)
+            return
+        }
+        func fail(_ text: String) {
+            outbox.send(self.fail("SEARCH", "INVALID_PARAMS", text, context: [request.parameters[0]]), to: request.id)
+        }
+        var attributes: [String: String] = [:]
+        for field in request.parameters[0].split(separator: ";") {
+            let parts = field.split(separator: "=", maxSplits: 1)
+            attributes[String(parts[0])] = parts.count > 1 ? IRCTagEscaping.unescape(String(parts[1])) : ""
+        }
+        let known: Set<String> = ["in", "from", "text", "after", "before", "limit"]
+        if let unknown = attributes.keys.sorted().first(where: { !known.contains($0) }) {
+            return fail("Unknown search attribute \(unknown)")
+        }
+        func time(_ key: String) -> Int64?? {
+            guard let text = attributes[key] else { return .some(nil) }
+            guard let value = IRCTimestamp.parse(text) else { return nil }
+            return .some(value)
+        }
+        guard let after = time("after"), let before = time("before") else {
+            return fail("after= and before= take a timestamp like 2026-01-01T00:00:00.000Z")
+        }
+        var limit = settings.queryLimit
+        if let text = attributes["limit"] {
+            guard let value = Int(text), value > 0 else { return fail("limit= takes a positive number") }
+            limit = min(value, settings.queryLimit)
+        }
+        var query = HistoryQuery(
+            session: request.id,
+            target: "",
+            name: "",
+            kind: .search(
+                sender: attributes["from"].map { NickKey($0).folded },
+                text: attributes["text"].flatMap { $0.isEmpty ? nil : $0 },
+                after: after,
+                before: before
+            ),
+            limit: limit,
+            purpose: .search
+        )
+        let own = NickKey(session.displayNick).folded
+        if let place = attributes["in"] {
+            if IRCName.isChannel(place) {
+                guard let channel = self.channels[ChannelKey(place)], channel.members[request.id] != nil else {
+                    return fail("You can only search a channel you are in")
+                }
+                query.channels = [ChannelKey(channel.name).folded]
+            } else {
+                query.channels = [HistoryQuery.directTarget(own, NickKey(place).folded)]
+            }
+        } else {
+            query.channels = session.channels.map(\.folded)
+            query.nick = own
+        }
+        outbox.actions.append(.queryHistory(query))
+    }
+}

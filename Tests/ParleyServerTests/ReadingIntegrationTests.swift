@@ -1,0 +1,152 @@
+import ParleyClient
+import ParleyIRC
+import ParleyServer
+import ParleyStore
+import ParleyTestSupport
+import Testing
+
+/// Offline DMs, read markers and search against a real server and store.
+@Suite(.timeLimit(.minutes(2))) struct ReadingIntegrationTests {
+    private func withServer(_ body: (TestServer) async throws -> Void) async throws {
+        let store = try await TestStore.open()
+        let server = try await TestServer.start(store: store)
+        do {
+            try await body(server)
+        } catch {
+            await server.stop()
+            try await store.close()
+            throw error
+        }
+        await server.stop()
+        try await store.close()
+    }
+
+    /// Registers `nick` and its account, logged in.
+    private func account(_ server: TestServer, _ nick: String, caps: [String] = []) async throws -> TestClient {
+        let client = try await server.register(nick, caps: caps)
+        try await client.send("PRIVMSG NickServ :REGISTER \(nick)-password")
+        try await client.expect(.rplLoggedIn)
+        return client
+    }
+
+    private func readBatch(_ client: TestClient) async throws -> (IRCMessage, [IRCMessage]) {
+        let open = try await client.expect(.batch)
+        var lines: [IRCMessage] = []
+        while let message = try await client.next(), message.command != .batch { lines.append(message) }
+        return (open, lines)
+    }
+
+    @Test func directMessagesToAnOfflineAccountArriveAtItsNextLogin() async throws {
+        try await self.withServer { server in
+            let lena = try await self.account(server, "lena")
+            await lena.close()
+            let mo = try await server.register("mo", caps: ["echo-message"])
+            try await mo.send("PRIVMSG lena :are you there?")
+            let kept = try await mo.expect(.notice)
+            #expect(kept.parameters.last?.contains("lena is offline") == true)
+            try await mo.expect(.privmsg)
+            try await mo.send("PRIVMSG lena :second one")
+            try await mo.send("PRIVMSG nobody :lost")
+            try await mo.expect(.errNoSuchNick)
+
+            let back = try await server.register("lena", caps: ["server-time"])
+            try await back.send("PRIVMSG NickServ :IDENTIFY lena-password")
+            var lines: [IRCMessage] = []
+            while lines.count < 2 {
+                let message = try await back.expect(.privmsg)
+                lines.append(message)
+            }
+            #expect(lines.map { $0.parameters.last! } == ["are you there?", "second one"])
+            #expect(lines.allSatisfy { $0.source?.hasPrefix("mo!") == true && $0.tag("time") != nil })
+            // Delivered once: a second login gets nothing more.
+            try await back.send("PRIVMSG NickServ :LOGOUT")
+            try await back.send("PRIVMSG NickServ :IDENTIFY lena-password")
+            try await back.expect(.rplLoggedIn)
+            try await back.send("PING done")
+            var after: [IRCCommand] = []
+            while let message = try await back.next(), message.command != .pong { after.append(message.command) }
+            #expect(!after.contains(.privmsg))
+        }
+    }
+
+    @Test func readMarkersAreKeptPerAccountAndSharedBetweenSessions() async throws {
+        try await self.withServer { server in
+            let first = try await self.account(server, "nia", caps: ["draft/read-marker"])
+            try await first.send("JOIN #room")
+            let initial = try await first.expect(.markread)
+            #expect(initial.parameters == ["#room", "*"])
+            let (second, result) = try await self.secondSession(server)
+            #expect(result.command == IRCCommand(.rplSaslSuccess))
+            try await first.send("MARKREAD #room timestamp=2026-01-01T00:00:00.000Z")
+            let mine = try await first.expect(.markread)
+            #expect(mine.parameters == ["#room", "timestamp=2026-01-01T00:00:00.000Z"])
+            let theirs = try await second.expect(.markread)
+            #expect(theirs.parameters == mine.parameters)
+            // Markers never move back.
+            try await first.send("MARKREAD #room timestamp=2025-01-01T00:00:00.000Z")
+            let kept = try await first.expect(.markread)
+            #expect(kept.parameters.last == "timestamp=2026-01-01T00:00:00.000Z")
+            try await first.send("MARKREAD #room yesterday")
+            let fail = try await first.expect(.fail)
+            #expect(fail.parameters.prefix(2) == ["MARKREAD", "INVALID_PARAMS"])
+            let anonymous = try await server.register("anon")
+            try await anonymous.send("MARKREAD #room")
+            let required = try await anonymous.expect(.fail)
+            #expect(required.parameters.prefix(2) == ["MARKREAD", "ACCOUNT_REQUIRED"])
+        }
+    }
+
+    private func secondSession(_ server: TestServer) async throws -> (TestClient, IRCMessage) {
+        let client = try await server.connect()
+        try await client.send("CAP LS 302")
+        try await client.send("CAP REQ :sasl draft/read-marker")
+        try await client.send("NICK nia2")
+        try await client.send("USER nia 0 * :Nia")
+        try await client.send("AUTHENTICATE PLAIN")
+        try await client.expect(.authenticate)
+        try await client.send("AUTHENTICATE " + Base64.encode(Array("\u{0}nia\u{0}nia-password".utf8)))
+        let result = try await client.expect(.rplSaslSuccess, .errSaslFail)
+        try await client.send("CAP END")
+        try await client.expect(.rplWelcome)
+        return (client, result)
+    }
+
+    @Test func searchFindsWordsOnlyWhereTheSearcherMayRead() async throws {
+        try await self.withServer { server in
+            let caps = ["soju.im/search", "batch", "echo-message", "message-tags", "server-time"]
+            let olga = try await server.register("olga", caps: caps)
+            let pat = try await server.register("pat", caps: caps)
+            try await server.join("#public", olga, pat)
+            try await server.join("#private", pat)
+            for (client, target, text) in [
+                (olga, "#public", "the quick brown fox"), (pat, "#public", "a quick reply"),
+                (pat, "#private", "quick secret plans"), (pat, "olga", "quick private note"),
+                (olga, "#public", "nothing to see"),
+            ] {
+                try await client.send("PRIVMSG \(target) :\(text)")
+                try await client.expect(.privmsg)
+            }
+            try await olga.send("SEARCH text=quick")
+            var (open, lines) = try await self.readBatch(olga)
+            #expect(open.parameters.dropFirst() == ["soju.im/search"])
+            #expect(
+                lines.map { $0.parameters.last! } == ["the quick brown fox", "a quick reply", "quick private note"]
+            )
+
+            try await olga.send("SEARCH in=#public;from=PAT;text=quick")
+            (open, lines) = try await self.readBatch(olga)
+            #expect(lines.map { $0.parameters.last! } == ["a quick reply"])
+
+            try await olga.send("SEARCH in=#private;text=quick")
+            let refused = try await olga.expect(.fail)
+            #expect(refused.parameters.prefix(2) == ["SEARCH", "INVALID_PARAMS"])
+
+            try await pat.send("SEARCH text=\"quick;limit=1")
+            (open, lines) = try await self.readBatch(pat)
+            #expect(lines.map { $0.parameters.last! } == ["quick private note"])
+            try await pat.send("SEARCH colour=blue")
+            let unknown = try await pat.expect(.fail)
+            #expect(unknown.parameters.last?.contains("colour") == true)
+        }
+    }
+}
