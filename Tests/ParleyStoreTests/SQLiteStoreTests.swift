@@ -39,11 +39,11 @@ import Testing
 
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await self.withStore { store, path in
-            #expect(try await store.schemaVersion() == 2)
+            #expect(try await store.schemaVersion() == 3)
             try await store.append(self.lobby())
             try await store.close()
             let reopened = try await SQLiteStore.open(path: path)
-            #expect(try await reopened.schemaVersion() == 2)
+            #expect(try await reopened.schemaVersion() == 3)
             #expect(self.ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             try await reopened.close()
         }
@@ -59,13 +59,13 @@ import Testing
             do {
                 _ = try await SQLiteStore.open(path: path)
             } catch {
-                #expect("\(error)".contains("schema version 99, newer than this Parley knows (2)"))
+                #expect("\(error)".contains("schema version 99, newer than this Parley knows (3)"))
             }
         }
     }
 
     @Test func migratesEachEarlierSchemaKeepingItsData() async throws {
-        for version in 1..<2 {
+        for version in 1..<3 {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-migrate-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -76,13 +76,15 @@ import Testing
             try await old.close()
 
             let current = try await SQLiteStore.open(path: path)
-            #expect(try await current.schemaVersion() == 2)
+            #expect(try await current.schemaVersion() == 3)
             #expect(self.ids(try await current.latest("#lobby", after: nil, limit: 2)) == ["m8", "m9"])
             let credentials = Account.Credentials(salt: [1], iterations: 4096, storedKey: [2], serverKey: [3])
             let created = try await current.create(
                 Account(name: "zoe", displayName: "Zoe", createdAt: 1, credentials: credentials)
             )
             #expect(created)
+            let marker = try await current.setReadMarker(account: "zoe", target: "#lobby", time: 5)
+            #expect(marker == 5)
             try await current.close()
         }
     }
@@ -199,5 +201,46 @@ import Testing
             await #expect(throws: (any Error).self) { try await store.append(Array(self.lobby().suffix(9))) }
             #expect(self.ids(try await store.latest("#lobby", after: nil, limit: 20)) == ["m0", "m1"])
         }
+    }
+}
+
+@Suite struct SQLiteDeliveryTests {
+    @Test func pendingDeliveriesAreTakenOnceAndSearchQuotesUserText() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-delivery-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("parley.sqlite").path)
+        let key = StoredMessage.directTarget("bob", "zed")
+        try await store.append([
+            StoredMessage(
+                msgid: "a",
+                target: key,
+                time: 1,
+                sender: "zed!z@h",
+                command: "PRIVMSG",
+                recipient: "bob",
+                text: "AND OR NOT \"quoted\" near(x)",
+                deliverTo: "bob"
+            ),
+            StoredMessage(
+                msgid: "b",
+                target: "#c",
+                time: 2,
+                sender: "Zed!z@h",
+                command: "PRIVMSG",
+                recipient: "#c",
+                text: "plain words"
+            ),
+        ])
+        #expect(try await store.takePendingDeliveries(for: "bob").map(\.msgid) == ["a"])
+        #expect(try await store.takePendingDeliveries(for: "bob").isEmpty)
+        // FTS5 operators in user text are words, not syntax.
+        let hits = try await store.search(SearchQuery(targets: [], directFor: "bob", text: "NOT \"quoted", limit: 10))
+        #expect(hits.map(\.msgid) == ["a"])
+        let bySender = try await store.search(SearchQuery(targets: ["#c"], sender: "zed", limit: 10))
+        #expect(bySender.map(\.msgid) == ["b"])
+        let outside = try await store.search(SearchQuery(targets: ["#other"], text: "plain", limit: 10))
+        #expect(outside.isEmpty)
+        try await store.close()
     }
 }
