@@ -31,6 +31,10 @@ public struct Outbox: Sendable {
         /// ``ServerState/saslChallenge(_:_:into:)``, ``ServerState/saslSucceeded(_:account:now:into:)`` or
         /// ``ServerState/saslFailed(_:into:)``.
         case sasl(SessionID, mechanism: String, response: [UInt8], address: String)
+        /// Store a channel registration (created or changed).
+        case saveChannel(ChannelRegistration)
+        /// Forget the registration of a channel (folded name).
+        case dropChannel(String)
         /// Forget the SASL exchange of a session (aborted, or the session is gone).
         case saslReset(SessionID)
     }

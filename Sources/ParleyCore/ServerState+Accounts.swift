@@ -282,6 +282,7 @@ extension ServerState {
     ) {
         switch NickKey(service).folded {
         case "nickserv": self.nickServCommand(id, text, now: now, into: &outbox)
+        case "chanserv": self.chanServCommand(id, text, now: now, into: &outbox)
         default: self.serviceNotice(service, to: id, "This service is not available yet.", into: &outbox)
         }
     }

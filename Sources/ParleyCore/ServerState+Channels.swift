@@ -41,9 +41,18 @@ extension ServerState {
             self.reply(id, .errTooManyChannels, name, "You have joined too many channels", into: &outbox)
             return
         }
-        var channel = self.channels[channelKey] ?? Channel(name: name, createdAt: now)
+        let registration = self.registeredChannels[channelKey]
+        var channel: Channel
+        if let existing = self.channels[channelKey] {
+            channel = existing
+        } else {
+            channel = Channel(name: registration?.name ?? name, createdAt: now)
+            if let registration { channel.restore(registration, server: self.configuration.serverName) }
+        }
         let isNew = channel.members.isEmpty
-        if !isNew {
+        let isFounder = registration != nil && session.account.map { NickKey($0).folded } == registration?.founder
+        // A registered channel keeps its key, limit, bans and +i even when empty; its founder passes them.
+        if (!isNew || registration != nil) && !isFounder {
             let invited =
                 channel.invited.contains(id) || channel.matchesAny(channel.inviteExceptions, prefix: session.prefix)
             if let channelKey = channel.key, channelKey != key, !invited {
@@ -63,7 +72,7 @@ extension ServerState {
                 return
             }
         }
-        channel.members[id] = isNew ? .op : []
+        channel.members[id] = isFounder || (isNew && registration == nil) ? .op : []
         channel.invited.remove(id)
         self.channels[channelKey] = channel
         self.sessions[id]?.channels.insert(channelKey)
@@ -73,6 +82,15 @@ extension ServerState {
         outbox.send(session.caps.contains(.extendedJoin) ? extended : plain, to: id)
         outbox.broadcast(extended, to: self.members(of: channel, except: id) { $0.caps.contains(.extendedJoin) })
         outbox.broadcast(plain, to: self.members(of: channel, except: id) { !$0.caps.contains(.extendedJoin) })
+        if isFounder && !isNew {
+            let mode = IRCMessage(
+                tags: [IRCTag("time", now.serverTime)],
+                source: self.chanServPrefix,
+                command: .mode,
+                parameters: [channel.name, "+o", session.displayNick]
+            )
+            outbox.broadcast(mode, to: self.members(of: channel, except: id))
+        }
         if let away = session.away {
             let awayMessage = self.event(session, .away, [away], now: now)
             outbox.broadcast(awayMessage, to: self.members(of: channel, except: id) { $0.caps.contains(.awayNotify) })

@@ -13,6 +13,8 @@ public struct ServerState: Sendable {
     /// offline delivery are decided without a store round trip.
     public internal(set) var registeredAccounts: Set<String> = []
     var guestCounter: UInt64 = 0
+    /// Channels registered with ChanServ, loaded at start.
+    public internal(set) var registeredChannels: [ChannelKey: ChannelRegistration] = [:]
     var maximumUsers = 0
     /// How many sessions are `+i` and `+o`, kept current so LUSERS (sent on every registration) costs O(1).
     var modeCounts = ModeCounts()
@@ -38,6 +40,11 @@ public struct ServerState: Sendable {
         let start = outbox.actions.count
         let request = Request(id: id, message: message, now: now)
         self.dispatch(request, session: session, into: &outbox)
+        if message.command == .topic || message.command == .mode, let name = message.parameter(0),
+            IRCName.isChannel(name)
+        {
+            self.syncRegistration(name, into: &outbox)
+        }
         if let label, !label.isEmpty, !self.deferLabel(label, for: id, from: start, into: &outbox) {
             self.applyLabel(label, for: id, from: start, into: &outbox)
         }

@@ -55,11 +55,20 @@ final class CoreHost: Sendable {
     let logger: Logger
     let history: History?
     let accounts: AccountService?
+    let store: (any ParleyStorage)?
+    private let channelWrites = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    init(core: ServerState, history: History?, accounts: AccountService?, logger: Logger) {
+    init(
+        core: ServerState,
+        history: History?,
+        accounts: AccountService?,
+        store: (any ParleyStorage)?,
+        logger: Logger
+    ) {
         self.state = NIOLockedValueBox(State(core: core))
         self.history = history
         self.accounts = accounts
+        self.store = store
         self.logger = logger
     }
 
@@ -121,9 +130,34 @@ final class CoreHost: Sendable {
         }
     }
 
-    /// Which accounts exist, read from the store at start.
-    func loadAccounts(_ names: [String]) {
-        self.state.withLockedValue { $0.core.loadAccounts(names) }
+    /// Which accounts and channels are registered, read from the store at start.
+    func load(accounts names: [String], channels: [ChannelRecord]) {
+        self.state.withLockedValue { state in
+            state.core.loadAccounts(names)
+            state.core.loadChannels(channels.map { ChannelRegistration(record: $0) })
+        }
+    }
+
+    /// Writes channel registrations one after another (each waits for the previous), off the event loop.
+    private func persistChannel(_ write: @escaping @Sendable (any ParleyStorage) async throws -> Void) {
+        guard let store = self.store else { return }
+        let logger = self.logger
+        self.channelWrites.withLockedValue { last in
+            let previous = last
+            last = Task {
+                await previous?.value
+                do {
+                    try await write(store)
+                } catch {
+                    logger.error("saving a channel registration failed", metadata: ["parley.error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Waits for channel registration writes queued so far.
+    func finishChannelWrites() async {
+        await self.channelWrites.withLockedValue { $0 }?.value
     }
 
     /// Renames sessions whose grace period on a registered nick ran out.
@@ -193,6 +227,10 @@ final class CoreHost: Sendable {
                     work.append(.deliverPending(id, account: account))
                 case .readMarker(let request):
                     work.append(.readMarker(request))
+                case .saveChannel(let registration):
+                    self.persistChannel { try await $0.saveChannel(ChannelRecord(registration: registration)) }
+                case .dropChannel(let name):
+                    self.persistChannel { try await $0.dropChannel(name) }
                 case .queryHistory(let query):
                     work.append(.queryHistory(query))
                 case .account(let request):

@@ -84,3 +84,38 @@ extension MessageStore {
         }
     }
 }
+
+extension ChannelRecord {
+    init(registration: ChannelRegistration) {
+        self.init(
+            name: ChannelKey(registration.name).folded,
+            displayName: registration.name,
+            founder: registration.founder,
+            createdAt: registration.registeredAt,
+            topic: registration.topic,
+            topicSetter: registration.topicSetter,
+            topicTime: registration.topicTime,
+            modes: registration.modes,
+            key: registration.key,
+            limit: registration.limit,
+            bans: registration.bans
+        )
+    }
+}
+
+extension ChannelRegistration {
+    init(record: ChannelRecord) {
+        self.init(
+            name: record.displayName,
+            founder: record.founder,
+            registeredAt: record.createdAt,
+            topic: record.topic,
+            topicSetter: record.topicSetter,
+            topicTime: record.topicTime,
+            modes: record.modes,
+            key: record.key,
+            limit: record.limit,
+            bans: record.bans
+        )
+    }
+}

@@ -73,6 +73,7 @@ public final class ParleyServer: Service, Sendable {
             core: ServerState(configuration: core),
             history: history,
             accounts: accounts,
+            store: store,
             logger: logger
         )
         let limiter = ConnectionLimiter(
@@ -101,7 +102,7 @@ public final class ParleyServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> Int {
         if let store = self.store {
-            self.host.loadAccounts(try await store.accountNames())
+            self.host.load(accounts: try await store.accountNames(), channels: try await store.channelRecords())
             let host = self.host
             let second = TimeAmount.seconds(Int64(1))
             let task = self.group.next().scheduleRepeatedTask(initialDelay: second, delay: second) {
@@ -181,6 +182,7 @@ public final class ParleyServer: Service, Sendable {
         await self.drainLoops()
         self.host.history?.writer.finish()
         await self.writerTask.withLockedValue { $0 }?.value
+        await self.host.finishChannelWrites()
     }
 
     private func quiesce() {

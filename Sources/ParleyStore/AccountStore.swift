@@ -52,4 +52,4 @@ public protocol AccountStore: Sendable {
 }
 
 /// Everything the server keeps: history and accounts in one place.
-public protocol ParleyStorage: MessageStore, AccountStore {}
+public protocol ParleyStorage: MessageStore, AccountStore, ChannelStore {}

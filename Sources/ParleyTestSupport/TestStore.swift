@@ -102,4 +102,7 @@ public final class TestStore: ParleyStorage {
     public func setReadMarker(account: String, target: String, time: Int64) async throws -> Int64 {
         try await self.store.setReadMarker(account: account, target: target, time: time)
     }
+    public func channelRecords() async throws -> [ChannelRecord] { try await self.store.channelRecords() }
+    public func saveChannel(_ record: ChannelRecord) async throws { try await self.store.saveChannel(record) }
+    public func dropChannel(_ name: String) async throws { try await self.store.dropChannel(name) }
 }

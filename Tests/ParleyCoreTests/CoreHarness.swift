@@ -16,6 +16,8 @@ struct CoreHarness {
     var offline: [String] = []
     var pendingRequests: [String] = []
     var readMarkerRequests: [ReadMarkerRequest] = []
+    var savedChannels: [ChannelRegistration] = []
+    var droppedChannels: [String] = []
     var historyQueries: [HistoryQuery] = []
     var accountRequests: [AccountRequest] = []
     /// SASL client responses handed to the host: (session, mechanism, decoded response).
@@ -90,6 +92,10 @@ struct CoreHarness {
                 self.saslResponses.append((id, mechanism, response))
             case .saslReset:
                 break
+            case .saveChannel(let registration):
+                self.savedChannels.append(registration)
+            case .dropChannel(let name):
+                self.droppedChannels.append(name)
             }
         }
     }
