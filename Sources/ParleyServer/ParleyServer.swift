@@ -21,6 +21,7 @@ public final class ParleyServer: Service, Sendable {
     private let writerTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let store: (any ParleyStorage)?
     private let reservationTask = NIOLockedValueBox<RepeatedTask?>(nil)
+    private let retentionTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
@@ -109,6 +110,15 @@ public final class ParleyServer: Service, Sendable {
                 (_: RepeatedTask) throws -> Void in host.expireReservations()
             }
             self.reservationTask.withLockedValue { $0 = task }
+            if self.configuration.historyMaxAge > 0 || self.configuration.historyMaxPerTarget > 0 {
+                let retention = Task { [self] in
+                    while !Task.isCancelled {
+                        _ = await self.pruneHistory()
+                        try? await Task.sleep(for: .seconds(3600))
+                    }
+                }
+                self.retentionTask.withLockedValue { $0 = retention }
+            }
         }
         if let writer = self.host.history?.writer {
             self.writerTask.withLockedValue { task in
@@ -187,6 +197,7 @@ public final class ParleyServer: Service, Sendable {
 
     private func quiesce() {
         self.reservationTask.withLockedValue { $0 }?.cancel()
+        self.retentionTask.withLockedValue { $0 }?.cancel()
         for context in self.contexts.values { context.stopSweeping() }
         for id in self.host.sessionIDs {
             self.host.close(id, reason: "Server shutting down")
@@ -209,6 +220,25 @@ public final class ParleyServer: Service, Sendable {
         self.host.updateConfiguration { core in
             core.motd = motd
             core.operators = operators
+        }
+    }
+
+    /// Applies the retention settings (`history-max-age`, `history-max-per-target`) now.
+    /// - Returns: How many messages were deleted (0 when retention is off or the store failed, which is logged).
+    @discardableResult
+    public func pruneHistory() async -> Int {
+        guard let store = self.store else { return 0 }
+        let days = self.configuration.historyMaxAge
+        let keep = self.configuration.historyMaxPerTarget
+        guard days > 0 || keep > 0 else { return 0 }
+        let cutoff = days > 0 ? CoreHost.now().millisecondsSince1970 - Int64(days) * 86_400_000 : nil
+        do {
+            let deleted = try await store.prune(olderThan: cutoff, keepPerTarget: keep > 0 ? keep : nil)
+            self.logger.info("history retention", metadata: ["parley.deleted": "\(deleted)"])
+            return deleted
+        } catch {
+            self.logger.error("history retention failed", metadata: ["parley.error": "\(error)"])
+            return 0
         }
     }
 

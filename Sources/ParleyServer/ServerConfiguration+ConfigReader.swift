@@ -21,6 +21,8 @@ extension ServerConfiguration {
     /// - `registration-timeout` (s, `60`), `ping-interval` (s, `120`), `ping-timeout` (s, `60`)
     /// - `history` (`on`/`off`, `on`), `history-batch-size` (1–10000, `512`), `history-batch-wait` (ms 0–1000, `0`),
     ///   `history-on-join` (lines 0–1000, `10`), `history-limit` (messages per CHATHISTORY 1–1000, `100`)
+    /// - `history-max-age` (days 0–36500, `0` = forever), `history-max-per-target` (messages, `0` = all): retention,
+    ///   applied at start and every hour
     /// - `nick-grace` (s 1–3600, `30`): time to log in before a registered nick is taken away
     /// - Throws: ``ConfigurationError`` naming the first invalid key.
     public init(config: ConfigReader) throws {
@@ -61,6 +63,9 @@ extension ServerConfiguration {
         self.historyReplayOnJoin = try values.int("history-on-join", in: 0...1000) ?? self.historyReplayOnJoin
         self.historyQueryLimit = try values.int("history-limit", in: 1...1000) ?? self.historyQueryLimit
         self.nickGrace = try values.int("nick-grace", in: 1...3600) ?? self.nickGrace
+        self.historyMaxAge = try values.int("history-max-age", in: 0...36_500) ?? self.historyMaxAge
+        self.historyMaxPerTarget =
+            try values.int("history-max-per-target", in: 0...100_000_000) ?? self.historyMaxPerTarget
         guard !self.serverName.isEmpty, !self.serverName.contains(" "), self.serverName.contains(".") else {
             throw ConfigurationError(
                 key: "server-name",

@@ -45,6 +45,10 @@ public struct ServerConfiguration: Sendable {
     public var historyReplayOnJoin = 10
     /// Most messages one `CHATHISTORY` request returns.
     public var historyQueryLimit = 100
+    /// Days messages are kept (0: forever).
+    public var historyMaxAge = 0
+    /// Messages kept per channel or conversation (0: all).
+    public var historyMaxPerTarget = 0
     /// Seconds someone holding a registered nick has to log in before being renamed.
     public var nickGrace = 30
 

@@ -96,6 +96,10 @@ public protocol MessageStore: Sendable {
     /// Messages matching a search, newest `limit` of them, returned oldest first.
     func search(_ query: SearchQuery) async throws -> [StoredMessage]
 
+    /// Deletes messages older than `cutoff` (ms since 1970) and, per target, all but the newest `keepPerTarget`.
+    /// - Returns: How many messages were deleted.
+    func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int
+
     /// Conversations with a message strictly between two times, each with the time of its latest message there,
     /// oldest first: the channels among `channels`, and direct conversations of `nick` (a folded nick).
     func targets(

@@ -92,3 +92,29 @@ extension SQLiteStore {
         return try await self.readMarker(account: account, target: target) ?? time
     }
 }
+
+extension SQLiteStore {
+    /// Deletes messages older than `cutoff` (ms since 1970) and, per target, all but the newest `keepPerTarget`.
+    /// - Returns: How many messages were deleted.
+    public func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int {
+        let before = try await self.countMessages()
+        if let cutoff {
+            _ = try await self.connection.query("DELETE FROM messages WHERE time < ?", [.integer(Int(cutoff))])
+        }
+        if let keepPerTarget {
+            _ = try await self.connection.query(
+                """
+                DELETE FROM messages WHERE sequence IN (
+                    SELECT sequence FROM (
+                        SELECT sequence,
+                            row_number() OVER (PARTITION BY target ORDER BY time DESC, sequence DESC) AS position
+                        FROM messages
+                    ) WHERE position > ?
+                )
+                """,
+                [.integer(keepPerTarget)]
+            )
+        }
+        return before - (try await self.countMessages())
+    }
+}

@@ -105,4 +105,7 @@ public final class TestStore: ParleyStorage {
     public func channelRecords() async throws -> [ChannelRecord] { try await self.store.channelRecords() }
     public func saveChannel(_ record: ChannelRecord) async throws { try await self.store.saveChannel(record) }
     public func dropChannel(_ name: String) async throws { try await self.store.dropChannel(name) }
+    public func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int {
+        try await self.store.prune(olderThan: cutoff, keepPerTarget: keepPerTarget)
+    }
 }

@@ -193,4 +193,35 @@ import Testing
         await second.stop()
         try await reopened.close()
     }
+
+    @Test func retentionKeepsTheNewestPerTargetAndDropsOldMessages() async throws {
+        let keepThree: (inout ServerConfiguration) -> Void = {
+            $0.historyMaxPerTarget = 3
+            $0.historyMaxAge = 30
+        }
+        try await self.withServer(keepThree) { server, store in
+            try await store.append([
+                StoredMessage(
+                    msgid: "ancient",
+                    target: "#room",
+                    time: 1_000,
+                    sender: "old!o@h",
+                    command: "PRIVMSG",
+                    recipient: "#room",
+                    text: "from 1970"
+                )
+            ])
+            let alice = try await server.register("alice", caps: Self.modern)
+            try await server.join("#room", alice)
+            for index in 0..<5 {
+                try await alice.send("PRIVMSG #room :line \(index)")
+                try await alice.expect(.privmsg)
+            }
+            let deleted = await server.server.pruneHistory()
+            #expect(deleted == 3)
+            try await alice.send("CHATHISTORY LATEST #room * 10")
+            let (_, lines) = try await self.readBatch(alice)
+            #expect(lines.map { $0.parameters.last! } == ["line 2", "line 3", "line 4"])
+        }
+    }
 }

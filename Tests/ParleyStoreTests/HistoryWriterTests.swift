@@ -38,6 +38,7 @@ import Testing
         ) async throws -> [(target: String, time: Int64)] { [] }
         func takePendingDeliveries(for account: String) async throws -> [StoredMessage] { [] }
         func search(_ query: SearchQuery) async throws -> [StoredMessage] { [] }
+        func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int { 0 }
     }
 
     private func message(_ index: Int) -> StoredMessage {
