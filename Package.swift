@@ -92,6 +92,8 @@ let package = Package(
             name: "ParleyBench",
             dependencies: [
                 "ParleyStore",
+                "ParleyClient",
+                "ParleyIRC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

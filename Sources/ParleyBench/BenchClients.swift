@@ -49,9 +49,16 @@ final class BenchClients: Sendable {
             }
             .connect(host: self.target.host, port: self.target.port)
             .get()
-        let handler = try await channel.pipeline.handler(type: BenchHandler.self)
-            .map { NIOLoopBound($0, eventLoop: loop) }
-            .get()
+        let handler: NIOLoopBound<BenchHandler>
+        do {
+            handler = try await channel.pipeline.handler(type: BenchHandler.self)
+                .map { NIOLoopBound($0, eventLoop: loop) }
+                .get()
+        } catch {
+            throw BenchError(
+                "\(nick): the server closed connection \(index + 1) at once (a connection limit per address?)"
+            )
+        }
         // A registration that never ends must not hang the run.
         loop.scheduleTask(in: .seconds(30)) { registered.fail(BenchError("\(nick): no welcome within 30 s")) }
         return Client(channel: channel, handler: handler, registered: registered.futureResult)

@@ -251,7 +251,7 @@ final class CoreHost: Sendable {
             if let history = self.history, !persists.isEmpty {
                 self.commit(persists, group: group, sender: sender, history: history, on: current)
             } else {
-                self.release()
+                self.release(on: current)
             }
             return result
         }
@@ -290,13 +290,15 @@ final class CoreHost: Sendable {
             if case .failure(let error) = result {
                 self.logger.error("history commit failed", metadata: ["parley.error": "\(error)"])
             }
-            self.release()
+            // The promise completes on `current`'s loop (when there is one), so its recipients can be written
+            // directly there.
+            self.release(on: current)
         }
     }
 
     /// Carries out held groups from the head while they are ready, one thread at a time, so their writes reach each
-    /// loop in order.
-    private func release() {
+    /// loop in order. `current` is the loop context the caller runs on, if any.
+    private func release(on current: LoopContext?) {
         while true {
             let next = self.state.withLockedValue { state -> HeldGroup? in
                 guard !state.releasing, let head = state.held.first, head.ready else { return nil }
@@ -304,8 +306,9 @@ final class CoreHost: Sendable {
                 return head
             }
             guard let group = next else { return }
-            // Queued, never written directly: a direct write could overtake what an earlier group queued.
-            var batches = Batches(current: nil)
+            // Batches first carries out what other threads queued for `current`, so a direct write there overtakes
+            // nothing; other loops get their items queued in order.
+            var batches = Batches(current: current)
             if let (sender, command, reason) = group.failure {
                 var buffer = sender.channel.allocator.buffer(capacity: 128)
                 IRCMessage(

@@ -12,7 +12,9 @@ struct ParleyBenchCommand: AsyncParsableCommand {
             Every scenario is bounded in time and talks only to loopback addresses unless --allow-remote is given.
             Start Parley with `--flood-control off` and PARLEY_MAX_CONNECTIONS_PER_IP raised for fan-out runs.
             """,
-        subcommands: [FanoutCommand.self, IdleCommand.self, ConnectCommand.self, StoreCommand.self]
+        subcommands: [
+            FanoutCommand.self, IdleCommand.self, ConnectCommand.self, StoreCommand.self, HistoryCommand.self,
+        ]
     )
 }
 
@@ -227,6 +229,41 @@ struct ConnectCommand: AsyncParsableCommand {
                 ("latency µs", latencyText(result.latencyMicroseconds)),
             ]
         )
+    }
+}
+
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "CHATHISTORY LATEST and BEFORE round trips through a running server (the channel must hold history)."
+    )
+
+    @OptionGroup var target: TargetOptions
+    @Option(help: "Channel to read (parley-bench store fills #t0…#t99).") var channel = "#t0"
+    @Option(help: "Requests of each kind.") var queries = 2000
+    @Option(help: "Messages per request.") var limit = 50
+
+    func validate() throws {
+        guard self.channel.hasPrefix("#") else { throw ValidationError("--channel must start with #") }
+        guard self.queries > 0 else { throw ValidationError("--queries must be positive") }
+        guard (1...1000).contains(self.limit) else { throw ValidationError("--limit must be 1…1000") }
+    }
+
+    func run() async throws {
+        var options = HistoryBench.Options()
+        options.channel = self.channel
+        options.queries = self.queries
+        options.limit = self.limit
+        let result = try await HistoryBench.run(try self.target.target(), options) { self.target.log($0) }
+        if self.target.json {
+            let data = try JSONEncoder().encode(result)
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("  history           \(self.target.label), \(self.channel), \(self.limit) per request")
+        print("  LATEST µs         \(latencyText(result.latestMicroseconds))")
+        print("  BEFORE µs         \(latencyText(result.beforeMicroseconds))")
+        print("  messages read     \(grouped(Double(result.messagesRead)))")
     }
 }
 
