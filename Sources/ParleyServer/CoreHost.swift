@@ -57,6 +57,8 @@ final class CoreHost: Sendable {
     let accounts: AccountService?
     let store: (any ParleyStorage)?
     private let channelWrites = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// Store and password tasks running now.
+    private let inFlight = NIOLockedValueBox(0)
 
     init(
         core: ServerState,
@@ -155,9 +157,24 @@ final class CoreHost: Sendable {
         }
     }
 
-    /// Waits for channel registration writes queued so far.
-    func finishChannelWrites() async {
+    /// Waits for channel registration writes queued so far, and (bounded) for store and password work in flight, so
+    /// a shutdown does not cut off a registration or a login halfway.
+    func finishStoreWork(timeout: Duration = .seconds(10)) async {
         await self.channelWrites.withLockedValue { $0 }?.value
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while self.inFlight.withLockedValue({ $0 }) > 0, clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Runs `body` as a task that shutdown waits for.
+    private func track(_ body: @escaping @Sendable () async -> Void) {
+        self.inFlight.withLockedValue { $0 += 1 }
+        Task {
+            await body()
+            self.inFlight.withLockedValue { $0 -= 1 }
+        }
     }
 
     /// Renames sessions whose grace period on a registered nick ran out.
@@ -415,7 +432,7 @@ final class CoreHost: Sendable {
             self.answer(query)
         case .deliverPending(let id, let account):
             guard let store = self.history?.store else { return }
-            Task {
+            self.track {
                 do {
                     let messages = try await store.takePendingDeliveries(for: account).map(\.relayed)
                     self.perform { core, outbox in core.pendingDelivered(id, messages: messages, into: &outbox) }
@@ -425,7 +442,7 @@ final class CoreHost: Sendable {
             }
         case .readMarker(let request):
             guard let accounts = self.accounts else { return }
-            Task {
+            self.track {
                 do {
                     let time = try await accounts.readMarker(request)
                     self.perform { core, outbox in core.readMarkerLoaded(request, time: time, into: &outbox) }
@@ -435,13 +452,13 @@ final class CoreHost: Sendable {
             }
         case .account(let request):
             guard let accounts = self.accounts else { return }
-            Task {
+            self.track {
                 let outcome = await accounts.perform(request, now: Self.now().millisecondsSince1970)
                 self.perform { core, outbox in core.accountCompleted(request, outcome, now: Self.now(), into: &outbox) }
             }
         case .sasl(let id, let mechanism, let response, let address):
             guard let accounts = self.accounts else { return }
-            Task {
+            self.track {
                 let step = await accounts.sasl(
                     id,
                     mechanism: mechanism,
@@ -466,7 +483,7 @@ final class CoreHost: Sendable {
             self.perform { core, outbox in core.historyFailed(query, reason: "no store", into: &outbox) }
             return
         }
-        Task {
+        self.track {
             do {
                 if case .targets(let from, let to) = query.kind {
                     let targets = try await store.targets(

@@ -188,11 +188,12 @@ public final class ParleyServer: Service, Sendable {
 
     /// Lets held work go out once committed, then stops the writer after what it queued is written.
     private func finishHistory() async {
+        await self.host.finishStoreWork()
         await self.host.waitUntilReleased()
         await self.drainLoops()
         self.host.history?.writer.finish()
         await self.writerTask.withLockedValue { $0 }?.value
-        await self.host.finishChannelWrites()
+        await self.host.finishStoreWork()
     }
 
     private func quiesce() {
