@@ -38,6 +38,11 @@ extension ChatApp {
                 self.greeted = true
                 lines.append(ChatLine(window: channel, time: ChatConnection.now(), kind: .info, text: text))
                 self.show(lines)
+                // A person joining sees what was said just before (servers without chathistory replay it
+                // themselves); scripts get only what arrives from now on.
+                if self.options.interactive && self.state.capabilities.contains("draft/chathistory") {
+                    await self.send(IRCMessage(.chathistory, "LATEST", channel, "*", "10"))
+                }
                 await self.becomeReady()
                 return
             }
