@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import irc.client
@@ -49,7 +50,8 @@ def main():
     binary = sys.argv[1]
     port = free_port()
     server = subprocess.Popen(
-        [binary, "127.0.0.1", "--port", str(port), "--flood-control", "off", "--data-dir", "/tmp/parley-e2e-data"],
+        [binary, "127.0.0.1", "--port", str(port), "--flood-control", "off", "--data-dir",
+         tempfile.mkdtemp(prefix="parley-e2e-")],  # fresh: old history would be replayed on JOIN
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

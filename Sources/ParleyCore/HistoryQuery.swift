@@ -41,6 +41,8 @@ public struct HistoryQuery: Sendable, Equatable {
     public var purpose: Purpose
     /// The labeled-response label to put on the answer.
     public var label: String?
+    /// Whether channel events (JOIN, PART, …) count and are returned: only for clients with `draft/event-playback`.
+    public var events = false
     /// For ``Kind/targets(from:to:)`` and ``Kind/search(sender:text:after:before:)``: the storage keys the client
     /// may read.
     public var channels: [String] = []

@@ -4,7 +4,7 @@ extension ServerState {
     /// What this server offers: history capabilities only when it keeps history.
     var offeredCapabilities: IRCCapabilities {
         var all = IRCCapabilities(IRCCapabilities.named.map(\.capability))
-        if self.configuration.history == nil { all.subtract([.chathistory, .search]) }
+        if self.configuration.history == nil { all.subtract([.chathistory, .eventPlayback, .search]) }
         if self.configuration.accounts == nil { all.subtract([.sasl, .accountRegistration, .readMarker]) }
         return all
     }

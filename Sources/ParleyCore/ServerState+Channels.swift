@@ -77,8 +77,10 @@ extension ServerState {
         self.channels[channelKey] = channel
         self.sessions[id]?.channels.insert(channelKey)
 
-        let plain = self.event(session, .join, [channel.name], now: now)
-        let extended = self.event(session, .join, [channel.name, session.account ?? "*", session.realname], now: now)
+        var plain = self.event(session, .join, [channel.name], now: now)
+        self.recordEvent(&plain, in: [channelKey], into: &outbox)
+        var extended = plain
+        extended.parameters += [session.account ?? "*", session.realname]
         outbox.send(session.caps.contains(.extendedJoin) ? extended : plain, to: id)
         outbox.broadcast(extended, to: self.members(of: channel, except: id) { $0.caps.contains(.extendedJoin) })
         outbox.broadcast(plain, to: self.members(of: channel, except: id) { !$0.caps.contains(.extendedJoin) })
@@ -123,7 +125,8 @@ extension ServerState {
             self.reply(id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
             return
         }
-        let part = self.event(session, .part, [channel.name] + (reason.map { [$0] } ?? []), now: now)
+        var part = self.event(session, .part, [channel.name] + (reason.map { [$0] } ?? []), now: now)
+        self.recordEvent(&part, in: [key], into: &outbox)
         outbox.send(part, to: id)
         outbox.broadcast(part, to: self.members(of: channel, except: id))
         self.removeMember(id, from: key)
@@ -157,7 +160,8 @@ extension ServerState {
         channel.topicSetter = session.prefix
         channel.topicTime = request.now
         self.channels[key] = channel
-        let change = self.event(session, .topic, [channel.name, topic], now: request.now)
+        var change = self.event(session, .topic, [channel.name, topic], now: request.now)
+        self.recordEvent(&change, in: [key], into: &outbox)
         outbox.send(change, to: request.id)
         outbox.broadcast(change, to: self.members(of: channel, except: request.id))
     }
@@ -255,7 +259,8 @@ extension ServerState {
                 )
                 continue
             }
-            let kick = self.event(session, .kick, [current.name, target.displayNick, reason], now: request.now)
+            var kick = self.event(session, .kick, [current.name, target.displayNick, reason], now: request.now)
+            self.recordEvent(&kick, in: [key], into: &outbox)
             outbox.send(kick, to: request.id)
             outbox.broadcast(kick, to: self.members(of: current, except: request.id))
             self.removeMember(target.id, from: key)

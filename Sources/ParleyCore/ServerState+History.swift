@@ -38,6 +38,7 @@ extension ServerState {
             limit: min(limit, settings.queryLimit),
             purpose: .chathistory
         )
+        query.events = session.caps.contains(.eventPlayback)
         func point(_ index: Int, allowStar: Bool = false) -> HistoryQuery.Point?? {
             let text = parameters[index]
             if allowStar && text == "*" { return .some(nil) }
@@ -98,10 +99,35 @@ extension ServerState {
         outbox.actions.append(.queryHistory(query))
     }
 
-    /// After a JOIN: replay the channel's last lines to a client that cannot ask for them itself.
+    /// With history on, gives a channel event (JOIN, PART, KICK, QUIT, NICK, TOPIC, MODE) a msgid and stores it in the
+    /// history of each channel it happened in, for `draft/event-playback`. Each stored copy needs its own msgid, so
+    /// copies after the first get a `.N` suffix.
+    mutating func recordEvent(
+        _ event: inout IRCMessage,
+        in channels: some Sequence<ChannelKey>,
+        into outbox: inout Outbox
+    ) {
+        guard self.configuration.history != nil else { return }
+        let msgid = self.nextMessageID()
+        event.tags.append(IRCTag("msgid", msgid))
+        var copy = event
+        for (index, key) in channels.enumerated() {
+            copy.tags[copy.tags.count - 1].value = index == 0 ? msgid : "\(msgid).\(index)"
+            outbox.actions.append(.persist(copy, target: key.folded, deliverTo: nil))
+        }
+    }
+
+    /// Whether a stored message is conversation (not a channel event): what clients without event-playback get.
+    static func isContent(_ message: IRCMessage) -> Bool {
+        message.command == .privmsg || message.command == .notice || message.command == .tagmsg
+    }
+
+    /// After a JOIN: replay the channel's last lines to a client that cannot ask for them itself. Only clients with
+    /// server-time get them: they can show when each line was said, while a bare client (often a bot) would take
+    /// old lines for new ones.
     mutating func replayOnJoin(_ id: SessionID, channel: Channel, into outbox: inout Outbox) {
         guard let settings = self.configuration.history, settings.replayOnJoin > 0,
-            let session = self.sessions[id], !session.caps.contains(.chathistory)
+            let session = self.sessions[id], !session.caps.contains(.chathistory), session.caps.contains(.serverTime)
         else { return }
         let query = HistoryQuery(
             session: id,
@@ -117,7 +143,11 @@ extension ServerState {
     /// The answer to a history query: stored messages, oldest first, rebuilt as they were relayed.
     public mutating func historyLoaded(_ query: HistoryQuery, messages: [IRCMessage], into outbox: inout Outbox) {
         guard let session = self.sessions[query.session] else { return }
-        let visible = messages.filter { $0.command != .tagmsg || session.caps.contains(.messageTags) }
+        let events = query.purpose != .join && session.caps.contains(.eventPlayback)
+        let visible = messages.filter { message in
+            if message.command == .tagmsg { return session.caps.contains(.messageTags) }
+            return events || Self.isContent(message)
+        }
         if query.purpose == .join && visible.isEmpty { return }
         let isSearch = query.purpose == .search
         self.sendBatch(

@@ -234,7 +234,8 @@ extension ServerState {
             self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
         }
         guard !applied.isEmpty else { return }
-        let change = self.event(session, .mode, [channel.name, applied] + appliedArguments, now: request.now)
+        var change = self.event(session, .mode, [channel.name, applied] + appliedArguments, now: request.now)
+        self.recordEvent(&change, in: [ChannelKey(channel.name)], into: &outbox)
         if channel.members[request.id] != nil { outbox.send(change, to: request.id) }
         outbox.broadcast(change, to: self.members(of: channel, except: request.id))
     }

@@ -40,7 +40,8 @@ extension ServerState {
     /// Renames a registered session (the nick is free and valid): NICK to it and its peers.
     mutating func changeNick(_ id: SessionID, to nick: String, now: Timestamp, into outbox: inout Outbox) {
         guard let session = self.sessions[id], let oldNick = session.nick, oldNick != nick else { return }
-        let change = self.event(session, .nick, [nick], now: now)
+        var change = self.event(session, .nick, [nick], now: now)
+        self.recordEvent(&change, in: session.channels, into: &outbox)
         self.rememberWhowas(session, now: now)
         self.nicks[NickKey(oldNick)] = nil
         self.nicks[NickKey(nick)] = id

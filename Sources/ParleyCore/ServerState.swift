@@ -81,7 +81,8 @@ public struct ServerState: Sendable {
         guard let session = self.sessions.removeValue(forKey: id) else { return }
         self.modeCounts.remove(session.modes)
         guard session.isRegistered, let nick = session.nick else { return }
-        let quit = self.event(session, .quit, [reason], now: now)
+        var quit = self.event(session, .quit, [reason], now: now)
+        self.recordEvent(&quit, in: session.channels, into: &outbox)
         outbox.broadcast(quit, to: self.peers(of: session))
         for key in session.channels {
             self.removeMember(id, from: key)

@@ -24,6 +24,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let accountRegistration = IRCCapabilities(rawValue: 1 << 18)
     public static let readMarker = IRCCapabilities(rawValue: 1 << 19)
     public static let search = IRCCapabilities(rawValue: 1 << 20)
+    public static let eventPlayback = IRCCapabilities(rawValue: 1 << 21)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -35,6 +36,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("chghost", .chghost),
         ("draft/account-registration", .accountRegistration),
         ("draft/chathistory", .chathistory),
+        ("draft/event-playback", .eventPlayback),
         ("draft/read-marker", .readMarker),
         ("echo-message", .echoMessage),
         ("extended-join", .extendedJoin),

@@ -6,6 +6,9 @@ import ParleyStore
 extension StoredMessage {
     /// The record of `message` as it was relayed (time, msgid, client tags, source, target, text).
     init(relayed message: IRCMessage, target: String) {
+        // Conversation keeps its target and text apart (the text is what search indexes); a channel event keeps
+        // its parameters as one serialized tail.
+        let isContent = Self.contentCommands.contains(message.command)
         var clientTags: [String] = []
         for tag in message.tags where tag.isClientOnly {
             clientTags.append(tag.value.isEmpty ? tag.key : tag.key + "=" + IRCTagEscaping.escape(tag.value))
@@ -17,10 +20,17 @@ extension StoredMessage {
             sender: message.source ?? "",
             account: message.tag("account"),
             command: message.command.rawValue,
-            recipient: message.parameter(0) ?? "",
-            text: message.parameter(1) ?? "",
+            recipient: isContent ? message.parameter(0) ?? "" : "",
+            text: isContent ? message.parameter(1) ?? "" : Self.serialize(message.parameters),
             tags: clientTags.joined(separator: ";")
         )
+    }
+
+    static let contentCommands: Set<IRCCommand> = [.privmsg, .notice, .tagmsg]
+
+    /// Parameters as they appear on the wire after the command (the last one with `:` when it needs it).
+    static func serialize(_ parameters: [String]) -> String {
+        String(IRCMessage(command: "X", parameters: parameters).line.dropFirst(2))
     }
 
     /// The message as it was relayed, to replay it.
@@ -35,12 +45,15 @@ extension StoredMessage {
             tags.append(IRCTag(String(parts[0]), parts.count > 1 ? IRCTagEscaping.unescape(String(parts[1])) : ""))
         }
         let command = IRCCommand(rawValue: self.command)
-        return IRCMessage(
-            tags: tags,
-            source: self.sender,
-            command: command,
-            parameters: command == .tagmsg ? [self.recipient] : [self.recipient, self.text]
-        )
+        let parameters: [String]
+        if command == .tagmsg {
+            parameters = [self.recipient]
+        } else if Self.contentCommands.contains(command) {
+            parameters = [self.recipient, self.text]
+        } else {
+            parameters = (try? IRCParser.parse("X " + self.text).parameters) ?? []
+        }
+        return IRCMessage(tags: tags, source: self.sender, command: command, parameters: parameters)
     }
 }
 
@@ -58,15 +71,26 @@ extension MessageStore {
     func answer(_ query: HistoryQuery) async throws -> [StoredMessage] {
         switch query.kind {
         case .latest(let bound):
-            return try await self.latest(query.target, after: bound.map(HistoryPoint.init), limit: query.limit)
+            return try await self.latest(
+                query.target,
+                after: bound.map(HistoryPoint.init),
+                limit: query.limit,
+                events: query.events
+            )
         case .before(let point):
-            return try await self.before(query.target, HistoryPoint(point), limit: query.limit)
+            return try await self.before(query.target, HistoryPoint(point), limit: query.limit, events: query.events)
         case .after(let point):
-            return try await self.after(query.target, HistoryPoint(point), limit: query.limit)
+            return try await self.after(query.target, HistoryPoint(point), limit: query.limit, events: query.events)
         case .around(let point):
-            return try await self.around(query.target, HistoryPoint(point), limit: query.limit)
+            return try await self.around(query.target, HistoryPoint(point), limit: query.limit, events: query.events)
         case .between(let start, let end):
-            return try await self.between(query.target, HistoryPoint(start), HistoryPoint(end), limit: query.limit)
+            return try await self.between(
+                query.target,
+                HistoryPoint(start),
+                HistoryPoint(end),
+                limit: query.limit,
+                events: query.events
+            )
         case .targets:
             return []
         case .search(let sender, let text, let after, let before):

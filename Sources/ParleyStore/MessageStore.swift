@@ -67,18 +67,21 @@ public protocol MessageStore: Sendable {
     /// Stores `messages` in one transaction; returns once they are durable.
     func append(_ messages: [StoredMessage]) async throws
 
+    // Each query counts and returns channel events (JOIN, PART, …) only when `events` is true; otherwise only
+    // PRIVMSG, NOTICE and TAGMSG.
+
     /// The newest `limit` messages of `target` (after `bound` if given), oldest first.
-    func latest(_ target: String, after bound: HistoryPoint?, limit: Int) async throws -> [StoredMessage]
+    func latest(_ target: String, after bound: HistoryPoint?, limit: Int, events: Bool) async throws -> [StoredMessage]
 
     /// Up to `limit` messages just before `point`, oldest first.
-    func before(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage]
+    func before(_ target: String, _ point: HistoryPoint, limit: Int, events: Bool) async throws -> [StoredMessage]
 
     /// Up to `limit` messages just after `point`, oldest first.
-    func after(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage]
+    func after(_ target: String, _ point: HistoryPoint, limit: Int, events: Bool) async throws -> [StoredMessage]
 
     /// Up to `limit` messages around `point` (about half before, half after, the message itself included), oldest
     /// first.
-    func around(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage]
+    func around(_ target: String, _ point: HistoryPoint, limit: Int, events: Bool) async throws -> [StoredMessage]
 
     /// Up to `limit` messages strictly between two points, oldest first; when `start` is later than `end`, the
     /// `limit` messages closest to `start`.
@@ -86,7 +89,8 @@ public protocol MessageStore: Sendable {
         _ target: String,
         _ start: HistoryPoint,
         _ end: HistoryPoint,
-        limit: Int
+        limit: Int,
+        events: Bool
     ) async throws
         -> [StoredMessage]
 
@@ -141,6 +145,34 @@ public struct SearchQuery: Sendable, Equatable {
         self.after = after
         self.before = before
         self.limit = limit
+    }
+}
+
+extension MessageStore {
+    /// Everything, channel events included.
+    public func latest(_ target: String, after bound: HistoryPoint?, limit: Int) async throws -> [StoredMessage] {
+        try await self.latest(target, after: bound, limit: limit, events: true)
+    }
+
+    public func before(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        try await self.before(target, point, limit: limit, events: true)
+    }
+
+    public func after(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        try await self.after(target, point, limit: limit, events: true)
+    }
+
+    public func around(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
+        try await self.around(target, point, limit: limit, events: true)
+    }
+
+    public func between(
+        _ target: String,
+        _ start: HistoryPoint,
+        _ end: HistoryPoint,
+        limit: Int
+    ) async throws -> [StoredMessage] {
+        try await self.between(target, start, end, limit: limit, events: true)
     }
 }
 

@@ -3,60 +3,69 @@ import SQLiteNIO
 /// Offline deliveries, read markers and search.
 extension SQLiteStore {
     public func takePendingDeliveries(for account: String) async throws -> [StoredMessage] {
-        _ = try await self.connection.query("BEGIN IMMEDIATE")
-        do {
-            let messages = try await self.select(
-                "sequence IN (SELECT sequence FROM pending_deliveries WHERE account = ?)",
-                [.text(account)],
-                order: "time ASC, sequence ASC",
-                limit: 10_000
-            )
-            _ = try await self.connection.query("DELETE FROM pending_deliveries WHERE account = ?", [.text(account)])
-            _ = try await self.connection.query("COMMIT")
-            return messages
-        } catch {
-            _ = try? await self.connection.query("ROLLBACK")
-            throw error
+        try await self.gate.run {
+            _ = try await self.connection.query("BEGIN IMMEDIATE")
+            do {
+                let messages = try await self.select(
+                    "sequence IN (SELECT sequence FROM pending_deliveries WHERE account = ?)",
+                    [.text(account)],
+                    order: "time ASC, sequence ASC",
+                    limit: 10_000
+                )
+                _ = try await self.connection.query(
+                    "DELETE FROM pending_deliveries WHERE account = ?",
+                    [.text(account)]
+                )
+                _ = try await self.connection.query("COMMIT")
+                return messages
+            } catch {
+                _ = try? await self.connection.query("ROLLBACK")
+                throw error
+            }
         }
     }
 
     public func search(_ query: SearchQuery) async throws -> [StoredMessage] {
-        var places: [String] = []
-        var binds: [SQLiteData] = []
-        if !query.targets.isEmpty {
-            places.append("target IN (\(Array(repeating: "?", count: query.targets.count).joined(separator: ", ")))")
-            binds += query.targets.map { .text($0) }
+        try await self.gate.run {
+            var places: [String] = []
+            var binds: [SQLiteData] = []
+            if !query.targets.isEmpty {
+                places.append(
+                    "target IN (\(Array(repeating: "?", count: query.targets.count).joined(separator: ", ")))"
+                )
+                binds += query.targets.map { .text($0) }
+            }
+            if let nick = query.directFor {
+                let (condition, directBinds) = Self.directConversations(of: nick)
+                places.append(condition)
+                binds += directBinds
+            }
+            guard !places.isEmpty else { return [] }
+            var conditions = ["(" + places.joined(separator: " OR ") + ")", "command IN ('PRIVMSG', 'NOTICE')"]
+            if let sender = query.sender {
+                // The sender is stored as nick!user@host; ASCII case folding is what lower() does.
+                conditions.append("lower(substr(sender, 1, instr(sender, '!') - 1)) = ?")
+                binds.append(.text(sender))
+            }
+            if let text = query.text, let match = Self.ftsQuery(text) {
+                conditions.append("sequence IN (SELECT rowid FROM messages_text WHERE messages_text MATCH ?)")
+                binds.append(.text(match))
+            }
+            if let after = query.after {
+                conditions.append("time > ?")
+                binds.append(.integer(Int(after)))
+            }
+            if let before = query.before {
+                conditions.append("time < ?")
+                binds.append(.integer(Int(before)))
+            }
+            return try await self.select(
+                conditions.joined(separator: " AND "),
+                binds,
+                order: "time DESC, sequence DESC",
+                limit: query.limit
+            ).reversed()
         }
-        if let nick = query.directFor {
-            let (condition, directBinds) = Self.directConversations(of: nick)
-            places.append(condition)
-            binds += directBinds
-        }
-        guard !places.isEmpty else { return [] }
-        var conditions = ["(" + places.joined(separator: " OR ") + ")"]
-        if let sender = query.sender {
-            // The sender is stored as nick!user@host; ASCII case folding is what lower() does.
-            conditions.append("lower(substr(sender, 1, instr(sender, '!') - 1)) = ?")
-            binds.append(.text(sender))
-        }
-        if let text = query.text, let match = Self.ftsQuery(text) {
-            conditions.append("sequence IN (SELECT rowid FROM messages_text WHERE messages_text MATCH ?)")
-            binds.append(.text(match))
-        }
-        if let after = query.after {
-            conditions.append("time > ?")
-            binds.append(.integer(Int(after)))
-        }
-        if let before = query.before {
-            conditions.append("time < ?")
-            binds.append(.integer(Int(before)))
-        }
-        return try await self.select(
-            conditions.joined(separator: " AND "),
-            binds,
-            order: "time DESC, sequence DESC",
-            limit: query.limit
-        ).reversed()
     }
 
     /// Every word as a quoted FTS5 string, so user text can never be read as query syntax.
@@ -75,21 +84,25 @@ extension SQLiteStore {
 
     /// The read marker of `account` for `target` (milliseconds since 1970), if any.
     public func readMarker(account: String, target: String) async throws -> Int64? {
-        let rows = try await self.connection.query(
-            "SELECT time FROM read_markers WHERE account = ? AND target = ?",
-            [.text(account), .text(target)]
-        )
-        return rows.first?.column("time")?.integer.map(Int64.init)
+        try await self.gate.run {
+            let rows = try await self.connection.query(
+                "SELECT time FROM read_markers WHERE account = ? AND target = ?",
+                [.text(account), .text(target)]
+            )
+            return rows.first?.column("time")?.integer.map(Int64.init)
+        }
     }
 
     /// Moves the marker forward (never back); returns the marker as stored afterwards.
     public func setReadMarker(account: String, target: String, time: Int64) async throws -> Int64 {
-        _ = try await self.connection.query(
-            "INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?) "
-                + "ON CONFLICT (account, target) DO UPDATE SET time = max(time, excluded.time)",
-            [.text(account), .text(target), .integer(Int(time))]
-        )
-        return try await self.readMarker(account: account, target: target) ?? time
+        try await self.gate.run {
+            _ = try await self.connection.query(
+                "INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?) "
+                    + "ON CONFLICT (account, target) DO UPDATE SET time = max(time, excluded.time)",
+                [.text(account), .text(target), .integer(Int(time))]
+            )
+            return try await self.readMarker(account: account, target: target) ?? time
+        }
     }
 }
 
@@ -97,24 +110,26 @@ extension SQLiteStore {
     /// Deletes messages older than `cutoff` (ms since 1970) and, per target, all but the newest `keepPerTarget`.
     /// - Returns: How many messages were deleted.
     public func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int {
-        let before = try await self.countMessages()
-        if let cutoff {
-            _ = try await self.connection.query("DELETE FROM messages WHERE time < ?", [.integer(Int(cutoff))])
-        }
-        if let keepPerTarget {
-            _ = try await self.connection.query(
-                """
-                DELETE FROM messages WHERE sequence IN (
-                    SELECT sequence FROM (
-                        SELECT sequence,
-                            row_number() OVER (PARTITION BY target ORDER BY time DESC, sequence DESC) AS position
-                        FROM messages
-                    ) WHERE position > ?
+        try await self.gate.run {
+            let before = try await self.countMessages()
+            if let cutoff {
+                _ = try await self.connection.query("DELETE FROM messages WHERE time < ?", [.integer(Int(cutoff))])
+            }
+            if let keepPerTarget {
+                _ = try await self.connection.query(
+                    """
+                    DELETE FROM messages WHERE sequence IN (
+                        SELECT sequence FROM (
+                            SELECT sequence,
+                                row_number() OVER (PARTITION BY target ORDER BY time DESC, sequence DESC) AS position
+                            FROM messages
+                        ) WHERE position > ?
+                    )
+                    """,
+                    [.integer(keepPerTarget)]
                 )
-                """,
-                [.integer(keepPerTarget)]
-            )
+            }
+            return before - (try await self.countMessages())
         }
-        return before - (try await self.countMessages())
     }
 }

@@ -8,6 +8,8 @@ import SQLiteNIO
 /// Every call runs on NIO's thread pool (sqlite-nio), never on an event loop.
 public final class SQLiteStore: ParleyStorage {
     let connection: SQLiteConnection
+    /// One operation at a time on the connection (see ``SerialGate``).
+    let gate = SerialGate()
 
     private init(connection: SQLiteConnection) {
         self.connection = connection
@@ -38,19 +40,25 @@ public final class SQLiteStore: ParleyStorage {
     }
 
     public func close() async throws {
-        try await self.connection.close()
+        try await self.gate.run {
+            try await self.connection.close()
+        }
     }
 
     /// How many messages the database holds.
     public func countMessages() async throws -> Int {
-        let rows = try await self.connection.query("SELECT count(*) AS n FROM messages")
-        return Int(rows.first?.column("n")?.integer ?? 0)
+        try await self.gate.run {
+            let rows = try await self.connection.query("SELECT count(*) AS n FROM messages")
+            return Int(rows.first?.column("n")?.integer ?? 0)
+        }
     }
 
     /// The schema version the database is at.
     public func schemaVersion() async throws -> Int {
-        let rows = try await self.connection.query("PRAGMA user_version")
-        return Int(rows.first?.column("user_version")?.integer ?? 0)
+        try await self.gate.run {
+            let rows = try await self.connection.query("PRAGMA user_version")
+            return Int(rows.first?.column("user_version")?.integer ?? 0)
+        }
     }
 
     /// Opens the database at `path` and migrates it only up to `version`: for tests that build a database as an
@@ -92,39 +100,41 @@ public final class SQLiteStore: ParleyStorage {
     }
 
     public func append(_ messages: [StoredMessage]) async throws {
-        guard !messages.isEmpty else { return }
-        _ = try await self.connection.query("BEGIN IMMEDIATE")
-        do {
-            // One statement per batch of rows: SQLite allows 32766 variables, 9 per row.
-            for chunk in stride(from: 0, to: messages.count, by: 500) {
-                let rows = messages[chunk..<min(chunk + 500, messages.count)]
-                let placeholders = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count)
-                var binds: [SQLiteData] = []
-                binds.reserveCapacity(rows.count * 9)
-                for message in rows {
-                    binds += [
-                        .text(message.msgid), .text(message.target), .integer(Int(message.time)),
-                        .text(message.sender), message.account.map { .text($0) } ?? .null, .text(message.command),
-                        .text(message.recipient), .text(message.text), .text(message.tags),
-                    ]
+        try await self.gate.run {
+            guard !messages.isEmpty else { return }
+            _ = try await self.connection.query("BEGIN IMMEDIATE")
+            do {
+                // One statement per batch of rows: SQLite allows 32766 variables, 9 per row.
+                for chunk in stride(from: 0, to: messages.count, by: 500) {
+                    let rows = messages[chunk..<min(chunk + 500, messages.count)]
+                    let placeholders = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count)
+                    var binds: [SQLiteData] = []
+                    binds.reserveCapacity(rows.count * 9)
+                    for message in rows {
+                        binds += [
+                            .text(message.msgid), .text(message.target), .integer(Int(message.time)),
+                            .text(message.sender), message.account.map { .text($0) } ?? .null, .text(message.command),
+                            .text(message.recipient), .text(message.text), .text(message.tags),
+                        ]
+                    }
+                    _ = try await self.connection.query(
+                        "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, tags) "
+                            + "VALUES \(placeholders.joined(separator: ", "))",
+                        binds
+                    )
                 }
-                _ = try await self.connection.query(
-                    "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, tags) "
-                        + "VALUES \(placeholders.joined(separator: ", "))",
-                    binds
-                )
+                for message in messages {
+                    guard let account = message.deliverTo else { continue }
+                    _ = try await self.connection.query(
+                        "INSERT INTO pending_deliveries (account, sequence) SELECT ?, sequence FROM messages WHERE msgid = ?",
+                        [.text(account), .text(message.msgid)]
+                    )
+                }
+                _ = try await self.connection.query("COMMIT")
+            } catch {
+                _ = try? await self.connection.query("ROLLBACK")
+                throw error
             }
-            for message in messages {
-                guard let account = message.deliverTo else { continue }
-                _ = try await self.connection.query(
-                    "INSERT INTO pending_deliveries (account, sequence) SELECT ?, sequence FROM messages WHERE msgid = ?",
-                    [.text(account), .text(message.msgid)]
-                )
-            }
-            _ = try await self.connection.query("COMMIT")
-        } catch {
-            _ = try? await self.connection.query("ROLLBACK")
-            throw error
         }
     }
 
@@ -186,71 +196,127 @@ public final class SQLiteStore: ParleyStorage {
         [.text(target), .integer(Int(position.0)), .integer(Int(position.1))]
     }
 
-    public func latest(_ target: String, after bound: HistoryPoint?, limit: Int) async throws -> [StoredMessage] {
-        guard let bound else {
-            return try await self.select("target = ?", [.text(target)], order: Self.newestFirst, limit: limit)
+    /// The extra condition that leaves out channel events.
+    static func filter(_ events: Bool) -> String {
+        events ? "" : " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')"
+    }
+
+    public func latest(
+        _ target: String,
+        after bound: HistoryPoint?,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        try await self.gate.run {
+            guard let bound else {
+                return try await self.select(
+                    "target = ?" + Self.filter(events),
+                    [.text(target)],
+                    order: Self.newestFirst,
+                    limit: limit
+                )
                 .reversed()
+            }
+            guard let position = try await self.position(bound, in: target, before: false) else { return [] }
+            return try await self.select(
+                Self.later + Self.filter(events),
+                self.binds(target, position),
+                order: Self.newestFirst,
+                limit: limit
+            )
+            .reversed()
         }
-        guard let position = try await self.position(bound, in: target, before: false) else { return [] }
-        return try await self.select(Self.later, self.binds(target, position), order: Self.newestFirst, limit: limit)
+    }
+
+    public func before(
+        _ target: String,
+        _ point: HistoryPoint,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        try await self.gate.run {
+            guard let position = try await self.position(point, in: target, before: true) else { return [] }
+            return try await self.select(
+                Self.earlier + Self.filter(events),
+                self.binds(target, position),
+                order: Self.newestFirst,
+                limit: limit
+            )
             .reversed()
+        }
     }
 
-    public func before(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
-        guard let position = try await self.position(point, in: target, before: true) else { return [] }
-        return try await self.select(Self.earlier, self.binds(target, position), order: Self.newestFirst, limit: limit)
-            .reversed()
+    public func after(
+        _ target: String,
+        _ point: HistoryPoint,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        try await self.gate.run {
+            guard let position = try await self.position(point, in: target, before: false) else { return [] }
+            return try await self.select(
+                Self.later + Self.filter(events),
+                self.binds(target, position),
+                order: Self.oldestFirst,
+                limit: limit
+            )
+        }
     }
 
-    public func after(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
-        guard let position = try await self.position(point, in: target, before: false) else { return [] }
-        return try await self.select(Self.later, self.binds(target, position), order: Self.oldestFirst, limit: limit)
-    }
-
-    public func around(_ target: String, _ point: HistoryPoint, limit: Int) async throws -> [StoredMessage] {
-        guard limit > 0, let position = try await self.position(point, in: target, before: true) else { return [] }
-        // The message itself (for a msgid) counts on the "after" side: sequence - 1 makes the bound inclusive.
-        let inclusive = (position.0, position.1 == Int64.min ? Int64.min : position.1 - 1)
-        let half = limit / 2
-        let earlier = try await self.select(
-            Self.earlier,
-            self.binds(target, position),
-            order: Self.newestFirst,
-            limit: half
-        )
-        let later = try await self.select(
-            Self.later,
-            self.binds(target, inclusive),
-            order: Self.oldestFirst,
-            limit: limit - earlier.count
-        )
-        return earlier.reversed() + later
+    public func around(
+        _ target: String,
+        _ point: HistoryPoint,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        try await self.gate.run {
+            guard limit > 0, let position = try await self.position(point, in: target, before: true) else { return [] }
+            // The message itself (for a msgid) counts on the "after" side: sequence - 1 makes the bound inclusive.
+            let inclusive = (position.0, position.1 == Int64.min ? Int64.min : position.1 - 1)
+            let half = limit / 2
+            let earlier = try await self.select(
+                Self.earlier + Self.filter(events),
+                self.binds(target, position),
+                order: Self.newestFirst,
+                limit: half
+            )
+            let later = try await self.select(
+                Self.later + Self.filter(events),
+                self.binds(target, inclusive),
+                order: Self.oldestFirst,
+                limit: limit - earlier.count
+            )
+            return earlier.reversed() + later
+        }
     }
 
     public func between(
         _ target: String,
         _ start: HistoryPoint,
         _ end: HistoryPoint,
-        limit: Int
+        limit: Int,
+        events: Bool
     ) async throws
         -> [StoredMessage]
     {
-        guard let from = try await self.position(start, in: target, before: false),
-            let to = try await self.position(end, in: target, before: true)
-        else { return [] }
-        let forward = from.0 < to.0 || (from.0 == to.0 && from.1 <= to.1)
-        if forward {
-            let condition = "\(Self.later) AND (time, sequence) < (?, ?)"
-            let binds = self.binds(target, from) + [.integer(Int(to.0)), .integer(Int(to.1))]
-            return try await self.select(condition, binds, order: Self.oldestFirst, limit: limit)
+        try await self.gate.run {
+            guard let from = try await self.position(start, in: target, before: false),
+                let to = try await self.position(end, in: target, before: true)
+            else { return [] }
+            let forward = from.0 < to.0 || (from.0 == to.0 && from.1 <= to.1)
+            if forward {
+                let condition = "\(Self.later) AND (time, sequence) < (?, ?)" + Self.filter(events)
+                let binds = self.binds(target, from) + [.integer(Int(to.0)), .integer(Int(to.1))]
+                return try await self.select(condition, binds, order: Self.oldestFirst, limit: limit)
+            }
+            // Backwards: the `limit` messages closest to `start`, still returned oldest first.
+            guard let fromBefore = try await self.position(start, in: target, before: true),
+                let toAfter = try await self.position(end, in: target, before: false)
+            else { return [] }
+            let condition = "\(Self.earlier) AND (time, sequence) > (?, ?)" + Self.filter(events)
+            let binds = self.binds(target, fromBefore) + [.integer(Int(toAfter.0)), .integer(Int(toAfter.1))]
+            return try await self.select(condition, binds, order: Self.newestFirst, limit: limit).reversed()
         }
-        // Backwards: the `limit` messages closest to `start`, still returned oldest first.
-        guard let fromBefore = try await self.position(start, in: target, before: true),
-            let toAfter = try await self.position(end, in: target, before: false)
-        else { return [] }
-        let condition = "\(Self.earlier) AND (time, sequence) > (?, ?)"
-        let binds = self.binds(target, fromBefore) + [.integer(Int(toAfter.0)), .integer(Int(toAfter.1))]
-        return try await self.select(condition, binds, order: Self.newestFirst, limit: limit).reversed()
     }
 
     public func targets(
@@ -260,23 +326,26 @@ public final class SQLiteStore: ParleyStorage {
         to: Int64,
         limit: Int
     ) async throws -> [(target: String, time: Int64)] {
-        let (direct, directBinds) = Self.directConversations(of: nick)
-        var conditions = [direct]
-        var binds = directBinds
-        if !channels.isEmpty {
-            conditions.append("target IN (\(Array(repeating: "?", count: channels.count).joined(separator: ", ")))")
-            binds += channels.map { .text($0) }
-        }
-        let rows = try await self.connection.query(
-            "SELECT target, max(time) AS latest FROM messages WHERE time > ? AND time < ? AND ("
-                + conditions.joined(separator: " OR ") + ") GROUP BY target ORDER BY latest ASC LIMIT ?",
-            [.integer(Int(from)), .integer(Int(to))] + binds + [.integer(max(limit, 0))]
-        )
-        return rows.compactMap { row in
-            guard let target = row.column("target")?.string, let time = row.column("latest")?.integer else {
-                return nil
+        try await self.gate.run {
+            let (direct, directBinds) = Self.directConversations(of: nick)
+            var conditions = [direct]
+            var binds = directBinds
+            if !channels.isEmpty {
+                conditions.append("target IN (\(Array(repeating: "?", count: channels.count).joined(separator: ", ")))")
+                binds += channels.map { .text($0) }
             }
-            return (target, Int64(time))
+            let rows = try await self.connection.query(
+                "SELECT target, max(time) AS latest FROM messages WHERE time > ? AND time < ?" + Self.filter(false)
+                    + " AND ("
+                    + conditions.joined(separator: " OR ") + ") GROUP BY target ORDER BY latest ASC LIMIT ?",
+                [.integer(Int(from)), .integer(Int(to))] + binds + [.integer(max(limit, 0))]
+            )
+            return rows.compactMap { row in
+                guard let target = row.column("target")?.string, let time = row.column("latest")?.integer else {
+                    return nil
+                }
+                return (target, Int64(time))
+            }
         }
     }
 

@@ -96,21 +96,33 @@ public final class TestClient: Sendable {
     /// Reads until a message with one of `commands`; returns it.
     @discardableResult
     public func expect(_ commands: IRCCommand..., timeout: Duration = .seconds(10)) async throws -> IRCMessage {
+        try await self.expect(commands.map(\.rawValue), timeout: timeout) { commands.contains($0.command) }
+    }
+
+    /// Reads until `matches`; a timeout names what was skipped on the way, to show what came instead.
+    private func expect(
+        _ wanted: [String],
+        timeout: Duration,
+        _ matches: (IRCMessage) -> Bool
+    ) async throws -> IRCMessage {
+        var skipped: [String] = []
         while true {
-            guard let message = try await self.next(timeout: timeout) else {
-                throw TimeoutError(waitingFor: "\(commands) (connection closed)")
+            let message: IRCMessage?
+            do {
+                message = try await self.next(timeout: timeout)
+            } catch {
+                throw TimeoutError(waitingFor: "\(wanted); skipped: \(skipped.suffix(8))")
             }
-            if commands.contains(message.command) { return message }
+            guard let message else { throw TimeoutError(waitingFor: "\(wanted) (connection closed)") }
+            if matches(message) { return message }
+            skipped.append(message.line)
         }
     }
 
     @discardableResult
     public func expect(_ numerics: IRCNumeric..., timeout: Duration = .seconds(10)) async throws -> IRCMessage {
-        while true {
-            guard let message = try await self.next(timeout: timeout) else {
-                throw TimeoutError(waitingFor: "\(numerics) (connection closed)")
-            }
-            if numerics.contains(where: { IRCCommand($0) == message.command }) { return message }
+        try await self.expect(numerics.map { IRCCommand($0).rawValue }, timeout: timeout) { message in
+            numerics.contains { IRCCommand($0) == message.command }
         }
     }
 

@@ -18,9 +18,25 @@ import Testing
         core.send("alice", "PRIVMSG bob :psst")
         core.send("alice", "@+typing=active TAGMSG #room")
         core.send("alice", "@+react=1 TAGMSG #room")
-        #expect(core.persisted.map(\.1) == ["#room", "\u{1}alice\u{1}bob", "#room"])
-        #expect(core.persisted[0].0.tag("msgid") != nil)
-        #expect(core.persisted[2].0.command == .tagmsg)
+        let messages = core.persisted.filter { $0.0.command != .join }
+        #expect(messages.map(\.1) == ["#room", "\u{1}alice\u{1}bob", "#room"])
+        #expect(messages[0].0.tag("msgid") != nil)
+        #expect(messages[2].0.command == .tagmsg)
+        // The JOIN is kept too, for event-playback, with its own msgid.
+        #expect(core.persisted.first?.0.command == .join)
+        #expect(core.persisted.first?.0.tag("msgid") != nil)
+    }
+
+    @Test func aQuitIsKeptOnceInEachChannelWithItsOwnMsgid() {
+        var core = self.harness()
+        core.connect("alice")
+        core.send("alice", "JOIN #a,#b")
+        core.persisted.removeAll()
+        core.send("alice", "QUIT :gone")
+        let quits = core.persisted.filter { $0.0.command == .quit }
+        #expect(Set(quits.map(\.1)) == ["#a", "#b"])
+        let ids = quits.compactMap { $0.0.tag("msgid") }
+        #expect(ids.count == 2 && Set(ids).count == 2)
     }
 
     @Test func nothingIsPersistedWithoutHistory() {
@@ -128,15 +144,18 @@ import Testing
 
     @Test func joinReplaysRecentLinesOnlyToClientsWithoutChathistory() {
         var core = self.harness(replayOnJoin: 7)
-        core.connect("plain")
-        core.connect("modern", caps: ["draft/chathistory"])
-        core.send("plain", "JOIN #room")
+        core.connect("timed", caps: ["server-time"])
+        core.connect("modern", caps: ["draft/chathistory", "server-time"])
+        core.connect("bare")
+        core.send("timed", "JOIN #room")
         core.send("modern", "JOIN #room")
+        core.send("bare", "JOIN #room")
         #expect(core.historyQueries.count == 1)
+        #expect(core.historyQueries.first?.session == core.ids["timed"])
         #expect(core.historyQueries.first?.purpose == .join)
         #expect(core.historyQueries.first?.limit == 7)
         var off = self.harness(replayOnJoin: 0)
-        off.connect("plain")
+        off.connect("plain", caps: ["server-time"])
         off.send("plain", "JOIN #room")
         #expect(off.historyQueries.isEmpty)
     }

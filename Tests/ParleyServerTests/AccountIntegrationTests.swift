@@ -69,16 +69,17 @@ import Testing
             await alice.close()
 
             for mechanism in [SASLClient.Mechanism.plain, .scramSHA256] {
+                // Another nick: the first connection's close may not have reached the server yet.
                 let (client, result) = try await self.saslLogin(
                     server,
-                    nick: "alice",
+                    nick: "alice\(mechanism.rawValue.count)",
                     mechanism,
                     user: "Alice",
                     password: "correct-horse"
                 )
                 #expect(result.command == IRCCommand(.rplSaslSuccess), "\(mechanism)")
                 try await client.expect(.rplWelcome)
-                try await client.send("WHOIS alice")
+                try await client.send("WHOIS alice\(mechanism.rawValue.count)")
                 let account = try await client.expect(.rplWhoisAccount)
                 #expect(account.parameters[2] == "alice")
                 await client.close()

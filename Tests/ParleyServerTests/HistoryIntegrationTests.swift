@@ -161,11 +161,18 @@ import Testing
                 try await alice.send("PRIVMSG #room :line \(index)")
                 try await alice.expect(.privmsg)
             }
-            let bob = try await server.register("bob")
+            let bob = try await server.register("bob", caps: ["server-time"])
             try await server.join("#room", bob)
-            var replayed: [String] = []
-            for _ in 0..<3 { replayed.append(try await bob.expect(.privmsg).parameters.last!) }
-            #expect(replayed == ["line 2", "line 3", "line 4"])
+            var replayed: [IRCMessage] = []
+            for _ in 0..<3 { replayed.append(try await bob.expect(.privmsg)) }
+            #expect(replayed.map { $0.parameters.last! } == ["line 2", "line 3", "line 4"])
+            #expect(replayed.allSatisfy { $0.tag("time") != nil })
+            // A client without server-time (a bot, say) gets no old lines it could take for new ones.
+            let bot = try await server.register("bot")
+            try await server.join("#room", bot)
+            try await alice.send("PRIVMSG #room :live")
+            let first = try await bot.expect(.privmsg)
+            #expect(first.parameters.last == "live")
         }
     }
 
@@ -194,6 +201,32 @@ import Testing
         try await reopened.close()
     }
 
+    @Test func channelEventsArePlayedBackOnlyToClientsThatAskForThem() async throws {
+        try await self.withServer { server, _ in
+            let uma = try await server.register("uma", caps: Self.modern + ["draft/event-playback"])
+            let vic = try await server.register("vic", caps: Self.modern)
+            try await server.join("#room", uma, vic)
+            try await uma.send("TOPIC #room :Plans")
+            try await uma.expect(.topic)
+            try await vic.send("PRIVMSG #room :hello")
+            try await vic.expect(.privmsg)
+            try await vic.send("PART #room :bye")
+            try await vic.expect(.part)
+            try await vic.send("JOIN #room")
+            try await vic.expect(.rplEndOfNames)
+
+            try await uma.send("CHATHISTORY LATEST #room * 4")
+            var (_, lines) = try await self.readBatch(uma)
+            #expect(lines.map(\.command) == [.topic, .privmsg, .part, .join])
+            #expect(lines[2].parameters == ["#room", "bye"])
+            #expect(lines.allSatisfy { $0.tag("msgid") != nil && $0.tag("time") != nil })
+            // Without event-playback the limit counts only messages.
+            try await vic.send("CHATHISTORY LATEST #room * 4")
+            (_, lines) = try await self.readBatch(vic)
+            #expect(lines.map(\.command) == [.privmsg])
+        }
+    }
+
     @Test func retentionKeepsTheNewestPerTargetAndDropsOldMessages() async throws {
         let keepThree: (inout ServerConfiguration) -> Void = {
             $0.historyMaxPerTarget = 3
@@ -218,7 +251,8 @@ import Testing
                 try await alice.expect(.privmsg)
             }
             let deleted = await server.server.pruneHistory()
-            #expect(deleted == 3)
+            // The 1970 line, alice's JOIN (an event, kept for event-playback) and the two oldest lines.
+            #expect(deleted == 4)
             try await alice.send("CHATHISTORY LATEST #room * 10")
             let (_, lines) = try await self.readBatch(alice)
             #expect(lines.map { $0.parameters.last! } == ["line 2", "line 3", "line 4"])

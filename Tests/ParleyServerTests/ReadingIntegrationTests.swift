@@ -41,6 +41,14 @@ import Testing
             let lena = try await self.account(server, "lena")
             await lena.close()
             let mo = try await server.register("mo", caps: ["echo-message"])
+            // The close reaches the server asynchronously: wait until lena is gone.
+            var online = true
+            for _ in 0..<100 where online {
+                try await mo.send("ISON lena")
+                online = try await mo.expect(.rplIsOn).parameters.last?.isEmpty == false
+                if online { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(!online)
             try await mo.send("PRIVMSG lena :are you there?")
             let kept = try await mo.expect(.notice)
             #expect(kept.parameters.last?.contains("lena is offline") == true)
