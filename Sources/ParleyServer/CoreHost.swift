@@ -56,6 +56,7 @@ final class CoreHost: Sendable {
     let history: History?
     let accounts: AccountService?
     let store: (any ParleyStorage)?
+    let cloak: HostCloak
     private let channelWrites = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// Store and password tasks running now.
     private let inFlight = NIOLockedValueBox(0)
@@ -65,8 +66,10 @@ final class CoreHost: Sendable {
         history: History?,
         accounts: AccountService?,
         store: (any ParleyStorage)?,
+        cloak: HostCloak = HostCloak(key: nil),
         logger: Logger
     ) {
+        self.cloak = cloak
         self.state = NIOLockedValueBox(State(core: core))
         self.history = history
         self.accounts = accounts
@@ -86,7 +89,7 @@ final class CoreHost: Sendable {
             let id = state.links.makeID()
             let link = SessionLink(id: id, channel: channel, context: context)
             state.links.insert(link)
-            state.core.connect(id, host: address, address: address, now: Self.now())
+            state.core.connect(id, host: self.cloak.host(for: address), address: address, now: Self.now())
             return link
         }
     }

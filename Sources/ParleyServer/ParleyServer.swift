@@ -75,6 +75,12 @@ public final class ParleyServer: Service, Sendable {
             history: history,
             accounts: accounts,
             store: store,
+            cloak: HostCloak(
+                key: configuration.cloak
+                    ? configuration.cloakKey
+                        ?? String((0..<32).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
+                    : nil
+            ),
             logger: logger
         )
         let limiter = ConnectionLimiter(

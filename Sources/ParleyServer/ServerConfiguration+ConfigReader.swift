@@ -23,6 +23,8 @@ extension ServerConfiguration {
     ///   `history-on-join` (lines 0–1000, `10`), `history-limit` (messages per CHATHISTORY 1–1000, `100`)
     /// - `history-max-age` (days 0–36500, `0` = forever), `history-max-per-target` (messages, `0` = all): retention,
     ///   applied at start and every hour
+    /// - `cloak` (`on`/`off`, `on`), `cloak-key` (string ≥ 16 characters, secret; default: kept in
+    ///   `data-dir/cloak-key`)
     /// - `nick-grace` (s 1–3600, `30`): time to log in before a registered nick is taken away
     /// - Throws: ``ConfigurationError`` naming the first invalid key.
     public init(config: ConfigReader) throws {
@@ -63,6 +65,11 @@ extension ServerConfiguration {
         self.historyReplayOnJoin = try values.int("history-on-join", in: 0...1000) ?? self.historyReplayOnJoin
         self.historyQueryLimit = try values.int("history-limit", in: 1...1000) ?? self.historyQueryLimit
         self.nickGrace = try values.int("nick-grace", in: 1...3600) ?? self.nickGrace
+        self.cloak = try values.bool("cloak") ?? self.cloak
+        self.cloakKey = try values.string("cloak-key", secret: true)
+        if let key = self.cloakKey, key.count < 16 {
+            throw ConfigurationError(key: "cloak-key", message: "must have at least 16 characters")
+        }
         self.historyMaxAge = try values.int("history-max-age", in: 0...36_500) ?? self.historyMaxAge
         self.historyMaxPerTarget =
             try values.int("history-max-per-target", in: 0...100_000_000) ?? self.historyMaxPerTarget

@@ -49,6 +49,11 @@ public struct ServerConfiguration: Sendable {
     public var historyMaxAge = 0
     /// Messages kept per channel or conversation (0: all).
     public var historyMaxPerTarget = 0
+    /// Show a keyed hash of each client's address as its host (operators see the address).
+    public var cloak = true
+    /// The secret for cloaks; `nil` makes a random one for this run (parley-server keeps one in the data directory,
+    /// so cloaks, and bans on them, survive restarts).
+    public var cloakKey: String?
     /// Seconds someone holding a registered nick has to log in before being renamed.
     public var nickGrace = 30
 

@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try await Self.load(flags: self.flags, file: self.config)
+        var configuration = try await Self.load(flags: self.flags, file: self.config)
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("invalid --log-level '\(self.logLevel)'")
         }
@@ -71,6 +71,9 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "parley")
         Self.raiseFileLimit()
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        if configuration.cloak && configuration.cloakKey == nil {
+            configuration.cloakKey = try Self.cloakKey(in: configuration.dataDirectory)
+        }
         let motd = try Self.loadMOTD(configuration.motdFile)
         let group: MultiThreadedEventLoopGroup =
             configuration.threads == 0
@@ -106,6 +109,27 @@ struct Serve: AsyncParsableCommand {
         )
         try await group2.run()
         try await store.close()
+    }
+
+    /// The cloak secret kept in the data directory, made on first start: cloaks (and bans on them) must not change
+    /// with a restart.
+    static func cloakKey(in directory: String) throws -> String {
+        let path = directory + "/cloak-key"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if key.count >= 16 { return key }
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let key = Data(bytes).base64EncodedString()
+        guard
+            FileManager.default.createFile(
+                atPath: path,
+                contents: Data((key + "\n").utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
+        else { throw ValidationError("cannot write \(path)") }
+        return key
     }
 
     /// Every connection is a file descriptor: take the whole hard limit, as servers do.
