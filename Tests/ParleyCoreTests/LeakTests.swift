@@ -1,0 +1,110 @@
+import ParleyCore
+import ParleyIRC
+import Testing
+
+/// Secret channels, `+i` users, bans and invite-only channels are never revealed to outsiders: one test per path.
+@Suite struct LeakTests {
+    /// alice (`+i`) is in `#hidden` (`+s`, key `k3y`, topic set) and `#closed` (`+i`, topic set); carol is in none.
+    private static func world() -> CoreHarness {
+        var configuration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")
+        configuration.history = .init()
+        var h = CoreHarness(configuration: configuration)
+        h.connect("alice")
+        h.connect("carol")
+        h.send("alice", "MODE alice +i")
+        h.send("alice", "JOIN #hidden,#closed")
+        h.send("alice", "MODE #hidden +sk k3y")
+        h.send("alice", "TOPIC #hidden :the plan")
+        h.send("alice", "MODE #closed +i")
+        h.send("alice", "TOPIC #closed :members only")
+        h.send("alice", "PRIVMSG #hidden :secret words")
+        _ = (h.take("alice"), h.take("carol"))
+        return h
+    }
+
+    private func everything(_ messages: [IRCMessage]) -> String {
+        messages.map { $0.parameters.joined(separator: " ") }.joined(separator: "\n")
+    }
+
+    @Test func who() {
+        var h = Self.world()
+        for mask in ["#hidden", "*", "alice*", "*.*", "0"] {
+            h.send("carol", "WHO \(mask)")
+            let replies = h.take("carol")
+            let shown = replies.filter { $0.command == IRCCommand(.rplWhoReply) }.map { $0.parameters[5] }
+            #expect(!shown.contains("alice"), "WHO \(mask): \(shown)")
+        }
+    }
+
+    @Test func whois() {
+        var h = Self.world()
+        h.send("carol", "WHOIS alice")
+        let text = self.everything(h.take("carol"))
+        #expect(!text.contains("#hidden"))
+        // #closed is invite-only, not secret, but alice is +i and shares no channel with carol: none is listed.
+        #expect(!text.contains("#closed"))
+    }
+
+    @Test func list() {
+        var h = Self.world()
+        h.send("carol", "LIST")
+        #expect(!self.everything(h.take("carol")).contains("#hidden"))
+        h.send("carol", "LIST #hidden")
+        #expect(!self.everything(h.take("carol")).contains("#hidden 1"))
+    }
+
+    @Test func names() {
+        var h = Self.world()
+        h.send("carol", "NAMES #hidden")
+        #expect(!self.everything(h.take("carol")).contains("alice"))
+        h.send("carol", "NAMES")
+        #expect(!self.everything(h.take("carol")).contains("alice"))
+    }
+
+    @Test func topic() {
+        var h = Self.world()
+        h.send("carol", "TOPIC #hidden")
+        let replies = h.take("carol")
+        #expect(!self.everything(replies).contains("the plan"))
+        #expect(replies.first?.command == IRCCommand(.errNotOnChannel))
+    }
+
+    @Test func modeDoesNotShowTheKey() {
+        var h = Self.world()
+        h.send("carol", "MODE #hidden")
+        #expect(!self.everything(h.take("carol")).contains("k3y"))
+    }
+
+    @Test func chathistory() {
+        var h = Self.world()
+        for channel in ["#hidden", "#closed"] {
+            h.send("carol", "CHATHISTORY LATEST \(channel) * 10")
+            let reply = h.take("carol").first
+            #expect(reply?.command == .fail && reply?.parameters[1] == "INVALID_TARGET", "\(channel)")
+        }
+        h.send("carol", "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00Z timestamp=2100-01-01T00:00:00Z 10")
+        #expect(h.historyQueries.last?.channels == [])
+    }
+
+    @Test func search() {
+        var h = Self.world()
+        h.send("carol", "SEARCH in=#hidden;text=secret")
+        #expect(h.take("carol").first?.command == .fail)
+        h.send("carol", "SEARCH text=secret")
+        // Without in=, only the searcher's own channels (none) and DMs are searched.
+        let query = h.historyQueries.last
+        #expect(query?.channels == [])
+        #expect(query?.nick == "carol")
+    }
+
+    @Test func bannedAndUninvitedUsersCannotJoinOrRead() {
+        var h = Self.world()
+        h.send("alice", "MODE #hidden +b carol!*@*")
+        h.send("carol", "JOIN #hidden k3y")
+        #expect(h.commands("carol") == [IRCCommand(.errBannedFromChan).rawValue])
+        h.send("carol", "JOIN #closed")
+        #expect(h.commands("carol") == [IRCCommand(.errInviteOnlyChan).rawValue])
+        h.send("carol", "CHATHISTORY LATEST #closed * 10")
+        #expect(h.take("carol").first?.parameters[1] == "INVALID_TARGET")
+    }
+}
