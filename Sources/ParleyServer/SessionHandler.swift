@@ -45,11 +45,13 @@ final class SessionHandler: ChannelInboundHandler {
         self.context = context
         self.address = context.channel.remoteAddress?.ipAddress ?? "unknown"
         if let refusal = self.limiter.acquire(self.address) {
+            // No slot was taken, so none may be given back: clear the address before closing, because the close can
+            // run channelInactive at once (a refused flood used to free the slots of accepted connections).
+            self.address = ""
             var buffer = context.channel.allocator.buffer(capacity: 64)
             IRCMessage(command: .error, parameters: ["Closing link (\(refusal))"]).write(to: &buffer)
             context.writeAndFlush(NIOAny(buffer), promise: nil)
             context.close(promise: nil)
-            self.address = ""
             return
         }
         let link = self.host.open(channel: context.channel, context: self.loopContext, address: self.address)

@@ -6,7 +6,7 @@ public import ParleyServer
 public import ParleyStore
 
 /// A real server on 127.0.0.1 and a free port, with flood control off unless a test turns it on.
-public struct TestServer {
+public struct TestServer: Sendable {
     public let server: ParleyServer
     public let port: Int
 
