@@ -1,7 +1,28 @@
 import ParleyIRC
 
 extension ServerState {
+    /// Failed OPER attempts allowed per address within ``operFailureWindow`` milliseconds.
+    static let operFailuresAllowed = 5
+    static let operFailureWindow: Int64 = 60_000
+
     mutating func oper(_ request: Request, _ outbox: inout Outbox) {
+        guard let address = self.sessions[request.id]?.address else { return }
+        let recent = (self.operFailures[address] ?? []).filter {
+            request.now.millisecondsSince1970 - $0.millisecondsSince1970 < Self.operFailureWindow
+        }
+        self.operFailures[address] = recent.isEmpty ? nil : recent
+        if recent.count >= Self.operFailuresAllowed {
+            let wait =
+                (recent[0].millisecondsSince1970 + Self.operFailureWindow - request.now.millisecondsSince1970
+                    + 999) / 1000
+            self.reply(
+                request.id,
+                .errPasswdMismatch,
+                "Too many failed OPER attempts; try again in \(wait) s",
+                into: &outbox
+            )
+            return
+        }
         let name = request.parameters[0]
         guard let entry = self.configuration.operators.first(where: { $0.name == name }) else {
             self.reply(request.id, .errNoOperHost, "No O-lines for your host", into: &outbox)
@@ -23,6 +44,7 @@ extension ServerState {
     ) {
         guard let session = self.sessions[id], session.isRegistered else { return }
         guard success else {
+            self.operFailures[session.address, default: []].append(now)
             self.reply(id, .errPasswdMismatch, "Password incorrect", into: &outbox)
             return
         }

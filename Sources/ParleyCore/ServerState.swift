@@ -13,6 +13,8 @@ public struct ServerState: Sendable {
     /// offline delivery are decided without a store round trip.
     public internal(set) var registeredAccounts: Set<String> = []
     var guestCounter: UInt64 = 0
+    /// Times of failed OPER attempts by address, for the limit on them.
+    var operFailures: [String: [Timestamp]] = [:]
     /// Channels registered with ChanServ, loaded at start.
     public internal(set) var registeredChannels: [ChannelKey: ChannelRegistration] = [:]
     var maximumUsers = 0

@@ -108,3 +108,32 @@ import Testing
         #expect(h.take("carol").first?.parameters[1] == "INVALID_TARGET")
     }
 }
+
+@Suite struct OperatorLimitTests {
+    @Test func failedOperAttemptsAreLimitedPerAddress() {
+        var h = CoreHarness(
+            configuration: CoreConfiguration(
+                serverName: "irc.test",
+                operators: [.init(name: "root", passwordHash: "h")]
+            )
+        )
+        h.connect("mallory")
+        let id = h.ids["mallory"]!
+        for _ in 0..<5 {
+            h.send("mallory", "OPER root guess")
+            h.outbox.removeAll()
+            h.state.operatorVerified(id, name: "root", success: false, now: h.now, into: &h.outbox)
+            h.collect()
+        }
+        h.pendingOperatorChecks.removeAll()
+        _ = h.take("mallory")
+        h.send("mallory", "OPER root right")
+        let refusal = h.take("mallory")
+        #expect(refusal.first?.command == IRCCommand(.errPasswdMismatch))
+        #expect(refusal.first?.parameters.last?.contains("Too many failed OPER attempts") == true)
+        #expect(h.pendingOperatorChecks.isEmpty, "no password check while limited")
+        h.now.millisecondsSince1970 += 61_000
+        h.send("mallory", "OPER root right")
+        #expect(h.pendingOperatorChecks.count == 1)
+    }
+}
