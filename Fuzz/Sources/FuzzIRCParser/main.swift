@@ -1,0 +1,40 @@
+import NIOCore
+import ParleyIRC
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The parser, the tag unescaper, base64 (AUTHENTICATE) and the serializer on arbitrary bytes. A line that parses
+/// must serialize and parse again to the same message.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: start, count: count)
+    _ = IRCTagEscaping.unescape(String(decoding: bytes, as: UTF8.self))
+    if let decoded = Base64.decode(String(decoding: bytes, as: UTF8.self)) {
+        precondition(Base64.decode(Base64.encode(decoded)) == decoded, "base64 round trip")
+    }
+    guard let message = try? IRCParser.parse(bytes) else { return 0 }
+    var buffer = ByteBuffer()
+    message.write(to: &buffer)
+    // Without the CR LF the serializer adds.
+    let line = buffer.readSlice(length: buffer.readableBytes - 2)!
+    guard let again = try? IRCParser.parse(line) else {
+        preconditionFailure("a parsed message did not parse again after serializing: \(message)")
+    }
+    precondition(again == message, "round trip changed \(message) into \(again)")
+    return 0
+}
+
+// SwiftPM links an executable's top-level code as its `main`, so libFuzzer's own `main` is not used: start its
+// driver from here.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt
+) -> CInt
+
+var argumentCount = CommandLine.argc
+var arguments = CommandLine.unsafeArgv
+exit(runFuzzerDriver(&argumentCount, &arguments) { fuzz($0, $1) })
