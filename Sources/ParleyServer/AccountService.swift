@@ -176,7 +176,7 @@ final class AccountService: Sendable {
             return response.isEmpty ? .success(account: verified) : .failure("unexpected data after the proof")
         }
         guard let exchange else {
-            guard let first = Scram.Exchange.parseClientFirst(text) else {
+            guard let first = SCRAMMessage.clientFirst(text) else {
                 return .failure("malformed client-first message (channel binding is not offered)")
             }
             let folded = NickKey(first.user).folded

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ParleyIRC
 import ParleyStore
 import _CryptoExtras
 
@@ -61,31 +62,6 @@ enum Scram {
         let serverFirst: String
         let nonce: String
 
-        /// The user name of a client-first message, and its parts; `nil` when malformed or asking for channel
-        /// binding (not offered).
-        static func parseClientFirst(
-            _ message: String
-        ) -> (user: String, gs2Header: String, bare: String, nonce: String)? {
-            let parts = message.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, parts[0] == "n" || parts[0] == "y" else { return nil }
-            let gs2Header = "\(parts[0]),\(parts[1]),"
-            let bare = String(parts[2])
-            var user: String?
-            var nonce: String?
-            for attribute in bare.split(separator: ",") {
-                if attribute.hasPrefix("n=") {
-                    user = String(attribute.dropFirst(2)).replacingOccurrences(of: "=2C", with: ",")
-                        .replacingOccurrences(of: "=3D", with: "=")
-                } else if attribute.hasPrefix("r=") {
-                    nonce = String(attribute.dropFirst(2))
-                } else if attribute.hasPrefix("m=") {
-                    return nil  // mandatory extensions are not supported
-                }
-            }
-            guard let user, let nonce, !user.isEmpty, !nonce.isEmpty else { return nil }
-            return (user, gs2Header, bare, nonce)
-        }
-
         init(account: Account, gs2Header: String, clientFirstBare: String, clientNonce: String) {
             self.account = account
             self.gs2Header = gs2Header
@@ -98,16 +74,10 @@ enum Scram {
 
         /// The server-final message when the client's proof is right, else `nil`.
         func finish(_ clientFinal: String) -> String? {
-            guard let proofRange = clientFinal.range(of: ",p=", options: .backwards) else { return nil }
-            let withoutProof = String(clientFinal[..<proofRange.lowerBound])
-            guard let proof = Data(base64Encoded: String(clientFinal[proofRange.upperBound...])) else { return nil }
-            var binding: String?
-            var nonce: String?
-            for attribute in withoutProof.split(separator: ",") {
-                if attribute.hasPrefix("c=") { binding = String(attribute.dropFirst(2)) }
-                if attribute.hasPrefix("r=") { nonce = String(attribute.dropFirst(2)) }
-            }
-            guard binding == Data(self.gs2Header.utf8).base64EncodedString(), nonce == self.nonce else { return nil }
+            guard let final = SCRAMMessage.clientFinal(clientFinal), let proof = Data(base64Encoded: final.proof),
+                final.binding == Data(self.gs2Header.utf8).base64EncodedString(), final.nonce == self.nonce
+            else { return nil }
+            let withoutProof = final.withoutProof
             let authMessage = Array("\(self.clientFirstBare),\(self.serverFirst),\(withoutProof)".utf8)
             let credentials = self.account.credentials
             let signature = Scram.hmac(credentials.storedKey, authMessage)

@@ -5,12 +5,16 @@ import ParleyIRC
 import Glibc
 #endif
 
-/// The parser, the tag unescaper, base64 (AUTHENTICATE) and the serializer on arbitrary bytes. A line that parses
+/// The parser, the tag unescaper, base64 (AUTHENTICATE), the SCRAM message parsers and the serializer on arbitrary
+/// bytes. A line that parses
 /// must serialize and parse again to the same message.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
-    _ = IRCTagEscaping.unescape(String(decoding: bytes, as: UTF8.self))
+    let text = String(decoding: bytes, as: UTF8.self)
+    _ = IRCTagEscaping.unescape(text)
+    _ = SCRAMMessage.clientFirst(text)
+    _ = SCRAMMessage.clientFinal(text)
     if let decoded = Base64.decode(String(decoding: bytes, as: UTF8.self)) {
         precondition(Base64.decode(Base64.encode(decoded)) == decoded, "base64 round trip")
     }
