@@ -16,12 +16,14 @@ public enum OpenSockets {
         return count
     }
 
-    /// Waits (bounded) until the count is at most `expected`; returns the last count.
+    /// Waits (bounded) until the count is `expected`; returns the last count. A single reading can miss a socket:
+    /// the kernel builds /proc/net/tcp in pieces, and sockets other tests open and close meanwhile can make it skip
+    /// lines, so a count is trusted only once it settles.
     public static func settle(localPort port: Int, to expected: Int, timeout: Duration = .seconds(10)) async -> Int {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var current = self.count(localPort: port)
-        while current > expected, clock.now < deadline {
+        while current != expected, clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
             current = self.count(localPort: port)
         }
