@@ -174,6 +174,9 @@ extension ServerState {
         if let account = target.account {
             self.reply(request.id, .rplWhoisAccount, nick, account, "is logged in as", into: &outbox)
         }
+        if target.isSecure {
+            self.reply(request.id, .rplWhoisSecure, nick, "is using a secure connection", into: &outbox)
+        }
         if viewer.id == target.id || viewer.modes.contains(.oper) {
             self.reply(request.id, .rplWhoisActually, nick, target.address, "Actual IP", into: &outbox)
             self.reply(request.id, .rplWhoisModes, nick, "is using modes \(target.modes.string)", into: &outbox)

@@ -28,9 +28,10 @@ public struct ServerState: Sendable {
         self.messageIDPrefix = String(UInt64(bitPattern: configuration.createdAt.millisecondsSince1970), radix: 36)
     }
 
-    /// Records a new connection.
-    public mutating func connect(_ id: SessionID, host: String, address: String, now: Timestamp) {
+    /// Records a new connection; `secure` when it came over TLS (shown in WHOIS).
+    public mutating func connect(_ id: SessionID, host: String, address: String, secure: Bool = false, now: Timestamp) {
         var session = Session(id: id, host: host, address: address, now: now)
+        session.isSecure = secure
         session.refreshPrefix()
         self.sessions[id] = session
     }

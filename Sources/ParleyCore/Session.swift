@@ -40,6 +40,8 @@ public struct Session: Sendable {
     public var host: String
     /// The real address, shown to operators.
     public var address: String
+    /// Connected over TLS.
+    public var isSecure = false
     public var nick: String?
     public var user: String?
     public var realname = ""

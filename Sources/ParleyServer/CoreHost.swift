@@ -84,12 +84,18 @@ final class CoreHost: Sendable {
     }
 
     /// Registers a new connection and returns the link its writes go through.
-    func open(channel: any NIOCore.Channel, context: LoopContext, address: String) -> SessionLink {
+    func open(channel: any NIOCore.Channel, context: LoopContext, address: String, secure: Bool) -> SessionLink {
         self.state.withLockedValue { state in
             let id = state.links.makeID()
             let link = SessionLink(id: id, channel: channel, context: context)
             state.links.insert(link)
-            state.core.connect(id, host: self.cloak.host(for: address), address: address, now: Self.now())
+            state.core.connect(
+                id,
+                host: self.cloak.host(for: address),
+                address: address,
+                secure: secure,
+                now: Self.now()
+            )
             return link
         }
     }
@@ -186,6 +192,13 @@ final class CoreHost: Sendable {
     }
 
     /// Every session id, for shutdown.
+    /// Registered clients and channels, for metrics.
+    var sizes: (clients: Int, channels: Int) {
+        self.state.withLockedValue { state in
+            (state.core.sessions.values.reduce(0) { $0 + ($1.isRegistered ? 1 : 0) }, state.core.channels.count)
+        }
+    }
+
     var sessionIDs: [SessionID] { self.state.withLockedValue { $0.links.ids } }
 
     var serverName: String { self.state.withLockedValue { $0.core.configuration.serverName } }

@@ -50,6 +50,10 @@ final class LoopContext: @unchecked Sendable {
     /// Sessions living on this loop, for the timeout sweep.
     var handlers: [SessionID: SessionHandler] = [:]
     private var sweepTask: RepeatedTask?
+    private var lagTask: RepeatedTask?
+    private var lastLagSample = NIODeadline.now()
+    /// What this loop counted for `/metrics`; only on `eventLoop`.
+    @exclusivity(unchecked) var counters = LoopCounters()
 
     init(eventLoop: any EventLoop, host: CoreHost, limiter: ConnectionLimiter, configuration: ServerConfiguration) {
         self.eventLoop = eventLoop
@@ -94,6 +98,7 @@ final class LoopContext: @unchecked Sendable {
     /// Gathers `buffer` for `link`, to be written at the end of this loop turn; only on `eventLoop`.
     func write(_ buffer: ByteBuffer, to link: SessionLink) {
         guard !link.isClosed else { return }
+        self.counters.messagesDelivered &+= 1
         // Gathering bytes costs a copy; a pipeline write per message costs far more (measured: most of the
         // fan-out time went to retain/release on the write path).
         if link.pending == nil {
@@ -126,8 +131,10 @@ final class LoopContext: @unchecked Sendable {
             if let pending = link.pending {
                 link.pending = nil
                 link.ownsPending = false
+                self.counters.bytesOut &+= pending.readableBytes
                 link.channel.write(pending, promise: nil)
             }
+            self.counters.bytesOut &+= buffer.readableBytes
             link.channel.write(buffer, promise: nil)
             link.channel.flush()
             link.channel.close(promise: nil)
@@ -155,6 +162,7 @@ final class LoopContext: @unchecked Sendable {
             guard !link.isClosed, let pending = link.pending else { continue }
             link.pending = nil
             link.ownsPending = false
+            self.counters.bytesOut &+= pending.readableBytes
             link.channel.writeAndFlush(pending, promise: nil)
         }
     }
@@ -172,6 +180,21 @@ final class LoopContext: @unchecked Sendable {
         self.eventLoop.execute {
             self.sweepTask?.cancel()
             self.sweepTask = nil
+            self.lagTask?.cancel()
+            self.lagTask = nil
+        }
+    }
+
+    /// Once a second, records how much later than asked the loop got to run a task (its backlog).
+    func startLagSampling(into metrics: ServerMetrics) {
+        let interval = TimeAmount.seconds(Int64(1))
+        self.eventLoop.execute {
+            self.lastLagSample = .now()
+            self.lagTask = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                let now = NIODeadline.now()
+                metrics.loopLagged(nanoseconds: (now - self.lastLagSample - interval).nanoseconds)
+                self.lastLagSample = now
+            }
         }
     }
 }

@@ -2,8 +2,10 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
+import NIOSSL
 import ParleyCore
 public import ParleyStore
+import ParleyWeb
 public import ServiceLifecycle
 
 /// The running IRC server: a listener, the shared core, and one ``LoopContext`` per event loop.
@@ -14,12 +16,17 @@ public final class ParleyServer: Service, Sendable {
     public let configuration: ServerConfiguration
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let host: CoreHost
-    private let limiter: ConnectionLimiter
-    private let contexts: [ObjectIdentifier: LoopContext]
+    let host: CoreHost
+    let limiter: ConnectionLimiter
+    let contexts: [ObjectIdentifier: LoopContext]
     private let listener = NIOLockedValueBox<(any NIOCore.Channel)?>(nil)
+    /// The listeners from `listeners`, besides the main one.
+    private let extraListeners = NIOLockedValueBox<[any NIOCore.Channel]>([])
+    private let tls = NIOLockedValueBox<TLSProvider?>(nil)
+    let metrics = ServerMetrics()
+    let startedAt = NIODeadline.now()
     private let writerTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
-    private let store: (any ParleyStorage)?
+    let store: (any ParleyStorage)?
     private let reservationTask = NIOLockedValueBox<RepeatedTask?>(nil)
     private let retentionTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
@@ -55,11 +62,13 @@ public final class ParleyServer: Service, Sendable {
                 replayOnJoin: configuration.historyReplayOnJoin,
                 queryLimit: configuration.historyQueryLimit
             )
+            let metrics = self.metrics
             let writer = HistoryWriter(
                 store: store,
                 options: .init(
                     batchSize: configuration.historyBatchSize,
-                    maximumWait: .milliseconds(configuration.historyBatchWait)
+                    maximumWait: .milliseconds(configuration.historyBatchWait),
+                    observe: { messages, duration in metrics.historyCommitted(messages: messages, duration: duration) }
                 )
             )
             history = CoreHost.History(store: store, writer: writer, eventLoop: group.next())
@@ -131,8 +140,72 @@ public final class ParleyServer: Service, Sendable {
                 if task == nil { task = Task { await writer.run() } }
             }
         }
+        if let certificate = self.configuration.tlsCertificatePath, let key = self.configuration.tlsKeyPath {
+            let provider = try TLSProvider(certificatePath: certificate, keyPath: key)
+            self.tls.withLockedValue { $0 = provider }
+        }
+        let tls = self.tls.withLockedValue { $0 }
+        if self.configuration.listeners.contains(where: { $0.mode == .tls }) && tls == nil {
+            throw ConfigurationError(key: "listeners", message: "a /tls listener needs tls-cert and tls-key")
+        }
+        let web = self.configuration.web ? self.makeWebService() : nil
+        let channel = try await self.bind(
+            host: self.configuration.host,
+            port: self.configuration.port,
+            mode: .any,
+            tls: tls,
+            web: web
+        )
+        self.listener.withLockedValue { $0 = channel }
+        for extra in self.configuration.listeners {
+            let bound = try await self.bind(
+                host: extra.host ?? self.configuration.host,
+                port: extra.port,
+                mode: extra.mode,
+                tls: tls,
+                web: web
+            )
+            self.extraListeners.withLockedValue { $0.append(bound) }
+            self.logger.info(
+                "listening",
+                metadata: [
+                    "parley.address": "\(bound.localAddress?.description ?? "?")", "parley.mode": "\(extra.mode)",
+                ]
+            )
+        }
+        let configuration = self.configuration
+        let sweep = min(configuration.registrationTimeout, configuration.pingInterval, configuration.pingTimeout) / 4
+        for context in self.contexts.values {
+            context.startSweeping(every: .seconds(min(max(sweep, 0.02), 5)))
+            context.startLagSampling(into: self.metrics)
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        self.logger.info("listening", metadata: ["parley.address": "\(configuration.host):\(port)"])
+        return port
+    }
+
+    /// The ports the extra listeners were bound to, in the order of `listeners` (useful with port 0).
+    public var extraPorts: [Int] {
+        self.extraListeners.withLockedValue { $0.compactMap { $0.localAddress?.port } }
+    }
+
+    /// Reads the TLS certificate and key again (SIGHUP); new connections get the new ones.
+    /// - Throws: ``TLSSetupError`` when the files cannot be used (the previous ones stay in use).
+    public func reloadTLS() throws {
+        try self.tls.withLockedValue { $0 }?.reload()
+    }
+
+    private func bind(
+        host: String,
+        port: Int,
+        mode: ServerConfiguration.Listener.Mode,
+        tls: TLSProvider?,
+        web: WebService?
+    ) async throws -> any NIOCore.Channel {
         let contexts = self.contexts
         let configuration = self.configuration
+        // Some IRC clients wait for the server to speak first: a silent connection is taken for IRC after this.
+        let patience = TimeAmount.seconds(min(1, configuration.registrationTimeout))
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -152,18 +225,22 @@ public final class ParleyServer: Service, Sendable {
                     guard let context = contexts[ObjectIdentifier(channel.eventLoop)] else {
                         throw ChannelError.inappropriateOperationForState
                     }
-                    try channel.pipeline.syncOperations.addHandler(SessionHandler(loopContext: context))
+                    let pipeline = channel.pipeline.syncOperations
+                    let setup = ConnectionSetup(loopContext: context, tls: tls, web: web)
+                    switch mode {
+                    case .plain:
+                        try pipeline.addHandler(SessionHandler(loopContext: context))
+                    case .tls:
+                        try pipeline.addHandler(NIOSSLServerHandler(context: tls!.context))
+                        try pipeline.addHandler(ProtocolSniffer(setup: setup, secure: true, patience: patience))
+                    case .any where tls == nil && web == nil:
+                        try pipeline.addHandler(SessionHandler(loopContext: context))
+                    case .any:
+                        try pipeline.addHandler(ProtocolSniffer(setup: setup, secure: false, patience: patience))
+                    }
                 }
             }
-        let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-        self.listener.withLockedValue { $0 = channel }
-        let sweep = min(configuration.registrationTimeout, configuration.pingInterval, configuration.pingTimeout) / 4
-        for context in self.contexts.values {
-            context.startSweeping(every: .seconds(min(max(sweep, 0.02), 5)))
-        }
-        let port = channel.localAddress?.port ?? configuration.port
-        self.logger.info("listening", metadata: ["parley.address": "\(configuration.host):\(port)"])
-        return port
+        return try await bootstrap.bind(host: host, port: port).get()
     }
 
     /// Serves until graceful shutdown, then tells every client and closes.
@@ -210,6 +287,7 @@ public final class ParleyServer: Service, Sendable {
             self.host.close(id, reason: "Server shutting down")
         }
         self.listener.withLockedValue { $0 }?.close(promise: nil)
+        for listener in self.extraListeners.withLockedValue({ $0 }) { listener.close(promise: nil) }
     }
 
     /// Waits until every loop ran the work queued before now (the ERROR lines and closes), twice over, because

@@ -26,6 +26,10 @@ extension ServerConfiguration {
     /// - `cloak` (`on`/`off`, `on`), `cloak-key` (string ≥ 16 characters, secret; default: kept in
     ///   `data-dir/cloak-key`)
     /// - `nick-grace` (s 1–3600, `30`): time to log in before a registered nick is taken away
+    /// - `tls-cert`, `tls-key` (PEM file paths, both or neither): TLS on every sniffing port, reloaded on SIGHUP
+    /// - `listeners` (list of `[HOST:]PORT[/any|/tls|/plain]`, none): more ports, e.g. `6667/plain,6697/tls`
+    /// - `web` (`on`/`off`, `on`): the web client, WebSocket, `/healthz` and `/metrics` on sniffing ports
+    /// - `websocket-origins` (list of origins such as `https://chat.example.org`, or `*`; default: same origin)
     /// - Throws: ``ConfigurationError`` naming the first invalid key.
     public init(config: ConfigReader) throws {
         self.init()
@@ -73,6 +77,25 @@ extension ServerConfiguration {
         self.historyMaxAge = try values.int("history-max-age", in: 0...36_500) ?? self.historyMaxAge
         self.historyMaxPerTarget =
             try values.int("history-max-per-target", in: 0...100_000_000) ?? self.historyMaxPerTarget
+        self.tlsCertificatePath = try values.string("tls-cert")
+        self.tlsKeyPath = try values.string("tls-key")
+        if (self.tlsCertificatePath == nil) != (self.tlsKeyPath == nil) {
+            throw ConfigurationError(
+                key: self.tlsCertificatePath == nil ? "tls-cert" : "tls-key",
+                message: "tls-cert and tls-key go together: give both PEM files"
+            )
+        }
+        self.listeners = try values.list("listeners").map { entry in
+            guard let listener = Listener(entry) else {
+                throw ConfigurationError(
+                    key: "listeners",
+                    message: "'\(entry)' is not [HOST:]PORT[/any|/tls|/plain]"
+                )
+            }
+            return listener
+        }
+        self.web = try values.bool("web") ?? self.web
+        self.websocketOrigins = try values.list("websocket-origins")
         guard !self.serverName.isEmpty, !self.serverName.contains(" "), self.serverName.contains(".") else {
             throw ConfigurationError(
                 key: "server-name",

@@ -56,6 +56,56 @@ public struct ServerConfiguration: Sendable {
     public var cloakKey: String?
     /// Seconds someone holding a registered nick has to log in before being renamed.
     public var nickGrace = 30
+    /// PEM files of the certificate (chain) and private key; with them, TLS is offered on every port that sniffs.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    /// Listeners besides `host:port`, e.g. `6667/plain` or `6697/tls`.
+    public var listeners: [Listener] = []
+    /// Serve the web client, WebSocket, `/healthz` and `/metrics` on ports that sniff.
+    public var web = true
+    /// Origins allowed to open a WebSocket (`*` for any); empty means the page's own origin only.
+    public var websocketOrigins: [String] = []
 
     public init() {}
+
+    /// Another port to listen on, and what it speaks.
+    public struct Listener: Sendable, Equatable {
+        public enum Mode: String, Sendable, Equatable {
+            /// Sniffs the first bytes: TLS (when configured), HTTP/WebSocket (when `web` is on), or plain IRC.
+            case any
+            /// TLS only; inside it, IRC or HTTP/WebSocket as above.
+            case tls
+            /// Plain IRC only, as classic port 6667.
+            case plain
+        }
+
+        public var host: String?
+        public var port: Int
+        public var mode: Mode
+
+        public init(host: String? = nil, port: Int, mode: Mode = .any) {
+            self.host = host
+            self.port = port
+            self.mode = mode
+        }
+
+        /// Parses `[HOST:]PORT[/any|/tls|/plain]`.
+        public init?(_ text: String) {
+            let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+            guard let address = parts.first else { return nil }
+            var mode = Mode.any
+            if parts.count == 2 {
+                guard let parsed = Mode(rawValue: parts[1].lowercased()) else { return nil }
+                mode = parsed
+            }
+            var host: String?
+            var portText = address
+            if let colon = address.lastIndex(of: ":") {
+                host = String(address[..<colon].filter { $0 != "[" && $0 != "]" })
+                portText = String(address[address.index(after: colon)...])
+            }
+            guard let port = Int(portText), (0...65535).contains(port), host?.isEmpty != true else { return nil }
+            self.init(host: host, port: port, mode: mode)
+        }
+    }
 }

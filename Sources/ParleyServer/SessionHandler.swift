@@ -35,13 +35,28 @@ final class SessionHandler: ChannelInboundHandler {
     private let connectedAt = NIODeadline.now()
     private var lastActivity = NIODeadline.now()
     private var pingSentAt: NIODeadline?
+    private let transport: Transport
+    private var activated = false
 
-    init(loopContext: LoopContext) {
+    init(loopContext: LoopContext, transport: Transport = .irc) {
         self.loopContext = loopContext
+        self.transport = transport
         self.tokens = Double(loopContext.configuration.floodBurst)
     }
 
+    /// Added once the first bytes showed what the connection speaks: the channel is already active by then.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.activate(context: context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        self.activate(context: context)
+        context.fireChannelActive()
+    }
+
+    private func activate(context: ChannelHandlerContext) {
+        guard !self.activated else { return }
+        self.activated = true
         self.context = context
         self.address = context.channel.remoteAddress?.ipAddress ?? "unknown"
         if let refusal = self.limiter.acquire(self.address) {
@@ -50,22 +65,31 @@ final class SessionHandler: ChannelInboundHandler {
             self.address = ""
             var buffer = context.channel.allocator.buffer(capacity: 64)
             IRCMessage(command: .error, parameters: ["Closing link (\(refusal))"]).write(to: &buffer)
-            context.writeAndFlush(NIOAny(buffer), promise: nil)
-            context.close(promise: nil)
+            context.channel.writeAndFlush(buffer, promise: nil)
+            context.channel.close(promise: nil)
             return
         }
-        let link = self.host.open(channel: context.channel, context: self.loopContext, address: self.address)
+        let link = self.host.open(
+            channel: context.channel,
+            context: self.loopContext,
+            address: self.address,
+            secure: self.transport.isSecure
+        )
         self.link = link
         self.loopContext.handlers[link.id] = self
+        self.loopContext.counters.connections[self.transport, default: 0] += 1
         self.host.logger.info(
             "connection opened",
-            metadata: ["parley.session.id": "\(link.id)", "parley.address": "\(self.address)"]
+            metadata: [
+                "parley.session.id": "\(link.id)", "parley.address": "\(self.address)",
+                "parley.transport": "\(self.transport.rawValue)",
+            ]
         )
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if let link = self.link {
+            self.loopContext.counters.connections[self.transport, default: 0] -= 1
             link.isClosed = true
             self.loopContext.handlers[link.id] = nil
             self.host.logger.info("connection closed", metadata: ["parley.session.id": "\(link.id.rawValue)"])
@@ -83,6 +107,7 @@ final class SessionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = self.unwrapInboundIn(data)
         guard let link = self.link, !link.isClosed else { return }
+        self.loopContext.counters.bytesIn &+= incoming.readableBytes
         self.lastActivity = .now()
         self.pingSentAt = nil
         if self.pending == nil {
@@ -106,6 +131,7 @@ final class SessionHandler: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable, let link = self.link, !link.isClosed {
+            self.loopContext.counters.sendQDisconnects += 1
             self.host.close(link.id, reason: "SendQ exceeded")
         }
         context.fireChannelWritabilityChanged()
@@ -153,6 +179,7 @@ final class SessionHandler: ChannelInboundHandler {
                     metadata: ["parley.session.id": "\(link.id.rawValue)", "irc.line": "\(String(buffer: line))"]
                 )
             }
+            self.loopContext.counters.linesReceived &+= 1
             do {
                 let message = try IRCParser.parse(line)
                 self.registered = self.host.handle(message, from: link.id, on: self.loopContext)
@@ -185,6 +212,7 @@ final class SessionHandler: ChannelInboundHandler {
             return true
         }
         self.throttled = true
+        self.loopContext.counters.floodHits += 1
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         let wait = (1 - self.tokens) / self.configuration.floodRate
         context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(wait * 1e9))) {

@@ -10,10 +10,17 @@ public final class HistoryWriter: Sendable {
         public var batchSize = 512
         /// How long a batch that is not full may wait for more (zero: commit what is there at once).
         public var maximumWait: Duration = .zero
+        /// Told the size and duration of each committed batch (for metrics); called on the writer's task.
+        public var observe: (@Sendable (_ messages: Int, _ duration: Duration) -> Void)?
 
-        public init(batchSize: Int = 512, maximumWait: Duration = .zero) {
+        public init(
+            batchSize: Int = 512,
+            maximumWait: Duration = .zero,
+            observe: (@Sendable (_ messages: Int, _ duration: Duration) -> Void)? = nil
+        ) {
             self.batchSize = batchSize
             self.maximumWait = maximumWait
+            self.observe = observe
         }
     }
 
@@ -92,7 +99,9 @@ public final class HistoryWriter: Sendable {
 
     private func commit(_ batch: [(StoredMessage, EventLoopPromise<Void>?)]) async {
         do {
+            let started = ContinuousClock.now
             try await self.store.append(batch.map(\.0))
+            self.options.observe?(batch.count, ContinuousClock.now - started)
             self.state.withLockedValue { state in
                 state.statistics.messages += batch.count
                 state.statistics.batches += 1

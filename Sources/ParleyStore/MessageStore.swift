@@ -64,6 +64,9 @@ public enum HistoryPoint: Sendable, Equatable {
 /// What the server needs from storage for history. Shaped so that a PostgreSQL implementation can follow: every call
 /// is async and names its target; ordering is by (time, sequence).
 public protocol MessageStore: Sendable {
+    /// Throws unless the store answers a trivial query (for health checks).
+    func check() async throws
+
     /// Stores `messages` in one transaction; returns once they are durable.
     func append(_ messages: [StoredMessage]) async throws
 

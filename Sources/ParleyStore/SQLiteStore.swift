@@ -53,6 +53,10 @@ public final class SQLiteStore: ParleyStorage {
         }
     }
 
+    public func check() async throws {
+        _ = try await self.schemaVersion()
+    }
+
     /// The schema version the database is at.
     public func schemaVersion() async throws -> Int {
         try await self.gate.run {

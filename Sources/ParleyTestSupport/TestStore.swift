@@ -40,6 +40,11 @@ public final class TestStore: ParleyStorage {
         try await self.store.close()
     }
 
+    public func check() async throws {
+        if self.state.withLockedValue({ $0.failing }) { throw StoreError("the disk is full (test)") }
+        try await self.store.check()
+    }
+
     public func append(_ messages: [StoredMessage]) async throws {
         let (delay, failing) = self.state.withLockedValue { ($0.delay, $0.failing) }
         if delay > .zero { try await Task.sleep(for: delay) }

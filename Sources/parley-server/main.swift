@@ -31,6 +31,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("motd-file"), help: "Message of the day file.") var motdFile: String?
     @Option(name: .customLong("flood-control"), help: "on or off (default on).") var floodControl: String?
     @Option(help: "Keep message history in data-dir/parley.sqlite: on or off (default on).") var history: String?
+    @Option(name: .customLong("tls-cert"), help: "TLS certificate chain (PEM); TLS is then offered on the port.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "TLS private key (PEM) for --tls-cert.") var tlsKey: String?
+    @Flag(
+        name: .customLong("tls-self-signed"),
+        help: "Make (once) and use a self-signed certificate in the data directory; prints its fingerprint."
+    )
+    var tlsSelfSigned = false
+    @Option(help: "More listeners, comma-separated [HOST:]PORT[/any|/tls|/plain], e.g. 6667/plain,6697/tls.")
+    var listeners: String?
+    @Option(help: "Serve the web client, WebSocket, /healthz and /metrics: on or off (default on).") var web: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
     /// The flags that were given, by configuration key.
@@ -39,7 +50,8 @@ struct Serve: AsyncParsableCommand {
             "host": self.host, "port": self.port.map(String.init), "threads": self.threads.map(String.init),
             "server-name": self.serverName, "network-name": self.networkName, "data-dir": self.dataDir,
             "password": self.password, "motd-file": self.motdFile, "flood-control": self.floodControl,
-            "history": self.history,
+            "history": self.history, "tls-cert": self.tlsCert, "tls-key": self.tlsKey, "listeners": self.listeners,
+            "web": self.web,
         ]
         return values.compactMapValues { $0 }
     }
@@ -74,6 +86,23 @@ struct Serve: AsyncParsableCommand {
         if configuration.cloak && configuration.cloakKey == nil {
             configuration.cloakKey = try Self.cloakKey(in: configuration.dataDirectory)
         }
+        if self.tlsSelfSigned {
+            guard configuration.tlsCertificatePath == nil else {
+                throw ValidationError("--tls-self-signed and --tls-cert/tls-cert exclude each other")
+            }
+            let files = try SelfSignedCertificate.ensure(
+                in: configuration.dataDirectory,
+                hostName: configuration.serverName
+            )
+            configuration.tlsCertificatePath = files.certificatePath
+            configuration.tlsKeyPath = files.keyPath
+            FileHandle.standardError.write(
+                Data(
+                    "Self-signed TLS certificate \(files.certificatePath)\nSHA-256 fingerprint \(files.fingerprint)\n"
+                        .utf8
+                )
+            )
+        }
         let motd = try Self.loadMOTD(configuration.motdFile)
         let group: MultiThreadedEventLoopGroup =
             configuration.threads == 0
@@ -91,12 +120,20 @@ struct Serve: AsyncParsableCommand {
             group: group,
             logger: logger
         )
-        let port = try await server.start()
+        let port: Int
+        do {
+            port = try await server.start()
+        } catch let error as TLSSetupError {
+            throw ValidationError(error.description)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
         let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
         // The terminal client defaults to port 1060; any other port goes into the address it is shown.
         let address = port == 1060 ? shown : shown.contains(":") ? "[\(shown)]:\(port)" : "\(shown):\(port)"
         let banner =
-            "Parley listening on \(configuration.host):\(port) — connect with `parley \(address)` or `irssi -c \(shown) -p \(port)`\n"
+            "Parley listening on \(configuration.host):\(port) — connect with `parley \(address)` or `irssi -c \(shown) -p \(port)`"
+            + (configuration.web ? ", or open http://\(shown):\(port)/ in a browser\n" : "\n")
         // Written unbuffered so scripts reading the first line see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
         let reloader = Reloader(server: server, flags: self.flags, file: self.config, logger: logger)
@@ -155,7 +192,7 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// SIGHUP: read the configuration again and apply the MOTD and operators.
+/// SIGHUP: read the configuration again and apply the MOTD and operators; read the TLS files again.
 struct Reloader: Service {
     let server: ParleyServer
     let flags: [String: String]
@@ -168,7 +205,8 @@ struct Reloader: Service {
                 let configuration = try await Serve.load(flags: self.flags, file: self.file)
                 let motd = try Serve.loadMOTD(configuration.motdFile)
                 self.server.reload(motd: motd, operators: configuration.operators)
-                self.logger.info("reloaded MOTD and operators")
+                try self.server.reloadTLS()
+                self.logger.info("reloaded MOTD, operators and TLS certificate")
             } catch {
                 self.logger.error("reload failed, keeping the previous settings: \(error)")
             }

@@ -1,0 +1,109 @@
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import ParleyWeb
+
+/// The web side of a sniffing port: the built-in client's files, `/healthz`, `/metrics`, and the IRCv3 WebSocket
+/// transport onto ordinary sessions.
+final class WebService: Sendable {
+    /// Where the live figures come from (the server), asked on the connection's loop.
+    struct Sources: Sendable {
+        /// Prometheus text.
+        var metrics: @Sendable (any EventLoop) -> EventLoopFuture<[UInt8]>
+        /// Whether everything works, and a small JSON document saying so.
+        var health: @Sendable (any EventLoop) -> EventLoopFuture<(ok: Bool, json: String)>
+    }
+
+    static let subprotocols = ["text.ircv3.net", "binary.ircv3.net"]
+    /// A line may carry 8191 bytes of tags and 512 of message; a little room on top for a client's own limits.
+    static let maximumFrameSize = 16 * 1024
+
+    let assets: WebAssets
+    let allowedOrigins: [String]
+    let sources: Sources
+
+    init(assets: WebAssets, allowedOrigins: [String], sources: Sources) {
+        self.assets = assets
+        self.allowedOrigins = allowedOrigins.map { $0.lowercased() }
+        self.sources = sources
+    }
+
+    /// Turns `channel` into an HTTP connection that may upgrade to a WebSocket IRC session.
+    func configure(_ channel: any Channel, secure: Bool, setup: ConnectionSetup) throws {
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: Self.maximumFrameSize,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                channel.eventLoop.makeSucceededFuture(self.upgradeHeaders(for: head))
+            },
+            upgradePipelineHandler: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    let binary = Self.subprotocol(of: head) == "binary.ircv3.net"
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(WebSocketIRCAdapter(binary: binary))
+                    try pipeline.addHandler(
+                        SessionHandler(
+                            loopContext: setup.loopContext,
+                            transport: secure ? .websocketTLS : .websocket
+                        )
+                    )
+                }
+            }
+        )
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.configureHTTPServerPipeline(
+            withServerUpgrade: (
+                upgraders: [upgrader],
+                completionHandler: { context in
+                    // The WebSocket frames that follow are not for the HTTP handler.
+                    if let http = try? context.pipeline.syncOperations.context(handlerType: HTTPHandler.self) {
+                        context.pipeline.syncOperations.removeHandler(context: http, promise: nil)
+                    }
+                }
+            ),
+            withErrorHandling: true
+        )
+        try pipeline.addHandler(HTTPHandler(service: self))
+    }
+
+    /// The headers to upgrade with, or `nil` to answer the request as plain HTTP (which refuses it and says why).
+    func upgradeHeaders(for head: HTTPRequestHead) -> HTTPHeaders? {
+        guard Self.isWebSocketPath(head.uri), self.originAllowed(head) else { return nil }
+        var headers = HTTPHeaders()
+        if let chosen = Self.subprotocol(of: head) {
+            headers.add(name: "Sec-WebSocket-Protocol", value: chosen)
+        }
+        return headers
+    }
+
+    static func isWebSocketPath(_ uri: String) -> Bool {
+        let path = uri.prefix { $0 != "?" }
+        return path == "/" || path == "/webirc"
+    }
+
+    /// The first subprotocol the client offers that Parley speaks; `nil` (plain text frames) when it offers none.
+    static func subprotocol(of head: HTTPRequestHead) -> String? {
+        let offered = head.headers["Sec-WebSocket-Protocol"]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters() }
+        return offered.first { Self.subprotocols.contains($0) }
+    }
+
+    /// Browsers send `Origin`; by default only the page's own origin (same host and port) may connect, so another
+    /// site cannot open a session with a visitor's browser. Non-browser clients send no Origin and are let in.
+    func originAllowed(_ head: HTTPRequestHead) -> Bool {
+        guard let origin = head.headers.first(name: "Origin")?.lowercased() else { return true }
+        if self.allowedOrigins.contains("*") || self.allowedOrigins.contains(origin) { return true }
+        guard self.allowedOrigins.isEmpty, let host = head.headers.first(name: "Host")?.lowercased() else {
+            return false
+        }
+        guard let schemeEnd = origin.firstRange(of: "://") else { return false }
+        return origin[schemeEnd.upperBound...] == host
+    }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
