@@ -11,6 +11,9 @@ public enum ClientTLS: Sendable, Equatable {
     case verified
     /// TLS without checking the certificate: only when a person asked for it explicitly.
     case insecure
+    /// TLS with the certificate checked against the roots in this PEM file (and the host name), e.g. a server's
+    /// self-signed certificate.
+    case trusting(certificateFile: String)
 }
 
 /// Why a client operation failed.
@@ -60,10 +63,11 @@ public final class IRCClient: Sendable {
         switch tls {
         case .off:
             sslContext = nil
-        case .verified, .insecure:
+        case .verified, .insecure, .trusting:
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.minimumTLSVersion = .tlsv12
             if tls == .insecure { configuration.certificateVerification = .none }
+            if case .trusting(let file) = tls { configuration.trustRoots = .file(file) }
             sslContext = try NIOSSLContext(configuration: configuration)
         }
         // SNI carries names only; for an address the certificate is checked against the address itself.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import ParleyWeb
 
 /// Answers plain HTTP requests on a sniffed connection: the web client's files, `/healthz`, `/metrics`; anything
@@ -54,6 +55,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.request = nil
             self.route(head, context: context)
         }
+    }
+
+    /// NIO's error handler has already answered 400 to a request it could not decode; the connection ends here.
+    /// A declined WebSocket upgrade is reported as an error too, but the request then comes here and is answered.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPServerUpgradeErrors || error is NIOWebSocketUpgradeError { return }
+        context.close(promise: nil)
     }
 
     private func route(_ head: HTTPRequestHead, context: ChannelHandlerContext) {

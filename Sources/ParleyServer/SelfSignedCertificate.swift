@@ -35,7 +35,7 @@ public enum SelfSignedCertificate {
                 signatureAlgorithm: .ecdsaWithSHA256,
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.notCertificateAuthority)
-                    KeyUsage(digitalSignature: true)
+                    // No KeyUsage: BoringSSL then refuses the certificate as its own issuer (no keyCertSign).
                     try ExtendedKeyUsage([.serverAuth])
                     SubjectAlternativeNames(Self.alternativeNames(for: hostName))
                 },

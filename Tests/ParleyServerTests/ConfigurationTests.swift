@@ -93,6 +93,35 @@ import Testing
         }
     }
 
+    @Test func webAndTLSKeys() throws {
+        let configuration = try ServerConfiguration(
+            config: Self.reader([
+                "tls-cert": "/etc/parley/cert.pem", "tls-key": "/etc/parley/key.pem",
+                "listeners": "6667/plain, 127.0.0.1:6697/tls", "web": "off",
+                "websocket-origins": "https://a.example,https://b.example",
+            ])
+        )
+        #expect(configuration.tlsCertificatePath == "/etc/parley/cert.pem")
+        #expect(
+            configuration.listeners == [
+                .init(port: 6667, mode: .plain), .init(host: "127.0.0.1", port: 6697, mode: .tls),
+            ]
+        )
+        #expect(!configuration.web)
+        #expect(configuration.websocketOrigins == ["https://a.example", "https://b.example"])
+        for (values, key) in [
+            (["tls-cert": "/c.pem"], "tls-key"), (["tls-key": "/k.pem"], "tls-cert"),
+            (["listeners": "6667/udp"], "listeners"), (["web": "maybe"], "web"),
+        ] {
+            #expect(throws: ConfigurationError.self) { try ServerConfiguration(config: Self.reader(values)) }
+            do {
+                _ = try ServerConfiguration(config: Self.reader(values))
+            } catch let error as ConfigurationError {
+                #expect(error.key == key)
+            }
+        }
+    }
+
     @Test func missingFileIsReported() async {
         do {
             _ = try await ServerConfiguration.reader(flags: [:], environment: [:], file: "/nonexistent/parley.yaml")

@@ -11,6 +11,10 @@ import Testing
         let batches = NIOLockedValueBox<[[StoredMessage]]>([])
         let failing = NIOLockedValueBox(false)
 
+        func check() async throws {
+            if self.failing.withLockedValue({ $0 }) { throw StoreError("disk full") }
+        }
+
         func append(_ messages: [StoredMessage]) async throws {
             if self.failing.withLockedValue({ $0 }) { throw StoreError("disk full") }
             // A commit takes a moment, so submissions pile up behind it (as with a real fsync).

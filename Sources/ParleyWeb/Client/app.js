@@ -1,0 +1,424 @@
+// The web client: buffers (channels, conversations, the server), what each IRC message does to them, and the page.
+
+import { Connection } from './connection.js';
+import { fold, isChannel } from './irc.js';
+import { runCommand } from './commands.js';
+import { renderBufferList, renderLines, renderMembers } from './view.js';
+
+const $ = (id) => document.getElementById(id);
+const HISTORY_PAGE = 50;
+const MAX_LINES = 2000;
+
+export const state = {
+  connection: null,
+  network: 'Parley',
+  prefixes: new Map([['o', '@'], ['v', '+']]),
+  buffers: new Map(),
+  active: null,
+  batches: new Map(),
+};
+
+function makeBuffer(name, kind) {
+  return {
+    name, kind, lines: [], ids: new Set(), members: new Map(), topic: '', unread: 0, highlight: false,
+    joined: false, loadingHistory: false, historyDone: false,
+  };
+}
+
+export function buffer(name, kind) {
+  const key = fold(name);
+  let found = state.buffers.get(key);
+  if (!found) {
+    found = makeBuffer(name, kind || (isChannel(name) ? 'channel' : 'query'));
+    state.buffers.set(key, found);
+    if (!state.active || state.active === fold(state.network)) state.active = key;
+    renderSidebar();
+  }
+  return found;
+}
+
+function serverBuffer() {
+  return buffer(state.network, 'server');
+}
+
+export function activeBuffer() {
+  return state.buffers.get(state.active) || serverBuffer();
+}
+
+function timeOf(message) {
+  const stamp = message.tags.time ? new Date(message.tags.time) : null;
+  return stamp && !Number.isNaN(stamp.getTime()) ? stamp : new Date();
+}
+
+/** Adds a line to a buffer in time order (history may arrive late), once per msgid. */
+export function addLine(target, line, { history = false } = {}) {
+  if (line.id) {
+    if (target.ids.has(line.id)) return;
+    target.ids.add(line.id);
+  }
+  let index = target.lines.length;
+  while (index > 0 && target.lines[index - 1].time > line.time) index--;
+  target.lines.splice(index, 0, line);
+  if (target.lines.length > MAX_LINES) target.lines.splice(0, target.lines.length - MAX_LINES);
+  const key = fold(target.name);
+  if (key !== state.active && !history && line.kind !== 'event') {
+    target.unread++;
+    if (line.highlight || target.kind === 'query') target.highlight = true;
+    renderSidebar();
+  }
+  if (key === state.active && !history) renderMessages();
+}
+
+export function info(text, kind = 'info', target = activeBuffer()) {
+  addLine(target, { kind, time: new Date(), text });
+}
+
+export function renderMessages(options = {}) {
+  const current = activeBuffer();
+  renderLines($('messages'), current.lines, options);
+  $('buffer-name').textContent = current.name;
+  $('topic').textContent = current.topic;
+  $('topic').title = current.topic;
+  renderMembers($('member-list'), current.members);
+  $('members').hidden = current.kind !== 'channel';
+}
+
+export function renderSidebar() {
+  renderBufferList($('buffer-list'), state.buffers, state.active, select, closeBuffer);
+}
+
+export function select(key) {
+  state.active = key;
+  const chosen = activeBuffer();
+  chosen.unread = 0;
+  chosen.highlight = false;
+  renderSidebar();
+  renderMessages({ keepBottom: true });
+  document.body.classList.remove('show-sidebar');
+  $('input').focus();
+  if (chosen.lines.length < 20) loadOlder(chosen);
+}
+
+function closeBuffer(key) {
+  const target = state.buffers.get(key);
+  if (!target) return;
+  if (target.kind === 'channel' && target.joined) state.connection.send('PART', target.name);
+  state.buffers.delete(key);
+  if (state.active === key) state.active = state.buffers.keys().next().value || null;
+  renderSidebar();
+  renderMessages({ keepBottom: true });
+  saveChannels();
+}
+
+function saveChannels() {
+  const channels = [...state.buffers.values()].filter((b) => b.kind === 'channel').map((b) => b.name);
+  localStorage.setItem('parley.channels', JSON.stringify(channels));
+}
+
+/** CHATHISTORY for a buffer: the newest page first, then older pages as the user scrolls up. */
+export function loadOlder(target) {
+  const connection = state.connection;
+  if (!connection || !connection.has('draft/chathistory') || target.kind === 'server' || target.kind === 'search') return;
+  if (target.loadingHistory || target.historyDone) return;
+  target.loadingHistory = true;
+  const oldest = target.lines.find((line) => line.id);
+  if (oldest) connection.send('CHATHISTORY', 'BEFORE', target.name, `msgid=${oldest.id}`, String(HISTORY_PAGE));
+  else connection.send('CHATHISTORY', 'LATEST', target.name, '*', String(HISTORY_PAGE));
+}
+
+function me() {
+  return state.connection ? state.connection.nick : '';
+}
+
+function isMe(nick) {
+  return nick && fold(nick) === fold(me());
+}
+
+/** A PRIVMSG or NOTICE (live or from history) as a line in the right buffer. */
+function chatLine(message, history) {
+  const [target, text = ''] = message.params;
+  const fromServer = !message.nick || message.source === message.nick && message.nick.includes('.');
+  let name = target;
+  if (!isChannel(target)) name = isMe(message.nick) ? target : message.nick;
+  if (fromServer || name === '*') name = state.network;
+  const into = fromServer ? serverBuffer() : buffer(name);
+  let kind = message.command === 'NOTICE' ? 'notice' : 'message';
+  let body = text;
+  const action = /^\x01ACTION (.*)\x01?$/.exec(text);
+  if (action) {
+    kind = 'action';
+    body = action[1].replace(/\x01$/, '');
+  } else if (text.startsWith('\x01')) {
+    return;
+  }
+  const mine = me();
+  const highlight = !isMe(message.nick) && mine && new RegExp(`\\b${mine.replace(/[^\w]/g, '\\$&')}\\b`, 'i').test(body);
+  addLine(into, { id: message.tags.msgid, kind, nick: message.nick, text: body, time: timeOf(message), highlight }, { history });
+}
+
+function eventLine(channel, text, message, history = false) {
+  addLine(buffer(channel), { id: message.tags.msgid, kind: 'event', time: timeOf(message), text }, { history });
+}
+
+function prefixOf(nickWithPrefixes) {
+  const symbols = new Set(state.prefixes.values());
+  let index = 0;
+  while (index < nickWithPrefixes.length && symbols.has(nickWithPrefixes[index])) index++;
+  return [nickWithPrefixes.slice(0, index), nickWithPrefixes.slice(index)];
+}
+
+function handle(message) {
+  const batchRef = message.tags.batch;
+  if (batchRef && state.batches.has(batchRef) && message.command !== 'BATCH') {
+    state.batches.get(batchRef).messages.push(message);
+    return;
+  }
+  const [first, second] = message.params;
+  switch (message.command) {
+    case 'BATCH': {
+      const ref = first.slice(1);
+      if (first.startsWith('+')) state.batches.set(ref, { type: second, params: message.params.slice(2), messages: [] });
+      else finishBatch(ref);
+      break;
+    }
+    case 'PRIVMSG': case 'NOTICE':
+      chatLine(message, false);
+      break;
+    case 'JOIN': {
+      const channel = buffer(first, 'channel');
+      channel.members.set(message.nick, '');
+      if (isMe(message.nick)) {
+        channel.joined = true;
+        channel.members = new Map([[message.nick, '']]);
+        channel.historyDone = false;
+        saveChannels();
+        renderSidebar();
+        loadOlderOnJoin(channel);
+      } else {
+        eventLine(first, `${message.nick} joined`, message);
+      }
+      if (fold(first) === state.active) renderMessages();
+      break;
+    }
+    case 'PART': case 'KICK': {
+      const channel = buffer(first, 'channel');
+      const who = message.command === 'KICK' ? second : message.nick;
+      channel.members.delete(who);
+      const reason = message.params[message.command === 'KICK' ? 2 : 1];
+      const verb = message.command === 'KICK' ? `was kicked by ${message.nick}` : 'left';
+      eventLine(first, `${who} ${verb}${reason ? ` (${reason})` : ''}`, message);
+      if (isMe(who)) {
+        channel.joined = false;
+        channel.members.clear();
+        renderSidebar();
+      }
+      if (fold(first) === state.active) renderMessages();
+      break;
+    }
+    case 'QUIT':
+      for (const channel of state.buffers.values()) {
+        if (channel.members.delete(message.nick)) eventLine(channel.name, `${message.nick} quit${first ? ` (${first})` : ''}`, message);
+      }
+      renderMessages();
+      break;
+    case 'NICK':
+      for (const channel of state.buffers.values()) {
+        if (!channel.members.has(message.nick)) continue;
+        channel.members.set(first, channel.members.get(message.nick));
+        channel.members.delete(message.nick);
+        eventLine(channel.name, `${message.nick} is now ${first}`, message);
+      }
+      if (isMe(first)) $('my-nick').textContent = first;
+      renderMessages();
+      break;
+    case 'TOPIC':
+      buffer(first).topic = second || '';
+      eventLine(first, `${message.nick} set the topic: ${second || '(none)'}`, message);
+      renderMessages();
+      break;
+    case 'MODE':
+      if (isChannel(first)) modeChange(first, message);
+      break;
+    case '001':
+      $('my-nick').textContent = first;
+      break;
+    case '005':
+      for (const token of message.params.slice(1, -1)) {
+        if (token.startsWith('NETWORK=')) state.network = token.slice(8);
+        const prefix = /^PREFIX=\((\w+)\)(.+)$/.exec(token);
+        if (prefix) state.prefixes = new Map([...prefix[1]].map((mode, i) => [mode, prefix[2][i]]));
+      }
+      $('network-name').textContent = state.network;
+      break;
+    case '332':
+      buffer(second).topic = message.params[2] || '';
+      renderMessages();
+      break;
+    case '353': {
+      const channel = buffer(message.params[2], 'channel');
+      for (const entry of (message.params[3] || '').split(' ')) {
+        if (!entry) continue;
+        const [prefix, nick] = prefixOf(entry);
+        channel.members.set(nick.split('!')[0], prefix);
+      }
+      break;
+    }
+    case '366':
+      renderMessages();
+      break;
+    case '372': case '375': case '376': case '422': case '002': case '003': case '004': case '251': case '252':
+    case '253': case '254': case '255': case '265': case '266': case 'CAP': case 'PONG': case 'AUTHENTICATE':
+    case '333': case '900': case '903': case 'ACCOUNT': case 'AWAY': case 'MARKREAD':
+      if (message.command === '372' || message.command === '900') info(message.params[message.params.length - 1], 'info', serverBuffer());
+      break;
+    case 'FAIL':
+      info(`${message.params.slice(0, 2).join(' ')}: ${message.params[message.params.length - 1]}`, 'error');
+      break;
+    case 'ERROR':
+      info(first || 'The server closed the connection.', 'error', serverBuffer());
+      break;
+    default:
+      if (/^\d{3}$/.test(message.command)) {
+        const text = message.params.slice(1).join(' ');
+        info(text, message.command.startsWith('4') || message.command.startsWith('5') ? 'error' : 'info');
+      }
+  }
+}
+
+function modeChange(channelName, message) {
+  const channel = buffer(channelName, 'channel');
+  const modes = message.params[1] || '';
+  const args = message.params.slice(2);
+  let adding = true;
+  for (const mode of modes) {
+    if (mode === '+' || mode === '-') {
+      adding = mode === '+';
+      continue;
+    }
+    if (state.prefixes.has(mode)) {
+      const nick = args.shift();
+      const symbol = state.prefixes.get(mode);
+      const current = channel.members.get(nick) || '';
+      const next = adding ? (current.includes(symbol) ? current : symbol + current) : current.replace(symbol, '');
+      const order = [...state.prefixes.values()];
+      channel.members.set(nick, [...next].sort((a, b) => order.indexOf(a) - order.indexOf(b)).join(''));
+    } else if ('beIkl'.includes(mode) && (adding || mode !== 'l')) {
+      args.shift();
+    }
+  }
+  eventLine(channelName, `${message.nick} set mode ${message.params.slice(1).join(' ')}`, message);
+  renderMessages();
+}
+
+function loadOlderOnJoin(channel) {
+  if (state.connection.has('draft/chathistory')) loadOlder(channel);
+}
+
+function finishBatch(ref) {
+  const batch = state.batches.get(ref);
+  state.batches.delete(ref);
+  if (!batch) return;
+  if (batch.type === 'chathistory') {
+    const target = buffer(batch.params[0]);
+    for (const message of batch.messages) {
+      if (message.command === 'PRIVMSG' || message.command === 'NOTICE') chatLine(message, true);
+    }
+    target.loadingHistory = false;
+    if (batch.messages.length < HISTORY_PAGE) target.historyDone = true;
+    if (fold(target.name) === state.active) renderMessages({ keepOffsetFromBottom: true });
+  } else if (batch.type === 'soju.im/search') {
+    const results = buffer(`Search: ${state.lastSearch || ''}`, 'search');
+    results.lines = [];
+    results.ids.clear();
+    for (const message of batch.messages) {
+      const [target, text = ''] = message.params;
+      addLine(results, { id: message.tags.msgid, kind: 'message', nick: message.nick, text: `${isChannel(target) ? `[${target}] ` : ''}${text}`, time: timeOf(message) }, { history: true });
+    }
+    if (batch.messages.length === 0) info('Nothing found.', 'info', results);
+    select(fold(results.name));
+  } else {
+    for (const message of batch.messages) handle(message);
+  }
+}
+
+function connect(nick, password, channel) {
+  $('connect-error').textContent = '';
+  $('connect-button').disabled = true;
+  const connection = new Connection({
+    nick,
+    password,
+    onMessage: handle,
+    onRegistered: () => {
+      $('connect-screen').hidden = true;
+      $('chat-screen').hidden = false;
+      $('search-form').hidden = !connection.has('soju.im/search');
+      const saved = JSON.parse(localStorage.getItem('parley.channels') || '[]');
+      const rejoin = [...state.buffers.values()].filter((b) => b.kind === 'channel').map((b) => b.name);
+      const channels = new Set([...(rejoin.length ? rejoin : saved), ...(channel ? [channel] : [])]);
+      for (const name of channels) connection.send('JOIN', name);
+      $('input').focus();
+    },
+    onStatus: (kind, text) => {
+      const banner = $('status-banner');
+      banner.hidden = kind === 'online';
+      banner.textContent = text;
+      banner.className = `banner ${kind}`;
+      if (kind === 'online' && state.buffers.size > 0) info('Reconnected.', 'info', serverBuffer());
+    },
+    onFatal: (text) => {
+      $('connect-button').disabled = false;
+      $('connect-error').textContent = text;
+      $('connect-screen').hidden = false;
+      $('chat-screen').hidden = true;
+    },
+  });
+  state.connection = connection;
+  connection.open();
+}
+
+function setup() {
+  $('nick').value = localStorage.getItem('parley.nick') || '';
+  $('channel').value = localStorage.getItem('parley.channel') || '#lobby';
+  $('connect-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const nick = $('nick').value.trim();
+    const channel = $('channel').value.trim();
+    if (!/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/.test(nick)) {
+      $('connect-error').textContent = 'A nickname starts with a letter and has no spaces.';
+      return;
+    }
+    if (channel && !isChannel(channel)) {
+      $('connect-error').textContent = 'A channel name starts with #.';
+      return;
+    }
+    localStorage.setItem('parley.nick', nick);
+    localStorage.setItem('parley.channel', channel);
+    connect(nick, $('password').value, channel);
+  });
+  $('input-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = $('input').value;
+    $('input').value = '';
+    if (text.trim()) runCommand(text);
+  });
+  $('join-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = $('join-input').value.trim();
+    $('join-input').value = '';
+    if (!name) return;
+    if (isChannel(name)) state.connection.send('JOIN', name);
+    else select(fold(buffer(name, 'query').name));
+  });
+  $('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = $('search-input').value.trim();
+    if (text) runCommand(`/search ${text}`);
+  });
+  $('messages').addEventListener('scroll', () => {
+    if ($('messages').scrollTop < 40) loadOlder(activeBuffer());
+  });
+  $('menu-button').addEventListener('click', () => document.body.classList.toggle('show-sidebar'));
+  $('members-button').addEventListener('click', () => document.body.classList.toggle('show-members'));
+}
+
+setup();

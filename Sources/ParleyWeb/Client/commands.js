@@ -1,0 +1,102 @@
+// What a typed line does: text goes to the open buffer, `/command` works as in the terminal client.
+
+import { fold, isChannel } from './irc.js';
+import { activeBuffer, addLine, buffer, info, renderMessages, select, state } from './app.js';
+
+const HELP = [
+  '/join #channel [key] — join a channel', '/part [#channel] [reason] — leave', '/msg nick text — private message',
+  '/query nick — open a conversation', '/me text — action', '/nick name — change your name',
+  '/topic [text] — show or set the topic', '/whois nick — who is that', '/away [text] — set or clear away',
+  '/search text — search history', '/clear — clear this view', '/raw LINE — send a raw IRC line',
+  '/quit [reason] — leave the server',
+];
+
+function say(target, text) {
+  const connection = state.connection;
+  connection.send('PRIVMSG', target.name, text);
+  // Without echo-message the server does not send our own line back: show it now.
+  if (!connection.has('echo-message')) {
+    addLine(target, { kind: text.startsWith('\x01ACTION ') ? 'action' : 'message', nick: connection.nick, text: text.replace(/^\x01ACTION (.*)\x01$/, '$1'), time: new Date() });
+  }
+}
+
+export function runCommand(text) {
+  const connection = state.connection;
+  const target = activeBuffer();
+  if (!text.startsWith('/') || text.startsWith('//')) {
+    const line = text.startsWith('//') ? text.slice(1) : text;
+    if (target.kind === 'server' || target.kind === 'search') {
+      info('This is not a channel or conversation: /join #channel or /msg nick first.', 'error');
+      return;
+    }
+    say(target, line);
+    return;
+  }
+  const [rawName, ...words] = text.slice(1).split(' ');
+  const name = rawName.toLowerCase();
+  const rest = words.join(' ');
+  switch (name) {
+    case 'join': case 'j':
+      if (!words[0]) return info('Usage: /join #channel [key]', 'error');
+      connection.send('JOIN', isChannel(words[0]) ? words[0] : `#${words[0]}`, ...words.slice(1, 2));
+      return;
+    case 'part': case 'leave': {
+      const channel = isChannel(words[0] || '') ? words.shift() : target.name;
+      if (!isChannel(channel)) return info('Usage: /part [#channel] [reason]', 'error');
+      connection.send('PART', channel, ...(words.length ? [words.join(' ')] : []));
+      return;
+    }
+    case 'msg': case 'query': {
+      if (!words[0]) return info(`Usage: /${name} nick${name === 'msg' ? ' text' : ''}`, 'error');
+      const conversation = buffer(words[0]);
+      if (name === 'msg' && words.length > 1) say(conversation, words.slice(1).join(' '));
+      select(fold(conversation.name));
+      return;
+    }
+    case 'me':
+      if (target.kind === 'server' || target.kind === 'search') return info('/me works in a channel or conversation.', 'error');
+      say(target, `\x01ACTION ${rest}\x01`);
+      return;
+    case 'nick':
+      if (!words[0]) return info('Usage: /nick name', 'error');
+      connection.send('NICK', words[0]);
+      return;
+    case 'topic':
+      if (target.kind !== 'channel') return info('/topic works in a channel.', 'error');
+      if (rest) connection.send('TOPIC', target.name, rest);
+      else info(target.topic ? `Topic: ${target.topic}` : 'No topic is set.');
+      return;
+    case 'whois':
+      if (!words[0]) return info('Usage: /whois nick', 'error');
+      connection.send('WHOIS', words[0]);
+      return;
+    case 'away':
+      if (rest) connection.send('AWAY', rest);
+      else connection.send('AWAY');
+      return;
+    case 'search':
+      if (!connection.has('soju.im/search')) return info('This server does not offer search.', 'error');
+      if (!rest) return info('Usage: /search text', 'error');
+      state.lastSearch = rest;
+      connection.send('SEARCH', `text=${rest.replace(/[;=]/g, ' ')}`);
+      return;
+    case 'clear':
+      target.lines = [];
+      target.ids.clear();
+      renderMessages();
+      return;
+    case 'raw': case 'quote':
+      if (!rest) return info('Usage: /raw LINE', 'error');
+      connection.sendRaw(rest);
+      return;
+    case 'help':
+      for (const line of HELP) info(line);
+      return;
+    case 'quit':
+      connection.close(rest || 'Leaving');
+      setTimeout(() => location.reload(), 400);
+      return;
+    default:
+      info(`Unknown command /${rawName}. /help lists the commands.`, 'error');
+  }
+}

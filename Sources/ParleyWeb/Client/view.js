@@ -1,0 +1,148 @@
+// Everything that touches the page. Text from the network is only ever inserted as text nodes: never as HTML.
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+[^\s<>"'`.,;:!?)\]]/gi;
+
+/** Text with http(s) links made clickable; everything else stays plain text. */
+export function linkify(text) {
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    let url;
+    try {
+      url = new URL(match[0]);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
+    fragment.append(document.createTextNode(text.slice(last, match.index)));
+    const link = document.createElement('a');
+    link.href = url.href;
+    link.textContent = match[0];
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    fragment.append(link);
+    last = match.index + match[0].length;
+  }
+  fragment.append(document.createTextNode(text.slice(last)));
+  return fragment;
+}
+
+/** A stable hue per nick (FNV-1a, as the terminal client), so a person keeps their colour everywhere. */
+export function nickHue(nick) {
+  let hash = 0x811c9dc5;
+  for (const char of nick.toLowerCase()) {
+    hash ^= char.codePointAt(0);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % 360;
+}
+
+export function nickElement(nick) {
+  const span = document.createElement('span');
+  span.className = 'nick';
+  span.textContent = nick;
+  span.style.setProperty('--hue', String(nickHue(nick)));
+  return span;
+}
+
+function clock(time) {
+  return time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** One row of the message view. */
+function row(line) {
+  const node = element('div', `line ${line.kind}`);
+  if (line.highlight) node.classList.add('highlight');
+  const time = element('time', 'time', clock(line.time));
+  time.dateTime = line.time.toISOString();
+  time.title = line.time.toLocaleString();
+  node.append(time);
+  const body = element('span', 'body');
+  if (line.kind === 'message') {
+    body.append(nickElement(line.nick), document.createTextNode(' '), linkify(line.text));
+  } else if (line.kind === 'action') {
+    body.append(document.createTextNode('* '), nickElement(line.nick), document.createTextNode(' '), linkify(line.text));
+  } else if (line.kind === 'notice') {
+    body.append(document.createTextNode('-'), nickElement(line.nick || 'server'), document.createTextNode('- '), linkify(line.text));
+  } else {
+    body.append(linkify(line.text));
+  }
+  node.append(body);
+  return node;
+}
+
+/** Draws a buffer's lines; runs of joins, parts and quits become one dimmed row. */
+export function renderLines(container, lines, { keepBottom, keepOffsetFromBottom }) {
+  const wasAtBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 30;
+  const fromBottom = container.scrollHeight - container.scrollTop;
+  container.replaceChildren();
+  let events = [];
+  const flush = () => {
+    if (events.length === 0) return;
+    const summary = { kind: 'event', time: events[events.length - 1].time, text: events.map((e) => e.text).join(' · ') };
+    container.append(row(summary));
+    events = [];
+  };
+  for (const line of lines) {
+    if (line.kind === 'event') {
+      events.push(line);
+      continue;
+    }
+    flush();
+    container.append(row(line));
+  }
+  flush();
+  if (keepOffsetFromBottom) container.scrollTop = container.scrollHeight - fromBottom;
+  else if (keepBottom || wasAtBottom) container.scrollTop = container.scrollHeight;
+}
+
+export function renderBufferList(list, buffers, activeKey, onSelect, onClose) {
+  list.replaceChildren();
+  for (const [key, buffer] of buffers) {
+    const item = element('li', 'buffer');
+    item.dataset.key = key;
+    if (key === activeKey) item.classList.add('active');
+    if (buffer.kind === 'channel' && !buffer.joined) item.classList.add('parted');
+    const name = element('button', 'buffer-name', buffer.name);
+    name.type = 'button';
+    name.addEventListener('click', () => onSelect(key));
+    item.append(name);
+    if (buffer.unread > 0) {
+      const badge = element('span', buffer.highlight ? 'unread mention' : 'unread', String(buffer.unread));
+      badge.title = `${buffer.unread} unread`;
+      item.append(badge);
+    }
+    if (buffer.kind !== 'server') {
+      const close = element('button', 'close', '×');
+      close.type = 'button';
+      close.title = buffer.kind === 'channel' ? `Leave ${buffer.name}` : `Close ${buffer.name}`;
+      close.setAttribute('aria-label', close.title);
+      close.addEventListener('click', () => onClose(key));
+      item.append(close);
+    }
+    list.append(item);
+  }
+}
+
+const RANK = { '~': 0, '&': 1, '@': 2, '%': 3, '+': 4, '': 5 };
+
+export function renderMembers(list, members) {
+  list.replaceChildren();
+  const sorted = [...members.entries()].sort(([a, pa], [b, pb]) => {
+    const ra = RANK[pa[0] || ''] ?? 5;
+    const rb = RANK[pb[0] || ''] ?? 5;
+    return ra - rb || a.toLowerCase().localeCompare(b.toLowerCase());
+  });
+  for (const [nick, prefix] of sorted) {
+    const item = element('li', 'member');
+    item.append(element('span', 'prefix', prefix.slice(0, 1)), nickElement(nick));
+    list.append(item);
+  }
+}
