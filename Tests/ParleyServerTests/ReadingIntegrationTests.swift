@@ -132,7 +132,8 @@ import Testing
                 (olga, "#public", "nothing to see"),
             ] {
                 try await client.send("PRIVMSG \(target) :\(text)")
-                try await client.expect(.privmsg)
+                // Its own echo (sent after the commit), not another member's earlier line.
+                while try await client.expect(.privmsg).parameters.last != text {}
             }
             try await olga.send("SEARCH text=quick")
             var (open, lines) = try await self.readBatch(olga)

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Browser test: the built-in web client in real headless Chromium, against the built parley-server binary.
+
+Usage: scripts/browser-test.py PATH/TO/parley-server [SCREENSHOT_DIR]
+Two browser sessions (a desktop-sized and a phone-sized window) and a plain TCP IRC client chat in #lobby; a message
+with HTML in it must show as text and run nothing; links are http(s) only, with rel="noopener noreferrer"; a DM shows
+up as an unread conversation; after the server restarts, the browser reconnects by itself and chats again.
+Screenshots of the chat view go to SCREENSHOT_DIR (printed at the end).
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, what, timeout=15.0):
+    deadline = time.time() + timeout
+    last_error = None
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception as error:  # the page may be between renders
+            last_error = error
+        time.sleep(0.05)
+    raise SystemExit(f"browser-test: timed out waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+
+
+class TCPClient:
+    """A plain IRC client on a socket: what irssi or a bot would be."""
+
+    def __init__(self, port, nick):
+        self.lines = []
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.send(f"NICK {nick}")
+        self.send(f"USER {nick} 0 * :TCP client")
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def send(self, line):
+        self.sock.sendall((line + "\r\n").encode())
+
+    def read(self):
+        buffer = b""
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            buffer += data
+            while b"\r\n" in buffer:
+                line, buffer = buffer.split(b"\r\n", 1)
+                text = line.decode("utf-8", "replace")
+                self.lines.append(text)
+                if text.startswith("PING"):
+                    self.send("PONG" + text[4:])
+
+    def saw(self, fragment):
+        return any(fragment in line for line in self.lines)
+
+
+def start_server(binary, port, data_dir):
+    server = subprocess.Popen(
+        [binary, "127.0.0.1", "--port", str(port), "--flood-control", "off", "--data-dir", data_dir],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    banner = server.stdout.readline()
+    if "listening" not in banner:
+        raise SystemExit(f"browser-test: server did not start: {banner!r}")
+    return server
+
+
+def browser(width, height):
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     f"--window-size={width},{height}"]:
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def messages_text(driver):
+    return driver.find_element(By.ID, "messages").text
+
+
+def log_in(driver, port, nick):
+    driver.get(f"http://127.0.0.1:{port}/")
+    driver.find_element(By.ID, "nick").send_keys(nick)
+    driver.find_element(By.ID, "connect-button").click()
+    wait_for(lambda: driver.find_element(By.ID, "chat-screen").is_displayed(), f"{nick}'s chat screen")
+    wait_for(lambda: "#lobby" in driver.find_element(By.ID, "buffer-name").text, f"{nick} in #lobby")
+
+
+def say(driver, text):
+    field = driver.find_element(By.ID, "input")
+    field.send_keys(text)
+    field.send_keys(Keys.ENTER)
+
+
+def no_alert(driver):
+    try:
+        driver.switch_to.alert
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def main():
+    binary = sys.argv[1]
+    shots = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix="parley-screenshots-")
+    os.makedirs(shots, exist_ok=True)
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="parley-browser-")
+    server = start_server(binary, port, data_dir)
+    alice = bob = None
+    try:
+        tcp = TCPClient(port, "terminal")
+        wait_for(lambda: tcp.saw(" 001 "), "the TCP client's welcome")
+        tcp.send("JOIN #lobby")
+        tcp.send("PRIVMSG #lobby :an earlier line, before anyone opened a browser")
+        wait_for(lambda: tcp.saw(" 366 "), "the TCP client in #lobby")
+
+        alice = browser(1280, 800)
+        log_in(alice, port, "alice")
+        # History: the line sent before alice arrived is loaded with CHATHISTORY.
+        wait_for(lambda: "an earlier line" in messages_text(alice), "history on join")
+        bob = browser(390, 844)
+        log_in(bob, port, "bob")
+
+        say(alice, "hello from alice")
+        wait_for(lambda: "hello from alice" in messages_text(bob), "bob to see alice's line")
+        wait_for(lambda: tcp.saw("PRIVMSG #lobby :hello from alice"), "the TCP client to see alice's line")
+
+        tcp.send("PRIVMSG #lobby :hi from the terminal https://example.org/page and javascript:alert(3)")
+        wait_for(lambda: "hi from the terminal" in messages_text(alice), "alice to see the terminal's line")
+        links = alice.find_elements(By.CSS_SELECTOR, "#messages a")
+        assert len(links) == 1, f"exactly one link expected, got {[l.get_attribute('href') for l in links]}"
+        assert links[0].get_attribute("href") == "https://example.org/page"
+        assert links[0].get_attribute("rel") == "noopener noreferrer"
+
+        hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> <b>bold?</b>"
+        say(bob, hostile)
+        wait_for(lambda: hostile in messages_text(alice), "alice to see the HTML as text")
+        wait_for(lambda: tcp.saw("PRIVMSG #lobby :" + hostile), "the TCP client to get the text unchanged")
+        for driver in (alice, bob):
+            assert not driver.find_elements(By.CSS_SELECTOR, "#messages script, #messages img, #messages b"), \
+                "message text became HTML"
+            assert no_alert(driver), "a script ran"
+            assert driver.execute_script("return document.querySelectorAll('script').length") == 1
+
+        # Members: all three are listed in #lobby.
+        members = alice.find_element(By.ID, "member-list").text
+        for nick in ("alice", "bob", "terminal"):
+            assert nick in members, f"{nick} missing from the member list: {members!r}"
+
+        # A DM from the terminal shows as an unread conversation in bob's list.
+        tcp.send("PRIVMSG bob :psst, bob")
+        bob.find_element(By.ID, "menu-button").click()
+        wait_for(lambda: "terminal" in bob.find_element(By.ID, "buffer-list").text, "bob's conversation with terminal")
+        unread = bob.find_element(By.CSS_SELECTOR, "#buffer-list .unread").text
+        assert unread == "1", f"unread count {unread!r}"
+        bob.save_screenshot(os.path.join(shots, "phone-sidebar.png"))
+        # Choosing a buffer closes the sidebar on a phone.
+        lobby = [b for b in bob.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name") if b.text == "#lobby"]
+        lobby[0].click()
+        wait_for(lambda: not bob.find_element(By.ID, "sidebar").is_displayed(), "bob's sidebar to close")
+
+        say(alice, "/me waves")
+        wait_for(lambda: "* alice waves" in messages_text(bob), "the action on bob's screen")
+        alice.save_screenshot(os.path.join(shots, "desktop-chat.png"))
+        bob.save_screenshot(os.path.join(shots, "phone-chat.png"))
+
+        # Restart the server: the page says it is reconnecting, then chats again.
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+        wait_for(lambda: "reconnecting" in alice.find_element(By.ID, "status-banner").text, "the reconnecting banner")
+        alice.save_screenshot(os.path.join(shots, "desktop-reconnecting.png"))
+        server = start_server(binary, port, data_dir)
+        wait_for(lambda: not alice.find_element(By.ID, "status-banner").is_displayed(), "alice to reconnect", 40)
+        tcp2 = TCPClient(port, "terminal2")
+        tcp2.send("JOIN #lobby")
+        wait_for(lambda: tcp2.saw(" 366 "), "the second TCP client in #lobby")
+        wait_for(lambda: "alice" in alice.find_element(By.ID, "member-list").text, "alice back in #lobby", 20)
+        say(alice, "back after the restart")
+        wait_for(lambda: tcp2.saw("PRIVMSG #lobby :back after the restart"), "the line after reconnecting")
+        print(f"browser-test: ok (screenshots in {shots})")
+    finally:
+        for driver in (alice, bob):
+            if driver:
+                driver.quit()
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()
