@@ -26,6 +26,17 @@ extension ServerState {
         for message in messages { outbox.send(message, to: id) }
     }
 
+    /// The store could not hand over what arrived while the account was away: it stays pending for the next login.
+    public mutating func pendingDeliveryFailed(_ id: SessionID, into outbox: inout Outbox) {
+        guard self.sessions[id] != nil else { return }
+        self.serviceNotice(
+            Self.nickServ,
+            to: id,
+            "Messages that arrived while you were away could not be loaded now; they are kept for your next login.",
+            into: &outbox
+        )
+    }
+
     // MARK: Read markers
 
     mutating func markread(_ request: Request, _ outbox: inout Outbox) {
@@ -84,6 +95,21 @@ extension ServerState {
                 && (session.caps.contains(.readMarker) || session.id == request.session)
         }
         outbox.broadcast(message, to: recipients.map(\.id))
+    }
+
+    /// The store failed to read or save a marker: the client is told, and may try again.
+    public mutating func readMarkerFailed(_ request: ReadMarkerRequest, into outbox: inout Outbox) {
+        guard self.sessions[request.session] != nil else { return }
+        let doing = request.set == nil ? "read" : "save"
+        outbox.send(
+            self.fail(
+                "MARKREAD",
+                "INTERNAL_ERROR",
+                "Could not \(doing) the read marker; try again",
+                context: [request.name]
+            ),
+            to: request.session
+        )
     }
 
     // MARK: Search

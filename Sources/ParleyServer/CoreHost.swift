@@ -454,6 +454,7 @@ final class CoreHost: Sendable {
                     self.perform { core, outbox in core.pendingDelivered(id, messages: messages, into: &outbox) }
                 } catch {
                     self.logger.error("offline delivery failed", metadata: ["parley.error": "\(error)"])
+                    self.perform { core, outbox in core.pendingDeliveryFailed(id, into: &outbox) }
                 }
             }
         case .readMarker(let request):
@@ -464,6 +465,7 @@ final class CoreHost: Sendable {
                     self.perform { core, outbox in core.readMarkerLoaded(request, time: time, into: &outbox) }
                 } catch {
                     self.logger.error("read marker failed", metadata: ["parley.error": "\(error)"])
+                    self.perform { core, outbox in core.readMarkerFailed(request, into: &outbox) }
                 }
             }
         case .account(let request):

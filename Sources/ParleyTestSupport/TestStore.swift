@@ -40,6 +40,10 @@ public final class TestStore: ParleyStorage {
         try await self.store.close()
     }
 
+    private func failIfAsked() throws {
+        if self.state.withLockedValue({ $0.failing }) { throw StoreError("the disk is full (test)") }
+    }
+
     public func check() async throws {
         if self.state.withLockedValue({ $0.failing }) { throw StoreError("the disk is full (test)") }
         try await self.store.check()
@@ -119,14 +123,17 @@ public final class TestStore: ParleyStorage {
     public func drop(_ name: String) async throws -> Bool { try await self.store.drop(name) }
     public func accountNames() async throws -> [String] { try await self.store.accountNames() }
     public func takePendingDeliveries(for account: String) async throws -> [StoredMessage] {
-        try await self.store.takePendingDeliveries(for: account)
+        try self.failIfAsked()
+        return try await self.store.takePendingDeliveries(for: account)
     }
     public func search(_ query: SearchQuery) async throws -> [StoredMessage] { try await self.store.search(query) }
     public func readMarker(account: String, target: String) async throws -> Int64? {
-        try await self.store.readMarker(account: account, target: target)
+        try self.failIfAsked()
+        return try await self.store.readMarker(account: account, target: target)
     }
     public func setReadMarker(account: String, target: String, time: Int64) async throws -> Int64 {
-        try await self.store.setReadMarker(account: account, target: target, time: time)
+        try self.failIfAsked()
+        return try await self.store.setReadMarker(account: account, target: target, time: time)
     }
     public func channelRecords() async throws -> [ChannelRecord] { try await self.store.channelRecords() }
     public func saveChannel(_ record: ChannelRecord) async throws { try await self.store.saveChannel(record) }

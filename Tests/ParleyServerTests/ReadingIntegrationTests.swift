@@ -119,6 +119,28 @@ import Testing
         return (client, result)
     }
 
+    @Test func aStoreFailureOnAReadMarkerIsReportedNotDropped() async throws {
+        let store = try await TestStore.open()
+        let server = try await TestServer.start(store: store)
+        let client = try await self.account(server, "rhea", caps: ["draft/read-marker"])
+        try await client.send("JOIN #room")
+        _ = try await client.expect(.markread)
+        store.setFailing(true)
+        try await client.send("MARKREAD #room timestamp=2026-01-01T00:00:00.000Z")
+        let failedSet = try await client.expect(.fail, .markread)
+        #expect(failedSet.parameters.prefix(3) == ["MARKREAD", "INTERNAL_ERROR", "#room"])
+        try await client.send("MARKREAD #room")
+        let failedGet = try await client.expect(.fail, .markread)
+        #expect(failedGet.parameters.prefix(3) == ["MARKREAD", "INTERNAL_ERROR", "#room"])
+        store.setFailing(false)
+        try await client.send("MARKREAD #room timestamp=2026-01-01T00:00:00.000Z")
+        let saved = try await client.expect(.fail, .markread)
+        #expect(saved.parameters == ["#room", "timestamp=2026-01-01T00:00:00.000Z"])
+        await client.close()
+        await server.stop()
+        try await store.close()
+    }
+
     @Test func searchFindsWordsOnlyWhereTheSearcherMayRead() async throws {
         try await self.withServer { server in
             let caps = ["soju.im/search", "batch", "echo-message", "message-tags", "server-time"]
