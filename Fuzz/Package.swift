@@ -19,6 +19,10 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzWire",
+            dependencies: [.product(name: "ParleyServer", package: "parley")]
+        ),
+        .executableTarget(
             name: "FuzzCore",
             dependencies: [
                 .product(name: "ParleyCore", package: "parley"),

@@ -7,6 +7,12 @@ public struct WebAsset: Sendable {
     public let body: [UInt8]
     /// A strong validator: the first 16 bytes of the body's SHA-256, so a changed file is never served from a cache.
     public let etag: String
+
+    public init(contentType: String, body: [UInt8], etag: String) {
+        self.contentType = contentType
+        self.body = body
+        self.etag = etag
+    }
 }
 
 /// The built-in web client (plain HTML, CSS and JavaScript modules, no build step), shipped as package resources.
