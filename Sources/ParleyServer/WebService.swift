@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOWebSocket
 import ParleyWeb
 
@@ -55,15 +56,38 @@ final class WebService: Sendable {
             withServerUpgrade: (
                 upgraders: [upgrader],
                 completionHandler: { context in
-                    // The WebSocket frames that follow are not for the HTTP handler.
-                    if let http = try? context.pipeline.syncOperations.context(handlerType: HTTPHandler.self) {
-                        context.pipeline.syncOperations.removeHandler(context: http, promise: nil)
+                    // The WebSocket frames that follow are not for the HTTP handlers.
+                    let pipeline = context.pipeline.syncOperations
+                    if let http = try? pipeline.context(handlerType: HTTPHandler.self) {
+                        pipeline.removeHandler(context: http, promise: nil)
+                    }
+                    if let compressor = try? pipeline.context(handlerType: HTTPResponseCompressor.self) {
+                        pipeline.removeHandler(context: compressor, promise: nil)
                     }
                 }
             ),
             withErrorHandling: true
         )
+        try pipeline.addHandler(HTTPResponseCompressor(responseCompressionPredicate: Self.worthCompressing))
         try pipeline.addHandler(HTTPHandler(service: self))
+    }
+
+    /// gzip (or deflate) for text of a kilobyte or more, when the client accepts it: the client's script and style
+    /// shrink to about a third; small answers and images gain nothing.
+    static func worthCompressing(
+        _ head: inout HTTPResponseHead,
+        _ supported: Bool
+    )
+        -> HTTPResponseCompressor
+        .CompressionIntent
+    {
+        guard supported, head.status == .ok,
+            let type = head.headers.first(name: "Content-Type"),
+            type.hasPrefix("text/") || type.hasPrefix("application/json") || type.hasPrefix("image/svg"),
+            let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length >= 1024
+        else { return .doNotCompress }
+        head.headers.replaceOrAdd(name: "Vary", value: "Accept-Encoding")
+        return .compressIfPossible
     }
 
     /// The headers to upgrade with, or `nil` to answer the request as plain HTTP (which refuses it and says why).

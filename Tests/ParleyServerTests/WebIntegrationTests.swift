@@ -21,6 +21,11 @@ import Testing
         #expect(again.status == 304 && again.body.isEmpty)
         let script = try await HTTPTestClient.get(port: server.port, "/app.js")
         #expect(script.status == 200 && script.headers["content-type"] == "text/javascript; charset=utf-8")
+        let zipped = try await HTTPTestClient.get(port: server.port, "/app.js", headers: ["Accept-Encoding: gzip"])
+        #expect(zipped.headers["content-encoding"] == "gzip")
+        #expect(zipped.body.prefix(2) == [0x1F, 0x8B], "a gzip stream")
+        #expect(zipped.body.count < script.body.count / 2)
+        #expect(script.headers["content-encoding"] == nil, "not compressed for a client that did not ask")
         let missing = try await HTTPTestClient.get(port: server.port, "/no-such-file")
         #expect(missing.status == 404)
         let post = try await HTTPTestClient.exchange(
