@@ -11,8 +11,8 @@ public enum ClientTLS: Sendable, Equatable {
     case verified
     /// TLS without checking the certificate: only when a person asked for it explicitly.
     case insecure
-    /// TLS with the certificate checked against the roots in this PEM file (and the host name), e.g. a server's
-    /// self-signed certificate.
+    /// TLS with the certificate checked against the roots in this PEM file (not against the host name), e.g. a
+    /// server's self-signed certificate.
     case trusting(certificateFile: String)
 }
 
@@ -67,7 +67,12 @@ public final class IRCClient: Sendable {
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.minimumTLSVersion = .tlsv12
             if tls == .insecure { configuration.certificateVerification = .none }
-            if case .trusting(let file) = tls { configuration.trustRoots = .file(file) }
+            if case .trusting(let file) = tls {
+                // The user named the exact certificate to trust (typically a self-signed one reached by address),
+                // so the name in it need not match how the server was reached.
+                configuration.trustRoots = .file(file)
+                configuration.certificateVerification = .noHostnameVerification
+            }
             sslContext = try NIOSSLContext(configuration: configuration)
         }
         // SNI carries names only; for an address the certificate is checked against the address itself.

@@ -42,6 +42,12 @@ struct Parley: AsyncParsableCommand {
     @Flag(help: "Use TLS without checking the server's certificate (only for servers you trust).")
     var tlsInsecure = false
 
+    @Option(
+        name: .customLong("tls-ca"),
+        help: "Use TLS and trust the certificate(s) in this PEM file, e.g. a server's self-signed tls-cert.pem."
+    )
+    var tlsCA: String?
+
     @Flag(help: "No colours (also when NO_COLOR is set).")
     var noColor = false
 
@@ -52,6 +58,12 @@ struct Parley: AsyncParsableCommand {
         if let address, ChatEndpoint.parse(address, defaultPort: self.port) == nil {
             throw ValidationError("'\(address)' is not an address: give HOST, HOST:PORT or [IPv6]:PORT.")
         }
+        if let file = self.tlsCA, access(file, R_OK) != 0 {
+            throw ValidationError("--tls-ca: cannot read '\(file)'.")
+        }
+        if self.tlsCA != nil && self.tlsInsecure {
+            throw ValidationError("--tls-ca and --tls-insecure exclude each other.")
+        }
         guard self.channel.hasPrefix("#") || self.channel.hasPrefix("&") else {
             throw ValidationError("--channel must start with # (e.g. #lobby), not '\(self.channel)'.")
         }
@@ -61,7 +73,10 @@ struct Parley: AsyncParsableCommand {
         var options = ChatOptions()
         options.defaultPort = self.port
         options.endpoint = self.address.flatMap { ChatEndpoint.parse($0, defaultPort: self.port) }
-        options.tls = self.tlsInsecure ? .insecure : (self.tls ? .verified : .off)
+        options.tls =
+            if let file = self.tlsCA { .trusting(certificateFile: file) } else {
+                self.tlsInsecure ? .insecure : (self.tls ? .verified : .off)
+            }
         options.nick = self.nick
         options.channel = self.channel
         options.password = self.password
