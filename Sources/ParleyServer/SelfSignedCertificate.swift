@@ -42,8 +42,14 @@ public enum SelfSignedCertificate {
                 issuerPrivateKey: .init(key)
             )
             let pem = try certificate.serializeAsPEM().pemString
-            try Data(key.pemRepresentation.utf8).write(to: URL(fileURLWithPath: keyPath))
-            _ = chmod(keyPath, 0o600)
+            // Created readable by the owner only: never a moment when others could read the key.
+            guard
+                manager.createFile(
+                    atPath: keyPath,
+                    contents: Data(key.pemRepresentation.utf8),
+                    attributes: [.posixPermissions: 0o600]
+                )
+            else { throw TLSSetupError(message: "cannot write the private key \(keyPath)") }
             try Data(pem.utf8).write(to: URL(fileURLWithPath: certificatePath))
         }
         return Files(
