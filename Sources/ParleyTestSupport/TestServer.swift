@@ -50,6 +50,17 @@ public struct TestServer: Sendable {
         }
     }
 
+    /// The end of every abuse case: a fresh client registers and gets an answer, and once it has gone the server
+    /// holds no socket on its port but the listener (counted from /proc). Returns what went wrong, or `nil`.
+    public func recoveryProblem() async throws -> String? {
+        let fresh = try await self.register("fresh\(UInt16.random(in: 0...9999))")
+        try await fresh.send("PING alive")
+        guard try await fresh.expect(.pong).parameters.last == "alive" else { return "no answer to a fresh client" }
+        await fresh.close()
+        let open = await OpenSockets.settle(localPort: self.port, to: 1)
+        return open == 1 ? nil : "the server still holds \(open - 1) connection(s) besides its listener"
+    }
+
     public func stop() async {
         await self.server.shutdown()
     }

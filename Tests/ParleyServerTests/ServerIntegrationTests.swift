@@ -157,6 +157,9 @@ import Testing
             let message = try await bob.expect(.privmsg)
             #expect(message.parameters == ["bob", text])
         }
+        await alice.close()
+        await bob.close()
+        #expect(try await server.recoveryProblem() == nil)
         await server.stop()
     }
 
@@ -218,6 +221,9 @@ import Testing
         try await reader.send("PING still-fine")
         try await reader.expect(.pong)
         await slow.close()
+        await reader.close()
+        await sender.close()
+        #expect(try await server.recoveryProblem() == nil)
         await server.stop()
     }
 
@@ -235,6 +241,7 @@ import Testing
         let idle = try await server.connect()
         let messages = try await idle.drainUntilClosed()
         #expect(messages.last?.parameters == ["Closing link (Registration timeout)"])
+        #expect(try await server.recoveryProblem() == nil)
         await server.stop()
     }
 
@@ -256,6 +263,9 @@ import Testing
         let quit = try await watcher.expect(.quit)
         #expect(quit.sourceNick == "mute")
         #expect(quit.parameters.first?.hasPrefix("Ping timeout: ") == true)
+        await watcher.close()
+        await mute.close()
+        #expect(try await server.recoveryProblem() == nil)
         await server.stop()
     }
 

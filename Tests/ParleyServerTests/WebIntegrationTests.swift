@@ -42,6 +42,7 @@ import Testing
         try await connection.send("GET / HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n")
         let reply = try await connection.readUntilClosed()
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix("HTTP/1.1 400"))
+        #expect(try await server.recoveryProblem() == nil)
     }
 
     @Test func healthSaysWhetherTheStoreAnswers() async throws {
@@ -180,6 +181,7 @@ import Testing
         #expect(close.opcode == WebSocketTestClient.Frame.close)
         #expect(close.payload.prefix(2) == [0x03, 0xE8])
         _ = try await socket.connection.readUntilClosed()
+        #expect(try await server.recoveryProblem() == nil)
     }
 
     @Test func quittingSendsTheErrorLineThenACloseFrame() async throws {
@@ -191,6 +193,8 @@ import Testing
         #expect(error.text.hasPrefix("ERROR :Closing link"))
         let close = try await socket.receive()
         #expect(close.opcode == WebSocketTestClient.Frame.close && close.payload.prefix(2) == [0x03, 0xE8])
+        await socket.close()
+        #expect(try await server.recoveryProblem() == nil)
     }
 
     @Test func onlyTheSameOriginOrAListedOneMayOpenAWebSocket() async throws {
