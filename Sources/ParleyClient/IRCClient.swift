@@ -50,13 +50,16 @@ public final class IRCClient: Sendable {
     ///   - group: The event loops to use.
     ///   - answerPings: Whether to reply to the server's `PING` automatically.
     ///   - tls: Whether to use TLS.
+    ///   - clientCertificate: PEM files (certificate, private key) to present over TLS, for servers that log in by
+    ///     certificate fingerprint (SASL EXTERNAL).
     /// - Throws: When the connection cannot be made.
     public static func connect(
         host: String,
         port: Int,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         answerPings: Bool = true,
-        tls: ClientTLS = .off
+        tls: ClientTLS = .off,
+        clientCertificate: (certificate: String, key: String)? = nil
     ) async throws -> IRCClient {
         let (stream, continuation) = AsyncStream.makeStream(of: IRCMessage.self)
         let sslContext: NIOSSLContext?
@@ -72,6 +75,11 @@ public final class IRCClient: Sendable {
                 // so the name in it need not match how the server was reached.
                 configuration.trustRoots = .file(file)
                 configuration.certificateVerification = .noHostnameVerification
+            }
+            if let clientCertificate {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertificate.certificate)
+                    .map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientCertificate.key, format: .pem))
             }
             sslContext = try NIOSSLContext(configuration: configuration)
         }

@@ -7,6 +7,14 @@ public struct AccountRequest: Sendable, Equatable {
         case drop(account: String, password: String)
         case setPassword(account: String, password: String)
         case info(account: String)
+        /// NickServ CERT: which TLS client certificates (SHA-256 fingerprints) log in to `account`.
+        case certificate(account: String, change: CertificateChange)
+    }
+
+    public enum CertificateChange: Sendable, Equatable {
+        case add(String)
+        case remove(String)
+        case list
     }
 
     /// Which command asked: it decides how the answer is worded.
@@ -38,6 +46,9 @@ public enum AccountOutcome: Sendable, Equatable {
     case dropped(account: String)
     case passwordChanged(account: String)
     case info(account: String, registeredAt: Int64)
+    case certificateAdded(account: String, fingerprint: String)
+    case certificateRemoved(account: String, fingerprint: String)
+    case certificates(account: String, fingerprints: [String])
     case failed(AccountFailure)
 }
 
@@ -48,4 +59,7 @@ public enum AccountFailure: Sendable, Equatable {
     /// Too many failed attempts for this account or address; retry after this many seconds.
     case rateLimited(seconds: Int)
     case unavailable(String)
+    /// The fingerprint already logs in to an account.
+    case certificateInUse
+    case noSuchCertificate
 }

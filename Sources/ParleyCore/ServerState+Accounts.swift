@@ -59,6 +59,29 @@ extension ServerState {
             request(.setPassword(account: account, password: arguments[1]))
         case ("INFO", 0...1):
             request(.info(account: arguments.first ?? session.account ?? session.displayNick))
+        case ("CERT", 1...2):
+            guard let account = session.account else { return say("Log in first: /msg NickServ IDENTIFY <password>") }
+            switch (CaseMapping.asciiUppercased(arguments[0]), arguments.count) {
+            case ("ADD", _):
+                let given = arguments.count == 2 ? Self.normalizedFingerprint(arguments[1]) : session.certificate
+                guard let fingerprint = given else {
+                    return say(
+                        arguments.count == 2
+                            ? "\(arguments[1]) is not a SHA-256 fingerprint (64 hex digits)."
+                            : "This connection has no TLS client certificate: give its fingerprint."
+                    )
+                }
+                request(.certificate(account: account, change: .add(fingerprint)))
+            case ("DEL", 2):
+                guard let fingerprint = Self.normalizedFingerprint(arguments[1]) else {
+                    return say("\(arguments[1]) is not a SHA-256 fingerprint (64 hex digits).")
+                }
+                request(.certificate(account: account, change: .remove(fingerprint)))
+            case ("LIST", 1):
+                request(.certificate(account: account, change: .list))
+            default:
+                say("CERT ADD [fingerprint], CERT DEL <fingerprint> or CERT LIST.")
+            }
         case ("LOGOUT", 0):
             guard session.account != nil else { return say("You are not logged in.") }
             self.setAccount(id, nil, now: now, into: &outbox)
@@ -72,12 +95,20 @@ extension ServerState {
                 "INFO [account] — when an account was registered",
                 "SET PASSWORD <new password> — change your password",
                 "DROP <password> — delete your account",
+                "CERT ADD [fingerprint] | DEL <fingerprint> | LIST — TLS client certificates that log in (SASL EXTERNAL)",
             ] {
                 say(line)
             }
         default:
             say("Unknown or incomplete command \(command). /msg NickServ HELP lists the commands.")
         }
+    }
+
+    /// A SHA-256 fingerprint as stored: 64 lower-case hex digits (colons, as tools print them, are dropped).
+    static func normalizedFingerprint(_ text: String) -> String? {
+        let hex = text.lowercased().filter { $0 != ":" }
+        guard hex.count == 64, hex.allSatisfy({ $0.isHexDigit }) else { return nil }
+        return hex
     }
 
     /// Why `password` cannot be used, or `nil`.
@@ -188,6 +219,13 @@ extension ServerState {
             say("The password of \(account) is changed.")
         case .info(let account, let registeredAt):
             say("\(account) was registered \(IRCTimestamp.format(millisecondsSince1970: registeredAt)).")
+        case .certificateAdded(let account, let fingerprint):
+            say("The certificate \(fingerprint) now logs in to \(account) (SASL EXTERNAL).")
+        case .certificateRemoved(let account, let fingerprint):
+            say("The certificate \(fingerprint) no longer logs in to \(account).")
+        case .certificates(let account, let fingerprints):
+            say(fingerprints.isEmpty ? "No certificate logs in to \(account)." : "Certificates of \(account):")
+            for fingerprint in fingerprints { say(fingerprint) }
         case .failed(let failure):
             let (code, text): (String, String)
             switch failure {
@@ -197,6 +235,9 @@ extension ServerState {
             case .rateLimited(let seconds):
                 (code, text) = ("TEMPORARILY_UNAVAILABLE", "Too many failed attempts; try again in \(seconds) s")
             case .unavailable(let reason): (code, text) = ("TEMPORARILY_UNAVAILABLE", "Accounts unavailable: \(reason)")
+            case .certificateInUse:
+                (code, text) = ("ACCOUNT_EXISTS", "That certificate already logs in to an account")
+            case .noSuchCertificate: (code, text) = ("INVALID_PARAMS", "No such certificate on this account")
             }
             if viaRegister {
                 var context = "*"

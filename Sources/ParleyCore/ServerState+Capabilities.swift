@@ -15,7 +15,7 @@ extension ServerState {
         return IRCCapabilities.named.filter { offered.contains($0.capability) }.map { entry in
             guard values else { return entry.name }
             switch entry.capability {
-            case .sasl: return "sasl=PLAIN,SCRAM-SHA-256"
+            case .sasl: return "sasl=PLAIN,SCRAM-SHA-256,EXTERNAL"
             case .accountRegistration: return "draft/account-registration=before-connect"
             default: return entry.name
             }

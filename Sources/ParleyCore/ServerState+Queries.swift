@@ -177,6 +177,15 @@ extension ServerState {
         if target.isSecure {
             self.reply(request.id, .rplWhoisSecure, nick, "is using a secure connection", into: &outbox)
         }
+        if let certificate = target.certificate, viewer.id == target.id || viewer.modes.contains(.oper) {
+            self.reply(
+                request.id,
+                .rplWhoisCertFP,
+                nick,
+                "has client certificate fingerprint \(certificate)",
+                into: &outbox
+            )
+        }
         if viewer.id == target.id || viewer.modes.contains(.oper) {
             self.reply(request.id, .rplWhoisActually, nick, target.address, "Actual IP", into: &outbox)
             self.reply(request.id, .rplWhoisModes, nick, "is using modes \(target.modes.string)", into: &outbox)

@@ -125,12 +125,13 @@ extension ServerState {
         }
         var attributes: [String: String] = [:]
         for field in request.parameters[0].split(separator: ";") {
-            let parts = field.split(separator: "=", maxSplits: 1)
+            // Not omitting empty pieces: `=x` is an attribute with an empty name (refused below), not a crash.
+            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             attributes[String(parts[0])] = parts.count > 1 ? IRCTagEscaping.unescape(String(parts[1])) : ""
         }
         let known: Set<String> = ["in", "from", "text", "after", "before", "limit"]
         if let unknown = attributes.keys.sorted().first(where: { !known.contains($0) }) {
-            return fail("Unknown search attribute \(unknown)")
+            return fail(unknown.isEmpty ? "A search attribute has no name" : "Unknown search attribute \(unknown)")
         }
         func time(_ key: String) -> Int64?? {
             guard let text = attributes[key] else { return .some(nil) }

@@ -1,9 +1,9 @@
 import ParleyIRC
 
 /// SASL over `AUTHENTICATE` (IRCv3 sasl 3.2): the core frames the exchange (400-byte base64 chunks, `+`, `*`) and
-/// hands each decoded client response to the host, which runs the mechanism (PLAIN, SCRAM-SHA-256).
+/// hands each decoded client response to the host, which runs the mechanism (PLAIN, SCRAM-SHA-256, EXTERNAL).
 extension ServerState {
-    static let saslMechanisms = ["PLAIN", "SCRAM-SHA-256"]
+    static let saslMechanisms = ["PLAIN", "SCRAM-SHA-256", "EXTERNAL"]
     /// Longest client response accepted, in base64 characters.
     static let saslMaximumResponse = 8192
 
@@ -34,6 +34,15 @@ extension ServerState {
                     into: &outbox
                 )
                 self.reply(request.id, .errSaslFail, "SASL authentication failed", into: &outbox)
+                return
+            }
+            if requested == "EXTERNAL" && session.certificate == nil {
+                self.reply(
+                    request.id,
+                    .errSaslFail,
+                    "SASL authentication failed: EXTERNAL needs a TLS client certificate",
+                    into: &outbox
+                )
                 return
             }
             self.sessions[request.id]?.saslMechanism = requested

@@ -28,10 +28,19 @@ public struct ServerState: Sendable {
         self.messageIDPrefix = String(UInt64(bitPattern: configuration.createdAt.millisecondsSince1970), radix: 36)
     }
 
-    /// Records a new connection; `secure` when it came over TLS (shown in WHOIS).
-    public mutating func connect(_ id: SessionID, host: String, address: String, secure: Bool = false, now: Timestamp) {
+    /// Records a new connection; `secure` when it came over TLS (shown in WHOIS), with the fingerprint of the
+    /// client certificate it presented, if any (SASL EXTERNAL, NickServ CERT).
+    public mutating func connect(
+        _ id: SessionID,
+        host: String,
+        address: String,
+        secure: Bool = false,
+        certificate: String? = nil,
+        now: Timestamp
+    ) {
         var session = Session(id: id, host: host, address: address, now: now)
         session.isSecure = secure
+        session.certificate = certificate
         session.refreshPrefix()
         self.sessions[id] = session
     }

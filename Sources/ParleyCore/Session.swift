@@ -42,6 +42,8 @@ public struct Session: Sendable {
     public var address: String
     /// Connected over TLS.
     public var isSecure = false
+    /// The SHA-256 fingerprint (lower-case hex) of the TLS client certificate it presented, if any.
+    public var certificate: String?
     public var nick: String?
     public var user: String?
     public var realname = ""

@@ -87,6 +87,7 @@ extension IRCNumeric {
     public static let rplWhoisHost = IRCNumeric(378)
     public static let rplWhoisModes = IRCNumeric(379)
     public static let rplWhoisSecure = IRCNumeric(671)
+    public static let rplWhoisCertFP = IRCNumeric(276)
     public static let rplYoureOper = IRCNumeric(381)
     public static let rplRehashing = IRCNumeric(382)
     public static let rplTime = IRCNumeric(391)

@@ -79,6 +79,18 @@ final class AccountService: Sendable {
                     return .failed(.noSuchAccount)
                 }
                 return .info(account: account.displayName, registeredAt: account.createdAt)
+            case .certificate(let name, let change):
+                let folded = NickKey(name).folded
+                switch change {
+                case .add(let fingerprint):
+                    return try await self.store.addCertificate(fingerprint, to: folded)
+                        ? .certificateAdded(account: name, fingerprint: fingerprint) : .failed(.certificateInUse)
+                case .remove(let fingerprint):
+                    return try await self.store.removeCertificate(fingerprint, from: folded)
+                        ? .certificateRemoved(account: name, fingerprint: fingerprint) : .failed(.noSuchCertificate)
+                case .list:
+                    return .certificates(account: name, fingerprints: try await self.store.certificates(of: folded))
+                }
             }
         } catch {
             return .failed(.unavailable("\(error)"))
@@ -143,7 +155,14 @@ final class AccountService: Sendable {
 
     // MARK: SASL
 
-    func sasl(_ id: SessionID, mechanism: String, response: [UInt8], address: String, now: Int64) async -> SASLStep {
+    func sasl(
+        _ id: SessionID,
+        mechanism: String,
+        response: [UInt8],
+        address: String,
+        certificate: String?,
+        now: Int64
+    ) async -> SASLStep {
         do {
             switch mechanism {
             case "PLAIN":
@@ -159,6 +178,17 @@ final class AccountService: Sendable {
                 }
             case "SCRAM-SHA-256":
                 return try await self.scram(id, response: response, address: address, now: now)
+            case "EXTERNAL":
+                // The TLS handshake already proved the certificate; the response may only name the same account.
+                guard let certificate else { return .failure("EXTERNAL needs a TLS client certificate") }
+                guard let account = try await self.store.account(withCertificate: certificate) else {
+                    return .failure("no account has this certificate (NickServ CERT ADD registers it)")
+                }
+                let authzid = String(decoding: response, as: UTF8.self)
+                guard authzid.isEmpty || NickKey(authzid).folded == account.name else {
+                    return .failure("the certificate belongs to another account")
+                }
+                return .success(account: account.displayName)
             default:
                 return .failure("unknown mechanism")
             }
@@ -222,6 +252,8 @@ final class AccountService: Sendable {
         case .wrongPassword: "wrong password"
         case .rateLimited(let seconds): "too many failed attempts; try again in \(seconds) s"
         case .unavailable(let reason): "accounts unavailable: \(reason)"
+        case .certificateInUse: "the certificate already logs in to an account"
+        case .noSuchCertificate: "no such certificate"
         }
     }
 }

@@ -46,7 +46,7 @@ final class CoreHost: Sendable {
         case verifyOperator(SessionLink, name: String, password: String, hash: String)
         case queryHistory(HistoryQuery)
         case account(AccountRequest)
-        case sasl(SessionID, mechanism: String, response: [UInt8], address: String)
+        case sasl(SessionID, mechanism: String, response: [UInt8], address: String, certificate: String?)
         case deliverPending(SessionID, account: String)
         case readMarker(ReadMarkerRequest)
     }
@@ -84,7 +84,13 @@ final class CoreHost: Sendable {
     }
 
     /// Registers a new connection and returns the link its writes go through.
-    func open(channel: any NIOCore.Channel, context: LoopContext, address: String, secure: Bool) -> SessionLink {
+    func open(
+        channel: any NIOCore.Channel,
+        context: LoopContext,
+        address: String,
+        secure: Bool,
+        certificate: String? = nil
+    ) -> SessionLink {
         self.state.withLockedValue { state in
             let id = state.links.makeID()
             let link = SessionLink(id: id, channel: channel, context: context)
@@ -94,6 +100,7 @@ final class CoreHost: Sendable {
                 host: self.cloak.host(for: address),
                 address: address,
                 secure: secure,
+                certificate: certificate,
                 now: Self.now()
             )
             return link
@@ -269,7 +276,10 @@ final class CoreHost: Sendable {
                 case .account(let request):
                     work.append(.account(request))
                 case .sasl(let id, let mechanism, let response, let address):
-                    work.append(.sasl(id, mechanism: mechanism, response: response, address: address))
+                    let certificate = state.core.sessions[id]?.certificate
+                    work.append(
+                        .sasl(id, mechanism: mechanism, response: response, address: address, certificate: certificate)
+                    )
                 case .saslReset(let id):
                     self.accounts?.reset(id)
                 }
@@ -474,7 +484,7 @@ final class CoreHost: Sendable {
                 let outcome = await accounts.perform(request, now: Self.now().millisecondsSince1970)
                 self.perform { core, outbox in core.accountCompleted(request, outcome, now: Self.now(), into: &outbox) }
             }
-        case .sasl(let id, let mechanism, let response, let address):
+        case .sasl(let id, let mechanism, let response, let address, let certificate):
             guard let accounts = self.accounts else { return }
             self.track {
                 let step = await accounts.sasl(
@@ -482,6 +492,7 @@ final class CoreHost: Sendable {
                     mechanism: mechanism,
                     response: response,
                     address: address,
+                    certificate: certificate,
                     now: Self.now().millisecondsSince1970
                 )
                 self.perform { core, outbox in

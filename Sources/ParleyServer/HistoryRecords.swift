@@ -41,7 +41,8 @@ extension StoredMessage {
         ]
         if let account = self.account { tags.append(IRCTag("account", account)) }
         for field in self.tags.split(separator: ";") {
-            let parts = field.split(separator: "=", maxSplits: 1)
+            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard !parts[0].isEmpty else { continue }
             tags.append(IRCTag(String(parts[0]), parts.count > 1 ? IRCTagEscaping.unescape(String(parts[1])) : ""))
         }
         let command = IRCCommand(rawValue: self.command)

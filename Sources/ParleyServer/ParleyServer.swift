@@ -231,7 +231,7 @@ public final class ParleyServer: Service, Sendable {
                     case .plain:
                         try pipeline.addHandler(SessionHandler(loopContext: context))
                     case .tls:
-                        try pipeline.addHandler(NIOSSLServerHandler(context: tls!.context))
+                        try pipeline.addHandler(tls!.makeHandler())
                         try pipeline.addHandler(ProtocolSniffer(setup: setup, secure: true, patience: patience))
                     case .any where tls == nil && web == nil:
                         try pipeline.addHandler(SessionHandler(loopContext: context))

@@ -120,7 +120,7 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
             let pipeline = context.pipeline.syncOperations
             switch route {
             case .tls:
-                try pipeline.addHandler(NIOSSLServerHandler(context: self.setup.tls!.context))
+                try pipeline.addHandler(self.setup.tls!.makeHandler())
                 try pipeline.addHandler(ProtocolSniffer(setup: self.setup, secure: true, patience: self.patience))
             case .http:
                 try self.setup.web!.configure(context.channel, secure: self.secure, setup: self.setup)

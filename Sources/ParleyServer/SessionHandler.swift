@@ -1,5 +1,8 @@
+import Crypto
+import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import ParleyCore
 import ParleyIRC
 
@@ -73,7 +76,8 @@ final class SessionHandler: ChannelInboundHandler {
             channel: context.channel,
             context: self.loopContext,
             address: self.address,
-            secure: self.transport.isSecure
+            secure: self.transport.isSecure,
+            certificate: self.transport.isSecure ? Self.clientCertificateFingerprint(context) : nil
         )
         self.link = link
         self.loopContext.handlers[link.id] = self
@@ -187,6 +191,14 @@ final class SessionHandler: ChannelInboundHandler {
                 self.host.parseFailed(error, from: link.id)
             }
         }
+    }
+
+    /// SHA-256 of the TLS client certificate's DER bytes, lower-case hex, if the client presented one.
+    private static func clientCertificateFingerprint(_ context: ChannelHandlerContext) -> String? {
+        guard let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate(),
+            let der = try? certificate.toDERBytes()
+        else { return nil }
+        return SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Bytes of the leading tag section (with its `@` and space) and of the rest of the line.

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 public import NIOSSL
 
 /// The server's TLS settings, swappable at run time: a reload (SIGHUP) reads the PEM files again and new connections
@@ -18,6 +19,12 @@ public final class TLSProvider: Sendable {
 
     /// The context new connections get.
     public var context: NIOSSLContext { self.current.withLockedValue { $0 } }
+
+    /// A handler for one new connection. The TLS handshake proves the client holds the key of the certificate it
+    /// shows; who it is comes from the fingerprint, not from a CA, so every certificate is accepted here.
+    func makeHandler() -> NIOSSLServerHandler {
+        NIOSSLServerHandler(context: self.context) { _, promise in promise.succeed(.certificateVerified) }
+    }
 
     /// Reads the files again; on failure the previous certificate stays in use.
     public func reload() throws {
@@ -46,8 +53,9 @@ public final class TLSProvider: Sendable {
             privateKey: .privateKey(key)
         )
         configuration.minimumTLSVersion = .tlsv12
-        // Client certificates are asked for but not required, so a fingerprint can identify a client later.
-        configuration.certificateVerification = .none
+        // Client certificates are asked for but not required; any certificate is accepted (see `makeHandler`):
+        // a self-signed one identifies its holder by fingerprint (SASL EXTERNAL, NickServ CERT).
+        configuration.certificateVerification = .optionalVerification
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

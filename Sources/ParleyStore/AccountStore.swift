@@ -49,6 +49,15 @@ public protocol AccountStore: Sendable {
     func readMarker(account: String, target: String) async throws -> Int64?
     /// Moves the marker forward (never back); returns the marker as stored afterwards.
     func setReadMarker(account: String, target: String, time: Int64) async throws -> Int64
+    /// Lets a TLS client certificate (its SHA-256 fingerprint, lower-case hex) log in to `account`.
+    /// - Returns: `false` when the fingerprint already belongs to an account.
+    func addCertificate(_ fingerprint: String, to account: String) async throws -> Bool
+    /// - Returns: `false` when `account` had no such fingerprint.
+    func removeCertificate(_ fingerprint: String, from account: String) async throws -> Bool
+    /// The fingerprints that log in to `account`.
+    func certificates(of account: String) async throws -> [String]
+    /// The account a fingerprint logs in to, if any.
+    func account(withCertificate fingerprint: String) async throws -> Account?
 }
 
 /// Everything the server keeps: history and accounts in one place.

@@ -65,6 +65,7 @@ extension SQLiteStore {
         try await self.gate.run {
             guard try await self.account(named: name) != nil else { return false }
             _ = try await self.connection.query("DELETE FROM accounts WHERE name = ?", [.text(name)])
+            _ = try await self.connection.query("DELETE FROM account_certificates WHERE account = ?", [.text(name)])
             return true
         }
     }
@@ -72,6 +73,51 @@ extension SQLiteStore {
     public func accountNames() async throws -> [String] {
         try await self.gate.run {
             try await self.connection.query("SELECT name FROM accounts").compactMap { $0.column("name")?.string }
+        }
+    }
+
+    public func addCertificate(_ fingerprint: String, to account: String) async throws -> Bool {
+        try await self.gate.run {
+            let existing = try await self.connection.query(
+                "SELECT account FROM account_certificates WHERE fingerprint = ?",
+                [.text(fingerprint)]
+            )
+            guard existing.isEmpty else { return false }
+            _ = try await self.connection.query(
+                "INSERT INTO account_certificates (fingerprint, account) VALUES (?, ?)",
+                [.text(fingerprint), .text(account)]
+            )
+            return true
+        }
+    }
+
+    public func removeCertificate(_ fingerprint: String, from account: String) async throws -> Bool {
+        try await self.gate.run {
+            let rows = try await self.connection.query(
+                "DELETE FROM account_certificates WHERE fingerprint = ? AND account = ? RETURNING fingerprint",
+                [.text(fingerprint), .text(account)]
+            )
+            return !rows.isEmpty
+        }
+    }
+
+    public func certificates(of account: String) async throws -> [String] {
+        try await self.gate.run {
+            try await self.connection.query(
+                "SELECT fingerprint FROM account_certificates WHERE account = ? ORDER BY fingerprint",
+                [.text(account)]
+            ).compactMap { $0.column("fingerprint")?.string }
+        }
+    }
+
+    public func account(withCertificate fingerprint: String) async throws -> Account? {
+        try await self.gate.run {
+            let rows = try await self.connection.query(
+                "SELECT account FROM account_certificates WHERE fingerprint = ?",
+                [.text(fingerprint)]
+            )
+            guard let name = rows.first?.column("account")?.string else { return nil }
+            return try await self.account(named: name)
         }
     }
 

@@ -81,6 +81,16 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """,
         ],
+        // 4: TLS client certificate fingerprints that log in to an account (SASL EXTERNAL).
+        [
+            """
+            CREATE TABLE account_certificates (
+                fingerprint TEXT PRIMARY KEY,
+                account TEXT NOT NULL
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX account_certificates_by_account ON account_certificates (account)",
+        ],
     ]
 
     static var latestVersion: Int { self.migrations.count }

@@ -122,6 +122,18 @@ public final class TestStore: ParleyStorage {
     }
     public func drop(_ name: String) async throws -> Bool { try await self.store.drop(name) }
     public func accountNames() async throws -> [String] { try await self.store.accountNames() }
+    public func addCertificate(_ fingerprint: String, to account: String) async throws -> Bool {
+        try await self.store.addCertificate(fingerprint, to: account)
+    }
+    public func removeCertificate(_ fingerprint: String, from account: String) async throws -> Bool {
+        try await self.store.removeCertificate(fingerprint, from: account)
+    }
+    public func certificates(of account: String) async throws -> [String] {
+        try await self.store.certificates(of: account)
+    }
+    public func account(withCertificate fingerprint: String) async throws -> Account? {
+        try await self.store.account(withCertificate: fingerprint)
+    }
     public func takePendingDeliveries(for account: String) async throws -> [StoredMessage] {
         try self.failIfAsked()
         return try await self.store.takePendingDeliveries(for: account)

@@ -27,6 +27,19 @@ import Testing
         #expect(core.persisted.first?.0.tag("msgid") != nil)
     }
 
+    /// Found by FuzzCore: `SEARCH =` (an attribute with no name) crashed the server on an empty split.
+    @Test func searchAttributesWithoutANameAreRefusedNotACrash() {
+        var core = self.harness()
+        core.connect("alice")
+        _ = core.take("alice")
+        for query in ["=", "=;=", "inta#txe=;=", "text=x;=y"] {
+            core.send("alice", "SEARCH \(query)")
+            let reply = core.take("alice")
+            #expect(reply.first?.command == .fail, "\(query)")
+            #expect(reply.first?.parameters.prefix(2) == ["SEARCH", "INVALID_PARAMS"], "\(query)")
+        }
+    }
+
     @Test func aQuitIsKeptOnceInEachChannelWithItsOwnMsgid() {
         var core = self.harness()
         core.connect("alice")

@@ -139,7 +139,7 @@ import Testing
             try await client.send("CAP LS 302")
             let ls = try await client.expect(.cap)
             #expect(ls.parameters.last?.contains("draft/account-registration=before-connect") == true)
-            #expect(ls.parameters.last?.contains("sasl=PLAIN,SCRAM-SHA-256") == true)
+            #expect(ls.parameters.last?.contains("sasl=PLAIN,SCRAM-SHA-256,EXTERNAL") == true)
             try await client.send("NICK dana")
             try await client.send("REGISTER * * short")
             var fail = try await client.expect(.fail)

@@ -159,3 +159,93 @@ import Testing
         #expect(throws: TLSSetupError.self) { try server.server.reloadTLS() }
     }
 }
+
+/// Logging in with a TLS client certificate: NickServ CERT ADD, then SASL EXTERNAL on later connections.
+@Suite struct CertificateLoginTests {
+    @Test func aRegisteredCertificateLogsInWithSASLExternal() async throws {
+        let (server, client) = try TLSIntegrationTests.certificate()
+        let (other, otherDirectory) = try TLSIntegrationTests.certificate()
+        defer {
+            try? FileManager.default.removeItem(at: client)
+            try? FileManager.default.removeItem(at: otherDirectory)
+        }
+        let identity = try SelfSignedCertificate.ensure(in: client.path + "/client", hostName: "client")
+        let stranger = try SelfSignedCertificate.ensure(in: otherDirectory.path + "/client", hostName: "stranger")
+        _ = other
+        let store = try await TestStore.open()
+        let running = try await TestServer.start(store: store) { configuration in
+            configuration.tlsCertificatePath = server.certificatePath
+            configuration.tlsKeyPath = server.keyPath
+        }
+        func connect(_ presenting: SelfSignedCertificate.Files?) async throws -> TestClient {
+            TestClient(
+                try await IRCClient.connect(
+                    host: "localhost",
+                    port: running.port,
+                    tls: .trusting(certificateFile: server.certificatePath),
+                    clientCertificate: presenting.map { ($0.certificatePath, $0.keyPath) }
+                )
+            )
+        }
+        let expected = identity.fingerprint.lowercased().filter { $0 != ":" }
+
+        // Register an account, and the certificate this connection presents.
+        let owner = try await connect(identity)
+        try await owner.client.startRegistration(nick: "certa", capabilities: [])
+        try await owner.expect(.errNoMotd, .rplEndOfMotd)
+        try await owner.send("WHOIS certa")
+        let shown = try await owner.expect(.rplWhoisCertFP)
+        #expect(shown.parameters.last == "has client certificate fingerprint \(expected)")
+        try await owner.send("PRIVMSG NickServ :REGISTER certa-password")
+        try await owner.expect(.rplLoggedIn)
+        try await owner.send("PRIVMSG NickServ :CERT ADD")
+        let added = try await owner.expect(.notice)
+        #expect(added.parameters.last == "The certificate \(expected) now logs in to certa (SASL EXTERNAL).")
+        try await owner.send("PRIVMSG NickServ :CERT LIST")
+        _ = try await owner.expect(.notice)
+        #expect(try await owner.expect(.notice).parameters.last == expected)
+
+        func external(_ presenting: SelfSignedCertificate.Files?, nick: String) async throws -> IRCMessage {
+            let client = try await connect(presenting)
+            try await client.send("CAP LS 302")
+            try await client.send("CAP REQ sasl")
+            try await client.send("NICK \(nick)")
+            try await client.send("USER \(nick) 0 * :x")
+            try await client.expect(.cap)
+            try await client.expect(.cap)
+            try await client.send("AUTHENTICATE EXTERNAL")
+            var first: IRCMessage
+            repeat {
+                first = try #require(try await client.next())
+            } while first.command != .authenticate && first.command != IRCCommand(.errSaslFail)
+            if first.command == .authenticate {
+                #expect(first.parameters == ["+"])
+                try await client.send("AUTHENTICATE +")
+            } else {
+                await client.close()
+                return first
+            }
+            let result = try await client.expect(.rplSaslSuccess, .errSaslFail)
+            await client.close()
+            return result
+        }
+        let same = try await external(identity, nick: "again")
+        #expect(same.command == IRCCommand(.rplSaslSuccess))
+        let unknown = try await external(stranger, nick: "intruder")
+        #expect(unknown.command == IRCCommand(.errSaslFail))
+        #expect(unknown.parameters.last?.contains("no account has this certificate") == true)
+        let none = try await external(nil, nick: "nocert")
+        #expect(none.command == IRCCommand(.errSaslFail))
+        #expect(none.parameters.last?.contains("needs a TLS client certificate") == true)
+
+        try await owner.send("PRIVMSG NickServ :CERT DEL \(identity.fingerprint)")
+        #expect(
+            try await owner.expect(.notice).parameters.last == "The certificate \(expected) no longer logs in to certa."
+        )
+        let removed = try await external(identity, nick: "removed")
+        #expect(removed.command == IRCCommand(.errSaslFail))
+        await owner.close()
+        await running.stop()
+        try await store.close()
+    }
+}

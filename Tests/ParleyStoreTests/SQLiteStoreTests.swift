@@ -39,11 +39,11 @@ import Testing
 
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await self.withStore { store, path in
-            #expect(try await store.schemaVersion() == 3)
+            #expect(try await store.schemaVersion() == 4)
             try await store.append(self.lobby())
             try await store.close()
             let reopened = try await SQLiteStore.open(path: path)
-            #expect(try await reopened.schemaVersion() == 3)
+            #expect(try await reopened.schemaVersion() == 4)
             #expect(self.ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             try await reopened.close()
         }
@@ -59,13 +59,13 @@ import Testing
             do {
                 _ = try await SQLiteStore.open(path: path)
             } catch {
-                #expect("\(error)".contains("schema version 99, newer than this Parley knows (3)"))
+                #expect("\(error)".contains("schema version 99, newer than this Parley knows (4)"))
             }
         }
     }
 
     @Test func migratesEachEarlierSchemaKeepingItsData() async throws {
-        for version in 1..<3 {
+        for version in 1..<4 {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-migrate-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -76,7 +76,7 @@ import Testing
             try await old.close()
 
             let current = try await SQLiteStore.open(path: path)
-            #expect(try await current.schemaVersion() == 3)
+            #expect(try await current.schemaVersion() == 4)
             #expect(self.ids(try await current.latest("#lobby", after: nil, limit: 2)) == ["m8", "m9"])
             let credentials = Account.Credentials(salt: [1], iterations: 4096, storedKey: [2], serverKey: [3])
             let created = try await current.create(
@@ -85,7 +85,43 @@ import Testing
             #expect(created)
             let marker = try await current.setReadMarker(account: "zoe", target: "#lobby", time: 5)
             #expect(marker == 5)
+            let certificate = try await current.addCertificate("ab12", to: "zoe")
+            #expect(certificate)
             try await current.close()
+        }
+    }
+
+    @Test func certificateFingerprintsBelongToOneAccountAndGoWithIt() async throws {
+        try await self.withStore { store, _ in
+            let credentials = Account.Credentials(salt: [1], iterations: 4096, storedKey: [2], serverKey: [3])
+            for name in ["ann", "ben"] {
+                let created = try await store.create(
+                    Account(name: name, displayName: name, createdAt: 1, credentials: credentials)
+                )
+                #expect(created)
+            }
+            let first = try await store.addCertificate("aa11", to: "ann")
+            let second = try await store.addCertificate("bb22", to: "ann")
+            let taken = try await store.addCertificate("aa11", to: "ben")
+            #expect(first && second)
+            #expect(!taken, "a fingerprint logs in to one account only")
+            let listed = try await store.certificates(of: "ann")
+            #expect(listed == ["aa11", "bb22"])
+            let owner = try await store.account(withCertificate: "aa11")
+            #expect(owner?.name == "ann")
+            let nobody = try await store.account(withCertificate: "cc33")
+            #expect(nobody == nil)
+            let wrongOwner = try await store.removeCertificate("aa11", from: "ben")
+            let removed = try await store.removeCertificate("aa11", from: "ann")
+            #expect(!wrongOwner && removed)
+            let afterRemoval = try await store.account(withCertificate: "aa11")
+            #expect(afterRemoval == nil)
+            let dropped = try await store.drop("ann")
+            #expect(dropped)
+            let afterDrop = try await store.account(withCertificate: "bb22")
+            #expect(afterDrop == nil, "dropping an account drops its certificates")
+            let reused = try await store.addCertificate("bb22", to: "ben")
+            #expect(reused)
         }
     }
 
