@@ -164,7 +164,26 @@ final class LoopContext: @unchecked Sendable {
             link.ownsPending = false
             self.counters.bytesOut &+= pending.readableBytes
             link.channel.writeAndFlush(pending, promise: nil)
+            if !link.channel.isWritable { self.checkHardSendQ(link) }
         }
+    }
+
+    /// A queue may pass SendQ for a moment (see `SessionHandler.channelWritabilityChanged`), but never this many
+    /// times over: memory per client stays bounded while it is given time to read.
+    static let hardSendQFactor = 4
+
+    private func checkHardSendQ(_ link: SessionLink) {
+        guard let queued = try? link.channel.syncOptions?.getOption(.bufferedWritableBytes),
+            queued > self.configuration.sendQ * Self.hardSendQFactor
+        else { return }
+        self.sendQExceeded(link)
+    }
+
+    /// Cuts off a client whose queue stayed over SendQ; only on `eventLoop`.
+    func sendQExceeded(_ link: SessionLink) {
+        guard !link.isClosed else { return }
+        self.counters.sendQDisconnects += 1
+        self.host.close(link.id, reason: "SendQ exceeded")
     }
 
     func startSweeping(every interval: TimeAmount) {

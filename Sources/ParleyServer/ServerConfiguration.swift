@@ -23,7 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var floodBurst = 20
     /// Lines per second a client may send after its burst.
     public var floodRate = 4.0
-    /// Bytes waiting to be sent to one client before it is disconnected with "SendQ exceeded".
+    /// Bytes waiting to be sent to one client before it is disconnected with "SendQ exceeded" (if it does not drain
+    /// below this within a second; at once past four times this).
     public var sendQ = 1 << 20
     public var maxConnections = 100_000
     public var maxConnectionsPerIP = 64

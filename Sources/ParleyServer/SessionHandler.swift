@@ -40,6 +40,8 @@ final class SessionHandler: ChannelInboundHandler {
     private var pingSentAt: NIODeadline?
     private let transport: Transport
     private var activated = false
+    private var sendQCheckPending = false
+    static let sendQGrace = TimeAmount.seconds(Int64(1))
 
     init(loopContext: LoopContext, transport: Transport = .irc) {
         self.loopContext = loopContext
@@ -133,10 +135,19 @@ final class SessionHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    /// Over SendQ: a client that is reading (a big WHO or NAMES reply, a burst) gets `sendQGrace` to drain back
+    /// under it; one that is not is cut off then, or at once if its queue reaches `LoopContext.hardSendQFactor`
+    /// times SendQ (checked as writes are flushed).
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable, let link = self.link, !link.isClosed {
-            self.loopContext.counters.sendQDisconnects += 1
-            self.host.close(link.id, reason: "SendQ exceeded")
+        if !context.channel.isWritable, let link = self.link, !link.isClosed, !self.sendQCheckPending {
+            self.sendQCheckPending = true
+            context.eventLoop.assumeIsolated().scheduleTask(in: Self.sendQGrace) {
+                self.sendQCheckPending = false
+                guard let context = self.context, let link = self.link, !link.isClosed,
+                    !context.channel.isWritable
+                else { return }
+                self.loopContext.sendQExceeded(link)
+            }
         }
         context.fireChannelWritabilityChanged()
     }
