@@ -138,7 +138,8 @@ def main():
             ratio = b / max(a, 1e-4)
             print(f"big-channel: {what} at 10,000 members took {ratio:.1f}x its time at 1,000", flush=True)
             assert ratio < 30, f"{what} grew {ratio:.1f}x for 10x the members: quadratic?"
-        deadline = time.time() + 60
+        # 10,000 members leaving means 50 million QUIT deliveries to the others: give an unoptimized build time.
+        deadline = time.time() + 900
         while open_fds(server.pid) > baseline and time.time() < deadline:
             time.sleep(0.5)
         assert open_fds(server.pid) <= baseline, f"fds {open_fds(server.pid)} > {baseline} before"
