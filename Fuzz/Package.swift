@@ -11,20 +11,23 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        .target(name: "FuzzDriver"),
         .executableTarget(
             name: "FuzzIRCParser",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "ParleyIRC", package: "parley"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
             name: "FuzzWire",
-            dependencies: [.product(name: "ParleyServer", package: "parley")]
+            dependencies: ["FuzzDriver", .product(name: "ParleyServer", package: "parley")]
         ),
         .executableTarget(
             name: "FuzzCore",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "ParleyCore", package: "parley"),
                 .product(name: "ParleyIRC", package: "parley"),
             ]

@@ -85,27 +85,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let path = String(head.uri.prefix { $0 != "?" })
         switch path {
         case "/healthz":
-            let health = self.service.sources.health(context.eventLoop).hop(to: context.eventLoop)
-            health.assumeIsolated().whenSuccess { health in
-                var headers = HTTPHeaders()
-                headers.add(name: "Content-Type", value: "application/json")
-                headers.add(name: "Cache-Control", value: "no-store")
-                self.respond(
-                    head,
-                    health.ok ? .ok : .serviceUnavailable,
-                    body: Array(health.json.utf8),
-                    headers,
-                    context
-                )
+            let health = self.service.sources.health(context.eventLoop).map { health in
+                (health.ok ? HTTPResponseStatus.ok : .serviceUnavailable, Array(health.json.utf8))
             }
+            self.respondLive(head, health, contentType: "application/json", context)
         case "/metrics":
-            let metrics = self.service.sources.metrics(context.eventLoop).hop(to: context.eventLoop)
-            metrics.assumeIsolated().whenSuccess { text in
-                var headers = HTTPHeaders()
-                headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
-                headers.add(name: "Cache-Control", value: "no-store")
-                self.respond(head, .ok, body: text, headers, context)
-            }
+            let metrics = self.service.sources.metrics(context.eventLoop).map { (HTTPResponseStatus.ok, $0) }
+            self.respondLive(head, metrics, contentType: "text/plain; version=0.0.4; charset=utf-8", context)
         default:
             guard let asset = self.service.assets.asset(for: path) else {
                 self.respond(head, .notFound, text: "Not found.\n", [:], context)
@@ -121,6 +107,21 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             headers.add(name: "Content-Type", value: asset.contentType)
             self.respond(head, .ok, body: asset.body, headers, context)
+        }
+    }
+
+    /// Answers with figures gathered from the loops (never cached).
+    private func respondLive(
+        _ head: HTTPRequestHead,
+        _ answer: EventLoopFuture<(HTTPResponseStatus, [UInt8])>,
+        contentType: String,
+        _ context: ChannelHandlerContext
+    ) {
+        answer.hop(to: context.eventLoop).assumeIsolated().whenSuccess { status, body in
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "Cache-Control", value: "no-store")
+            self.respond(head, status, body: body, headers, context)
         }
     }
 

@@ -1,9 +1,7 @@
+import FuzzDriver
 import ParleyCore
 import ParleyIRC
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The core state machine fed random command sequences from four clients. Each input line is one client's line:
 /// its first byte picks the client, the rest is the IRC line. After every line the membership invariants must
@@ -59,15 +57,4 @@ func check(_ state: ServerState) {
     }
 }
 
-// SwiftPM links an executable's top-level code as its `main`, so libFuzzer's own `main` is not used: start its
-// driver from here.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt
-) -> CInt
-
-var argumentCount = CommandLine.argc
-var arguments = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&argumentCount, &arguments) { fuzz($0, $1) })
+runLibFuzzer { fuzz($0, $1) }

@@ -1,9 +1,7 @@
+import FuzzDriver
 import NIOCore
 import ParleyIRC
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The parser, the tag unescaper, base64 (AUTHENTICATE), the SCRAM message parsers and the serializer on arbitrary
 /// bytes. A line that parses
@@ -30,15 +28,4 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's top-level code as its `main`, so libFuzzer's own `main` is not used: start its
-// driver from here.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt
-) -> CInt
-
-var argumentCount = CommandLine.argc
-var arguments = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&argumentCount, &arguments) { fuzz($0, $1) })
+runLibFuzzer { fuzz($0, $1) }

@@ -1,8 +1,6 @@
+import FuzzDriver
 import ParleyServer
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a connection's first bytes lead to: the sniffer, the HTTP decoder and handler, the WebSocket upgrade and
 /// frame decoder, the IRC-over-WebSocket adapter and the session, all on an embedded event loop. A byte 0xFF splits
@@ -20,15 +18,4 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's top-level code as its `main`, so libFuzzer's own `main` is not used: start its
-// driver from here.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt
-) -> CInt
-
-var argumentCount = CommandLine.argc
-var arguments = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&argumentCount, &arguments) { fuzz($0, $1) })
+runLibFuzzer { fuzz($0, $1) }
