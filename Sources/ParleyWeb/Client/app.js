@@ -310,8 +310,11 @@ function modeChange(channelName, message) {
   renderMessages();
 }
 
+/** On joining (again, after a reconnect too): the newest page, which also fills the gap while away (msgids dedupe). */
 function loadOlderOnJoin(channel) {
-  if (state.connection.has('draft/chathistory')) loadOlder(channel);
+  if (!state.connection.has('draft/chathistory')) return;
+  channel.loadingHistory = true;
+  state.connection.send('CHATHISTORY', 'LATEST', channel.name, '*', String(HISTORY_PAGE));
 }
 
 function finishBatch(ref) {
