@@ -271,6 +271,28 @@ function handle(message) {
     case '333': case '900': case '903': case 'ACCOUNT': case 'AWAY': case 'MARKREAD':
       if (message.command === '372' || message.command === '900') info(message.params[message.params.length - 1], 'info', serverBuffer());
       break;
+    case '311': // WHOIS, in words
+      info(`${second} is ${message.params[2]}@${message.params[3]} (${message.params[5] || ''})`);
+      break;
+    case '319':
+      info(`${second} is in ${message.params[2]}`);
+      break;
+    case '312':
+      info(`${second} is on ${message.params[2]} (${message.params[3] || ''})`);
+      break;
+    case '330':
+      info(`${second} is logged in as ${message.params[2]}`);
+      break;
+    case '317': {
+      const since = new Date(Number(message.params[3]) * 1000);
+      info(`${second} has been idle ${message.params[2]} s, connected since ${since.toLocaleString()}`);
+      break;
+    }
+    case '338':
+      info(`${second} is connecting from ${message.params[2]}`);
+      break;
+    case '379': case '318':
+      break;
     case 'FAIL':
       info(`${message.params.slice(0, 2).join(' ')}: ${message.params[message.params.length - 1]}`, 'error');
       break;
