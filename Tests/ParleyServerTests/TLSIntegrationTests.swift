@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import ParleyClient
 import ParleyIRC
 import ParleyServer
@@ -75,6 +76,33 @@ import Testing
             let messages = try await test.drainUntilClosed()
             #expect(!messages.contains { $0.command.rawValue == "001" })
         }
+    }
+
+    @Test func tlsOlderThan12IsRefused() async throws {
+        let (files, directory) = try Self.certificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await Self.start(files)
+        defer { Task { await server.stop() } }
+        var old = TLSConfiguration.makeClientConfiguration()
+        old.certificateVerification = .none
+        old.minimumTLSVersion = .tlsv1
+        old.maximumTLSVersion = .tlsv11
+        let refused = try await RawConnection.connect(port: server.port, tls: try NIOSSLContext(configuration: old))
+        try? await refused.send("NICK old\r\nUSER old 0 * :x\r\n")
+        let bytes = try await refused.readUntilClosed()
+        #expect(bytes.isEmpty, "no IRC over TLS 1.1")
+        var current = old
+        current.maximumTLSVersion = .tlsv12
+        let accepted = try await RawConnection.connect(
+            port: server.port,
+            tls: try NIOSSLContext(configuration: current)
+        )
+        try await accepted.send("NICK new\r\nUSER new 0 * :x\r\n")
+        let welcome = try await accepted.read { bytes -> (count: Int, value: Bool)? in
+            String(decoding: bytes, as: UTF8.self).contains(" 001 ") ? (bytes.count, true) : nil
+        }
+        #expect(welcome)
+        await accepted.close()
     }
 
     @Test func httpsAndSecureWebSocketOnTheSamePort() async throws {
