@@ -163,8 +163,10 @@ import Testing
     }
 
     @Test func aRegisteredNickIsTakenBackAfterTheGracePeriod() async throws {
-        let oneSecond: (inout ServerConfiguration) -> Void = { $0.nickGrace = 1 }
-        try await self.withServer(oneSecond) { server in
+        // Long enough for IDENTIFY (100,000 PBKDF2 rounds) to finish first even under ThreadSanitizer: with one
+        // second, a sanitized run was renamed while its password was still being checked.
+        let grace: (inout ServerConfiguration) -> Void = { $0.nickGrace = 4 }
+        try await self.withServer(grace) { server in
             let owner = try await server.register("frank")
             try await owner.send("PRIVMSG NickServ :REGISTER frank-password")
             try await owner.expect(.rplLoggedIn)
@@ -186,7 +188,7 @@ import Testing
             try await rightful.send("PRIVMSG NickServ :IDENTIFY frank frank-password")
             try await rightful.expect(.rplLoggedIn)
             try await rightful.send("PING still-frank")
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(4500))
             try await rightful.send("WHOIS frank")
             let whois = try await rightful.expect(.rplWhoisUser)
             #expect(whois.parameters[1] == "frank")
