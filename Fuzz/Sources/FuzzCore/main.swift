@@ -2,7 +2,6 @@ import FuzzDriver
 import ParleyCore
 import ParleyIRC
 
-
 /// The core state machine fed random command sequences from four clients. Each input line is one client's line:
 /// its first byte picks the client, the rest is the IRC line. After every line the membership invariants must
 /// hold: every member of a channel is a session that lists the channel, and every channel a session lists has it

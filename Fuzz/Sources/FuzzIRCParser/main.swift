@@ -2,7 +2,6 @@ import FuzzDriver
 import NIOCore
 import ParleyIRC
 
-
 /// The parser, the tag unescaper, base64 (AUTHENTICATE), the SCRAM message parsers and the serializer on arbitrary
 /// bytes. A line that parses
 /// must serialize and parse again to the same message.

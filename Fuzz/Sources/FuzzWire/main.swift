@@ -1,7 +1,6 @@
 import FuzzDriver
 import ParleyServer
 
-
 /// What a connection's first bytes lead to: the sniffer, the HTTP decoder and handler, the WebSocket upgrade and
 /// frame decoder, the IRC-over-WebSocket adapter and the session, all on an embedded event loop. A byte 0xFF splits
 /// the input into separate reads (0xFF never appears in HTTP, and the splits matter to the sniffer). After each
