@@ -64,6 +64,8 @@ final class WebService: Sendable {
                     if let compressor = try? pipeline.context(handlerType: HTTPResponseCompressor.self) {
                         pipeline.removeHandler(context: compressor, promise: nil)
                     }
+                    // Before the frame decoder, which the upgrader adds next.
+                    try? pipeline.addHandler(UpgradeReplayGuard())
                 }
             ),
             withErrorHandling: true
