@@ -14,6 +14,8 @@ extension ServerConfiguration {
     /// Keys (YAML spelling; the environment variable is `PARLEY_` plus the key uppercased with `-` as `_`):
     /// - `host` (string, `0.0.0.0`), `port` (int 1–65535, `1060`; 0 picks a free port), `threads` (int ≥ 0, `0` = cores)
     /// - `server-name` (string, `parley.local`), `network-name` (string, `Parley`), `data-dir` (string, `./parley-data`)
+    /// - `database` (`sqlite`, the default: `data-dir/parley.sqlite`; or a URL `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`,
+    ///   secret as it may hold a password)
     /// - `password` (string, secret, none), `motd-file` (string, none)
     /// - `operators` (list of `name:hash`, secret, none; hashes from `parley-server hash-password`)
     /// - `flood-control` (`on`/`off`, `on`), `flood-burst` (int ≥ 1, `20`), `flood-rate` (lines/s > 0, `4`)
@@ -40,6 +42,15 @@ extension ServerConfiguration {
         self.serverName = try values.string("server-name") ?? self.serverName
         self.networkName = try values.string("network-name") ?? self.networkName
         self.dataDirectory = try values.string("data-dir") ?? self.dataDirectory
+        if let database = try values.string("database", secret: true), database != "sqlite" {
+            guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
+                throw ConfigurationError(
+                    key: "database",
+                    message: "must be sqlite or a URL postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+                )
+            }
+            self.databaseURL = database
+        }
         self.password = try values.string("password", secret: true)
         self.motdFile = try values.string("motd-file")
         self.operators = try values.list("operators").map { entry in

@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var serverName = "parley.local"
     public var networkName = "Parley"
     public var dataDirectory = "./parley-data"
+    /// A PostgreSQL URL to keep everything in instead of `data-dir/parley.sqlite`; `nil` for SQLite.
+    public var databaseURL: String?
     public var password: String?
     public var motdFile: String?
     public var operators: [Operator] = []

@@ -4,6 +4,7 @@ import Logging
 import NIOPosix
 import ParleyServer
 import ParleyStore
+import ParleyStorePostgres
 import ServiceLifecycle
 import UnixSignals
 
@@ -27,6 +28,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("server-name"), help: "Server name shown to clients.") var serverName: String?
     @Option(name: .customLong("network-name"), help: "Network name (ISUPPORT NETWORK).") var networkName: String?
     @Option(name: .customLong("data-dir"), help: "Data directory (default ./parley-data).") var dataDir: String?
+    @Option(help: "sqlite (default: data-dir/parley.sqlite) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
+    var database: String?
     @Option(help: "Connection password clients must send with PASS.") var password: String?
     @Option(name: .customLong("motd-file"), help: "Message of the day file.") var motdFile: String?
     @Option(name: .customLong("flood-control"), help: "on or off (default on).") var floodControl: String?
@@ -49,7 +52,8 @@ struct Serve: AsyncParsableCommand {
         let values: [String: String?] = [
             "host": self.host, "port": self.port.map(String.init), "threads": self.threads.map(String.init),
             "server-name": self.serverName, "network-name": self.networkName, "data-dir": self.dataDir,
-            "password": self.password, "motd-file": self.motdFile, "flood-control": self.floodControl,
+            "database": self.database, "password": self.password, "motd-file": self.motdFile,
+            "flood-control": self.floodControl,
             "history": self.history, "tls-cert": self.tlsCert, "tls-key": self.tlsKey, "listeners": self.listeners,
             "web": self.web,
         ]
@@ -107,9 +111,17 @@ struct Serve: AsyncParsableCommand {
         let group: MultiThreadedEventLoopGroup =
             configuration.threads == 0
             ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
-        let store: SQLiteStore
+        let store: any ParleyStorage
+        let closeStore: () async throws -> Void
         do {
-            store = try await SQLiteStore.open(path: configuration.dataDirectory + "/parley.sqlite")
+            if let url = configuration.databaseURL {
+                let postgres = try await PostgresStore.open(url: url, logger: Logger(label: "parley.store"))
+                (store, closeStore) = (postgres, postgres.close)
+                logger.info("Keeping history and accounts in \(postgres.url.redacted)")
+            } else {
+                let sqlite = try await SQLiteStore.open(path: configuration.dataDirectory + "/parley.sqlite")
+                (store, closeStore) = (sqlite, sqlite.close)
+            }
         } catch {
             throw ValidationError("\(error)")
         }
@@ -145,7 +157,7 @@ struct Serve: AsyncParsableCommand {
             )
         )
         try await group2.run()
-        try await store.close()
+        try await closeStore()
     }
 
     /// The cloak secret kept in the data directory, made on first start: cloaks (and bans on them) must not change

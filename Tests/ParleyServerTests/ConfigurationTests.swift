@@ -122,6 +122,20 @@ import Testing
         }
     }
 
+    @Test func databaseKey() throws {
+        #expect(try ServerConfiguration(config: Self.reader([:])).databaseURL == nil)
+        #expect(try ServerConfiguration(config: Self.reader(["database": "sqlite"])).databaseURL == nil)
+        let postgres = try ServerConfiguration(config: Self.reader(["database": "postgres://parley@db/chat"]))
+        #expect(postgres.databaseURL == "postgres://parley@db/chat")
+        do {
+            _ = try ServerConfiguration(config: Self.reader(["database": "mysql://parley@db/chat"]))
+            Issue.record("a MySQL URL was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "database")
+            #expect(error.message.contains("postgres://"))
+        }
+    }
+
     @Test func missingFileIsReported() async {
         do {
             _ = try await ServerConfiguration.reader(flags: [:], environment: [:], file: "/nonexistent/parley.yaml")

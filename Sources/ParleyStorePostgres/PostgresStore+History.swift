@@ -1,0 +1,231 @@
+import ParleyStore
+import PostgresNIO
+
+/// A statement whose placeholders are numbered as values are bound.
+struct Statement {
+    var binds = PostgresBindings()
+
+    /// Binds `value` and returns its placeholder.
+    mutating func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+        self.binds.append(value)
+        return "$\(self.binds.count)"
+    }
+
+    mutating func bindArray<Element: PostgresArrayEncodable>(_ values: [Element]) throws -> String {
+        try self.binds.append(values)
+        return "$\(self.binds.count)"
+    }
+
+    func query(_ sql: String) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: sql, binds: self.binds)
+    }
+}
+
+extension PostgresStore {
+    public func append(_ messages: [StoredMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        // One statement for the whole batch: each column travels as one array and unnest() makes the rows.
+        var insert = Statement()
+        let columns = [
+            try insert.bindArray(messages.map(\.msgid)), try insert.bindArray(messages.map(\.target)),
+            try insert.bindArray(messages.map(\.time)), try insert.bindArray(messages.map(\.sender)),
+            try insert.bindArray(messages.map { $0.account ?? "" }), try insert.bindArray(messages.map(\.command)),
+            try insert.bindArray(messages.map(\.recipient)), try insert.bindArray(messages.map(\.text)),
+            try insert.bindArray(messages.map(\.tags)),
+        ]
+        let sql =
+            "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, tags) "
+            + "SELECT m, t, ti, s, NULLIF(a, ''), c, r, x, g FROM unnest(\(columns.joined(separator: ", "))) "
+            + "AS batch (m, t, ti, s, a, c, r, x, g)"
+        let waiting = messages.compactMap { message in message.deliverTo.map { (message.msgid, $0) } }
+        var deliveries = Statement()
+        let deliverySQL =
+            "INSERT INTO pending_deliveries (account, sequence) SELECT d.account, m.sequence FROM unnest("
+            + "\(try deliveries.bindArray(waiting.map(\.1))), \(try deliveries.bindArray(waiting.map(\.0)))) AS d (account, msgid) "
+            + "JOIN messages m ON m.msgid = d.msgid"
+        try await self.run("storing \(messages.count) messages") {
+            try await self.client.withTransaction(logger: self.logger) { connection in
+                try await connection.query(insert.query(sql), logger: self.logger)
+                if !waiting.isEmpty {
+                    try await connection.query(deliveries.query(deliverySQL), logger: self.logger)
+                }
+            }
+        }
+    }
+
+    static let columns = "msgid, target, time, sender, account, command, recipient, text, tags, sequence"
+
+    func select(
+        _ condition: String,
+        _ statement: Statement,
+        order: String,
+        limit: Int
+    ) async throws
+        -> [StoredMessage]
+    {
+        var statement = statement
+        let sql =
+            "SELECT \(Self.columns) FROM messages WHERE \(condition) ORDER BY \(order) LIMIT "
+            + statement.bind(Int64(max(limit, 0)))
+        return try await self.messages(statement.query(sql))
+    }
+
+    func messages(_ query: PostgresQuery) async throws -> [StoredMessage] {
+        try await self.run("reading history") {
+            var messages: [StoredMessage] = []
+            let rows = try await self.client.query(query, logger: self.logger)
+            for try await (msgid, target, time, sender, account, command, recipient, text, tags, sequence)
+                in rows
+                .decode((String, String, Int64, String, String?, String, String, String, String, Int64).self)
+            {
+                messages.append(
+                    StoredMessage(
+                        msgid: msgid,
+                        target: target,
+                        time: time,
+                        sender: sender,
+                        account: account,
+                        command: command,
+                        recipient: recipient,
+                        text: text,
+                        tags: tags,
+                        sequence: sequence
+                    )
+                )
+            }
+            return messages
+        }
+    }
+
+    /// A point as (time, sequence). A message id resolves to its own position (`nil` if unknown in `target`); a
+    /// timestamp sits before every message at that millisecond when `before` is true, after all of them otherwise.
+    private func position(_ point: HistoryPoint, in target: String, before: Bool) async throws -> (Int64, Int64)? {
+        switch point {
+        case .timestamp(let time):
+            return (time, before ? Int64.min : Int64.max)
+        case .msgid(let msgid):
+            return try await self.run("finding a message") {
+                let rows = try await self.client.query(
+                    "SELECT time, sequence FROM messages WHERE target = \(target) AND msgid = \(msgid)",
+                    logger: self.logger
+                )
+                for try await position in rows.decode((Int64, Int64).self) { return position }
+                return nil
+            }
+        }
+    }
+
+    /// `target = $a AND (time, sequence) <op> ($b, $c)`: row values keep the scan on the (target, time, sequence)
+    /// index.
+    private func range(
+        _ statement: inout Statement,
+        _ target: String,
+        _ comparison: String,
+        _ position: (Int64, Int64)
+    ) -> String {
+        "target = \(statement.bind(target)) AND (time, sequence) \(comparison) "
+            + "(\(statement.bind(position.0)), \(statement.bind(position.1)))"
+    }
+
+    private static let newestFirst = "time DESC, sequence DESC"
+    private static let oldestFirst = "time ASC, sequence ASC"
+
+    /// The extra condition that leaves out channel events.
+    static func filter(_ events: Bool) -> String {
+        events ? "" : " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')"
+    }
+
+    public func latest(
+        _ target: String,
+        after bound: HistoryPoint?,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        var statement = Statement()
+        guard let bound else {
+            let condition = "target = \(statement.bind(target))" + Self.filter(events)
+            return try await self.select(condition, statement, order: Self.newestFirst, limit: limit).reversed()
+        }
+        guard let position = try await self.position(bound, in: target, before: false) else { return [] }
+        let condition = self.range(&statement, target, ">", position) + Self.filter(events)
+        return try await self.select(condition, statement, order: Self.newestFirst, limit: limit).reversed()
+    }
+
+    public func before(
+        _ target: String,
+        _ point: HistoryPoint,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        guard let position = try await self.position(point, in: target, before: true) else { return [] }
+        var statement = Statement()
+        let condition = self.range(&statement, target, "<", position) + Self.filter(events)
+        return try await self.select(condition, statement, order: Self.newestFirst, limit: limit).reversed()
+    }
+
+    public func after(
+        _ target: String,
+        _ point: HistoryPoint,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        guard let position = try await self.position(point, in: target, before: false) else { return [] }
+        var statement = Statement()
+        let condition = self.range(&statement, target, ">", position) + Self.filter(events)
+        return try await self.select(condition, statement, order: Self.oldestFirst, limit: limit)
+    }
+
+    public func around(
+        _ target: String,
+        _ point: HistoryPoint,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        guard limit > 0, let position = try await self.position(point, in: target, before: true) else { return [] }
+        // The message itself (for a msgid) counts on the "after" side: sequence - 1 makes the bound inclusive.
+        let inclusive = (position.0, position.1 == Int64.min ? Int64.min : position.1 - 1)
+        var earlierStatement = Statement()
+        let earlier = try await self.select(
+            self.range(&earlierStatement, target, "<", position) + Self.filter(events),
+            earlierStatement,
+            order: Self.newestFirst,
+            limit: limit / 2
+        )
+        var laterStatement = Statement()
+        let later = try await self.select(
+            self.range(&laterStatement, target, ">", inclusive) + Self.filter(events),
+            laterStatement,
+            order: Self.oldestFirst,
+            limit: limit - earlier.count
+        )
+        return earlier.reversed() + later
+    }
+
+    public func between(
+        _ target: String,
+        _ start: HistoryPoint,
+        _ end: HistoryPoint,
+        limit: Int,
+        events: Bool
+    ) async throws -> [StoredMessage] {
+        guard let from = try await self.position(start, in: target, before: false),
+            let to = try await self.position(end, in: target, before: true)
+        else { return [] }
+        var statement = Statement()
+        if from.0 < to.0 || (from.0 == to.0 && from.1 <= to.1) {
+            let condition =
+                self.range(&statement, target, ">", from)
+                + " AND (time, sequence) < (\(statement.bind(to.0)), \(statement.bind(to.1)))" + Self.filter(events)
+            return try await self.select(condition, statement, order: Self.oldestFirst, limit: limit)
+        }
+        // Backwards: the `limit` messages closest to `start`, still returned oldest first.
+        guard let fromBefore = try await self.position(start, in: target, before: true),
+            let toAfter = try await self.position(end, in: target, before: false)
+        else { return [] }
+        let condition =
+            self.range(&statement, target, "<", fromBefore)
+            + " AND (time, sequence) > (\(statement.bind(toAfter.0)), \(statement.bind(toAfter.1)))"
+            + Self.filter(events)
+        return try await self.select(condition, statement, order: Self.newestFirst, limit: limit).reversed()
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import ParleyStore
+import ParleyStorePostgres
+import ParleyTestSupport
+import PostgresNIO
+import Testing
+
+/// What is PostgreSQL's own: URLs, connection errors, migrations. The contract tests cover the rest.
+@Suite struct PostgresURLTests {
+    @Test func readsTheParts() throws {
+        let url = try PostgresURL("postgres://ann:p%40ss@db.example.org:6543/parley?sslmode=require")
+        #expect(url.username == "ann")
+        #expect(url.password == "p@ss")
+        #expect(url.host == "db.example.org")
+        #expect(url.port == 6543)
+        #expect(url.database == "parley")
+        #expect(url.sslMode == .require)
+        #expect(url.redacted == "postgres://ann@db.example.org:6543/parley")
+        let plain = try PostgresURL("postgresql://parley@localhost/chat")
+        #expect(plain.port == 5432)
+        #expect(plain.sslMode == .prefer)
+        let socket = try PostgresURL("postgres://parley@localhost/chat?host=/run/postgresql")
+        #expect(socket.socketDirectory == "/run/postgresql")
+    }
+
+    @Test(arguments: [
+        ("mysql://a@b/c", "must look like postgres://"),
+        ("postgres://host/db", "names no user"),
+        ("postgres://a@host", "names no database"),
+        ("postgres://a@host/db?sslmode=sometimes", "unknown sslmode 'sometimes'"),
+        ("postgres://a@host/db?timeout=3", "unknown database URL parameter 'timeout'"),
+    ])
+    func badURLsAreRefusedNamingTheProblem(url: String, problem: String) {
+        #expect {
+            _ = try PostgresURL(url)
+        } throws: { error in
+            "\(error)".contains(problem)
+        }
+    }
+
+    @Test func anUnreachableServerIsReportedAtOnceWithoutThePassword() async throws {
+        // A port nothing listens on: bind one, note it, close it.
+        let port = try freePort()
+        await #expect {
+            _ = try await PostgresStore.open(url: "postgres://ann:hunter2@127.0.0.1:\(port)/parley?sslmode=disable")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("cannot connect to the database postgres://ann@127.0.0.1:\(port)/parley")
+                && !text.contains("hunter2")
+        }
+    }
+}
+
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+        }
+    }
+    try #require(bound)
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+@Suite(.enabled(if: StoreKind.postgresURL != nil, "PARLEY_TEST_POSTGRES is not set"))
+struct PostgresStoreTests {
+    @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
+        try await withPostgresDatabase { url in
+            let store = try await PostgresStore.open(url: url)
+            #expect(try await store.schemaVersion() == 1)
+            try await store.append(lobbyMessages())
+            try await store.close()
+            let reopened = try await PostgresStore.open(url: url)
+            #expect(try await reopened.schemaVersion() == 1)
+            #expect(ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
+            #expect(try await reopened.countMessages() == 10)
+            try await reopened.close()
+        }
+    }
+
+    @Test func severalNodesStartingAtOnceMigrateOnce() async throws {
+        try await withPostgresDatabase { url in
+            let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+                for _ in 0..<4 { group.addTask { try await PostgresStore.open(url: url) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for store in stores {
+                #expect(try await store.schemaVersion() == 1)
+                try await store.close()
+            }
+        }
+    }
+
+    @Test func refusesADatabaseNewerThanTheBinary() async throws {
+        try await withPostgresDatabase { url in
+            let store = try await PostgresStore.open(url: url)
+            try await store.close()
+            try await PostgresAdmin.run(["UPDATE parley_schema SET version = 99"], on: url)
+            await #expect {
+                _ = try await PostgresStore.open(url: url)
+            } throws: { error in
+                "\(error)".contains("schema version 99, newer than this Parley knows (1)")
+            }
+        }
+    }
+
+    @Test func aMissingDatabaseIsNamedInTheError() async throws {
+        let server = try #require(StoreKind.postgresURL)
+        await #expect {
+            _ = try await PostgresStore.open(url: server.database("parley_no_such_database"))
+        } throws: { error in
+            "\(error)".contains("parley_no_such_database") && "\(error)".contains("does not exist")
+        }
+    }
+
+    @Test func searchUsesTheFullTextIndex() async throws {
+        try await withPostgresDatabase { url in
+            let store = try await PostgresStore.open(url: url)
+            try await store.append(lobbyMessages())
+            // Ten rows would be scanned whatever the indexes: forbid that, and see which index the plan takes.
+            let plan = try await PostgresAdmin.run(
+                [
+                    "SET enable_seqscan = off",
+                    "EXPLAIN SELECT sequence FROM messages WHERE words @@ plainto_tsquery('simple', 'line')",
+                ],
+                on: url
+            )
+            #expect(plan.contains { $0.contains("messages_words") }, "\(plan)")
+            try await store.close()
+        }
+    }
+}
