@@ -128,6 +128,7 @@ let package = Package(
             name: "ParleyBench",
             dependencies: [
                 "ParleyStore",
+                "ParleyStorePostgres",
                 "ParleyClient",
                 "ParleyIRC",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,6 +141,7 @@ let package = Package(
             name: "parley-bench",
             dependencies: [
                 "ParleyBench",
+                "ParleyStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -2,12 +2,15 @@ import Histogram
 import NIOCore
 import NIOPosix
 import ParleyStore
+import ParleyStorePostgres
 
-/// `store`: the history store on its own: insert throughput through group commit, then CHATHISTORY-shaped query
+/// `store`: the history store on its own (SQLite, or PostgreSQL with a database URL): insert throughput through group commit, then CHATHISTORY-shaped query
 /// latency on the filled database.
 public enum StoreBench {
     public struct Options: Codable, Sendable {
         public var path = "/tmp/parley-bench-store.sqlite"
+        /// A PostgreSQL URL to measure instead of the SQLite file at `path`.
+        public var database: String?
         public var messages = 1_000_000
         public var targets = 100
         /// Tasks submitting at once (like event loops handing over messages).
@@ -34,7 +37,16 @@ public enum StoreBench {
     }
 
     public static func run(_ options: Options, log: @Sendable (String) -> Void) async throws -> Result {
-        let store = try await SQLiteStore.open(path: options.path)
+        let store: any ParleyStorage
+        let count: () async throws -> Int
+        let close: () async throws -> Void
+        if let url = options.database {
+            let postgres = try await PostgresStore.open(url: url)
+            (store, count, close) = (postgres, postgres.countMessages, postgres.close)
+        } else {
+            let sqlite = try await SQLiteStore.open(path: options.path)
+            (store, count, close) = (sqlite, sqlite.countMessages, sqlite.close)
+        }
         let writer = HistoryWriter(store: store, options: .init(batchSize: options.batchSize))
         let runner = Task { await writer.run() }
         let existing = try await store.latest("#t0", after: nil, limit: 1).first?.sequence ?? 0
@@ -95,15 +107,15 @@ public enum StoreBench {
             _ = try await store.before(target, .timestamp(middle), limit: options.limit)
             _ = before.record((monotonicNanos() - begin) / 1000)
         }
-        let count = try await store.countMessages()
-        try await store.close()
+        let rows = try await count()
+        try await close()
         return Result(
             options: options,
             insertSeconds: insertSeconds,
             insertsPerSecond: Double(options.messages) / insertSeconds,
             batches: statistics.batches,
             largestBatch: statistics.largestBatch,
-            messagesInDatabase: count,
+            messagesInDatabase: rows,
             latestMicroseconds: Latency(latest),
             beforeMicroseconds: Latency(before)
         )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParleyBench
+import ParleyStorePostgres
 
 /// `parley-bench SCENARIO …`: load for an IRC server on this machine.
 @main
@@ -270,11 +271,14 @@ struct HistoryCommand: AsyncParsableCommand {
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "The SQLite history store alone: insert throughput with group commit, then LATEST/BEFORE latency."
+        abstract:
+            "The history store alone (SQLite or PostgreSQL): insert throughput with group commit, then LATEST/BEFORE latency."
     )
 
     @Option(help: "Database file (created; reused if it exists, so a second run queries a bigger database).")
     var path = "/tmp/parley-bench-store.sqlite"
+    @Option(help: "Measure PostgreSQL at this URL (postgres://USER@HOST:PORT/DB) instead of the SQLite file.")
+    var database: String?
     @Option(help: "Messages to insert.") var messages = 1_000_000
     @Option(help: "History targets (channels).") var targets = 100
     @Option(help: "Concurrent producers.") var producers = 4
@@ -286,6 +290,7 @@ struct StoreCommand: AsyncParsableCommand {
     func run() async throws {
         var options = StoreBench.Options()
         options.path = self.path
+        options.database = self.database
         options.messages = self.messages
         options.targets = self.targets
         options.producers = self.producers
@@ -301,6 +306,7 @@ struct StoreCommand: AsyncParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
+        print("  database          \(self.database.map { (try? PostgresURL($0).redacted) ?? $0 } ?? self.path)")
         print("  store             \(self.messages) messages, \(self.targets) targets, \(self.producers) producers")
         print(
             "  inserts/s         \(grouped(result.insertsPerSecond)) (\(result.batches) commits, largest \(result.largestBatch))"
