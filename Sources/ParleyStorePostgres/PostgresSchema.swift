@@ -75,8 +75,43 @@ enum PostgresSchema {
             )
             """,
             "CREATE INDEX account_certificates_by_account ON account_certificates (account)",
-        ]
+        ],
+        // 2: what nodes sharing the database need. Each target's messages are numbered 1, 2, 3… in commit order
+        // (the row of `target_heads` is locked until the commit), so a node that has seen n has seen everything up
+        // to n; nodes hold leases, and nicks are claimed for a node, once across the cluster.
+        [
+            "CREATE TABLE target_heads (target text COLLATE \"C\" PRIMARY KEY, sequence bigint NOT NULL)",
+            "ALTER TABLE messages ADD COLUMN target_sequence bigint",
+            """
+            UPDATE messages SET target_sequence = numbered.position FROM (
+                SELECT sequence, row_number() OVER (PARTITION BY target ORDER BY time, sequence) AS position
+                FROM messages
+            ) AS numbered WHERE messages.sequence = numbered.sequence
+            """,
+            "INSERT INTO target_heads (target, sequence) SELECT target, max(target_sequence) FROM messages GROUP BY target",
+            "ALTER TABLE messages ALTER COLUMN target_sequence SET NOT NULL",
+            "CREATE UNIQUE INDEX messages_by_target_sequence ON messages (target, target_sequence)",
+            """
+            CREATE TABLE cluster_nodes (
+                node_id text COLLATE "C" PRIMARY KEY,
+                started_at bigint NOT NULL,
+                lease_until bigint NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE cluster_nicks (
+                nick text COLLATE "C" PRIMARY KEY,
+                node_id text COLLATE "C" NOT NULL REFERENCES cluster_nodes (node_id) ON DELETE CASCADE,
+                display text NOT NULL,
+                claimed_at bigint NOT NULL
+            )
+            """,
+            "CREATE INDEX cluster_nicks_by_node ON cluster_nicks (node_id)",
+        ],
     ]
+
+    /// The channel of the notification a commit of new messages sends: `SEQUENCE TARGET`, the target's new head.
+    static let messagesChannel = "parley_messages"
 
     static var latestVersion: Int { self.migrations.count }
 

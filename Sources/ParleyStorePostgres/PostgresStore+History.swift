@@ -23,32 +23,76 @@ struct Statement {
 
 extension PostgresStore {
     public func append(_ messages: [StoredMessage]) async throws {
-        guard !messages.isEmpty else { return }
-        // One statement for the whole batch: each column travels as one array and unnest() makes the rows.
-        var insert = Statement()
-        let columns = [
-            try insert.bindArray(messages.map(\.msgid)), try insert.bindArray(messages.map(\.target)),
-            try insert.bindArray(messages.map(\.time)), try insert.bindArray(messages.map(\.sender)),
-            try insert.bindArray(messages.map { $0.account ?? "" }), try insert.bindArray(messages.map(\.command)),
-            try insert.bindArray(messages.map(\.recipient)), try insert.bindArray(messages.map(\.text)),
-            try insert.bindArray(messages.map(\.tags)),
-        ]
-        let sql =
-            "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, tags) "
-            + "SELECT m, t, ti, s, NULLIF(a, ''), c, r, x, g FROM unnest(\(columns.joined(separator: ", "))) "
-            + "AS batch (m, t, ti, s, a, c, r, x, g)"
+        _ = try await self.appendNumbered(messages)
+    }
+
+    /// Stores `messages` in one transaction, numbering each within its target (see ``PostgresSchema``); in cluster
+    /// mode the commit notifies the other nodes of each target's new head.
+    /// - Returns: Each target's head after the commit.
+    @discardableResult
+    public func appendNumbered(_ messages: [StoredMessage]) async throws -> [String: Int64] {
+        guard !messages.isEmpty else { return [:] }
+        var counts: [String: Int64] = [:]
+        for message in messages { counts[message.target, default: 0] += 1 }
+        // Sorted, so concurrent batches lock their targets' rows in the same order and cannot deadlock.
+        let targets = counts.keys.sorted()
+        var heads = Statement()
+        let headSQL =
+            "INSERT INTO target_heads (target, sequence) SELECT * FROM unnest("
+            + "\(try heads.bindArray(targets)), \(try heads.bindArray(targets.map { counts[$0]! }))) "
+            + "ON CONFLICT (target) DO UPDATE SET sequence = target_heads.sequence + excluded.sequence "
+            + "RETURNING target, sequence"
         let waiting = messages.compactMap { message in message.deliverTo.map { (message.msgid, $0) } }
         var deliveries = Statement()
         let deliverySQL =
             "INSERT INTO pending_deliveries (account, sequence) SELECT d.account, m.sequence FROM unnest("
-            + "\(try deliveries.bindArray(waiting.map(\.1))), \(try deliveries.bindArray(waiting.map(\.0)))) AS d (account, msgid) "
-            + "JOIN messages m ON m.msgid = d.msgid"
-        try await self.run("storing \(messages.count) messages") {
+            + "\(try deliveries.bindArray(waiting.map(\.1))), \(try deliveries.bindArray(waiting.map(\.0)))) "
+            + "AS d (account, msgid) JOIN messages m ON m.msgid = d.msgid"
+        let notify = self.notifiesOtherNodes
+        return try await self.run("storing \(messages.count) messages") {
             try await self.client.withTransaction(logger: self.logger) { connection in
+                var head: [String: Int64] = [:]
+                for try await (target, sequence) in try await connection.query(
+                    heads.query(headSQL),
+                    logger: self.logger
+                ).decode((String, Int64).self) {
+                    head[target] = sequence
+                }
+                // Number the batch: each target continues from where its head stood before this batch.
+                var next = head
+                for (target, count) in counts { next[target, default: count] -= count }
+                var numbers: [Int64] = []
+                numbers.reserveCapacity(messages.count)
+                for message in messages {
+                    next[message.target, default: 0] += 1
+                    numbers.append(next[message.target]!)
+                }
+                var insert = Statement()
+                let columns = [
+                    try insert.bindArray(messages.map(\.msgid)), try insert.bindArray(messages.map(\.target)),
+                    try insert.bindArray(messages.map(\.time)), try insert.bindArray(messages.map(\.sender)),
+                    try insert.bindArray(messages.map { $0.account ?? "" }),
+                    try insert.bindArray(messages.map(\.command)), try insert.bindArray(messages.map(\.recipient)),
+                    try insert.bindArray(messages.map(\.text)), try insert.bindArray(messages.map(\.tags)),
+                    try insert.bindArray(numbers),
+                ]
+                let sql =
+                    "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, tags, "
+                    + "target_sequence) SELECT m, t, ti, s, NULLIF(a, ''), c, r, x, g, n FROM unnest("
+                    + columns.joined(separator: ", ") + ") AS batch (m, t, ti, s, a, c, r, x, g, n)"
                 try await connection.query(insert.query(sql), logger: self.logger)
                 if !waiting.isEmpty {
                     try await connection.query(deliveries.query(deliverySQL), logger: self.logger)
                 }
+                if notify {
+                    var notice = Statement()
+                    let noticeSQL =
+                        "SELECT pg_notify('\(PostgresSchema.messagesChannel)', s::text || ' ' || t) FROM unnest("
+                        + "\(try notice.bindArray(Array(head.keys))), \(try notice.bindArray(Array(head.values)))) "
+                        + "AS h (t, s)"
+                    try await connection.query(notice.query(noticeSQL), logger: self.logger)
+                }
+                return head
             }
         }
     }

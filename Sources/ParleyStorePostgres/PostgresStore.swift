@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ParleyStore
@@ -14,6 +15,14 @@ public final class PostgresStore: ParleyStorage {
     let logger: Logger
     public let url: PostgresURL
     private let runner: Task<Void, Never>
+    /// Whether a commit of messages notifies the other nodes (cluster mode). Off for a single node: NOTIFY takes a
+    /// lock at commit that every committing transaction shares.
+    private let notifying = NIOLockedValueBox(false)
+
+    public var notifiesOtherNodes: Bool {
+        get { self.notifying.withLockedValue { $0 } }
+        set { self.notifying.withLockedValue { $0 = newValue } }
+    }
 
     private init(client: PostgresClient, url: PostgresURL, logger: Logger) {
         self.client = client

@@ -72,14 +72,48 @@ struct PostgresStoreTests {
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await withPostgresDatabase { url in
             let store = try await PostgresStore.open(url: url)
-            #expect(try await store.schemaVersion() == 1)
+            #expect(try await store.schemaVersion() == 2)
             try await store.append(lobbyMessages())
             try await store.close()
             let reopened = try await PostgresStore.open(url: url)
-            #expect(try await reopened.schemaVersion() == 1)
+            #expect(try await reopened.schemaVersion() == 2)
             #expect(ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             #expect(try await reopened.countMessages() == 10)
             try await reopened.close()
+        }
+    }
+
+    @Test func migrationTwoNumbersTheMessagesAlreadyThere() async throws {
+        try await withPostgresDatabase { url in
+            let old = try await PostgresStore.open(url: url, upToVersion: 1)
+            #expect(try await old.schemaVersion() == 1)
+            try await old.close()
+            try await PostgresAdmin.run(
+                [
+                    "INSERT INTO messages (msgid, target, time, sender, command, recipient, text) VALUES "
+                        + "('x2', '#a', 20, 's', 'PRIVMSG', '#a', 'two'), ('x1', '#a', 10, 's', 'PRIVMSG', '#a', 'one'), "
+                        + "('y1', '#b', 5, 's', 'PRIVMSG', '#b', 'b')"
+                ],
+                on: url
+            )
+            let current = try await PostgresStore.open(url: url)
+            #expect(try await current.schemaVersion() == 2)
+            let numbered = try await current.messages(in: "#a", after: 0, limit: 10)
+            #expect(numbered.map(\.number) == [1, 2])
+            #expect(numbered.map(\.message.msgid) == ["x1", "x2"], "numbered in time order")
+            try await current.append([
+                StoredMessage(
+                    msgid: "x3",
+                    target: "#a",
+                    time: 30,
+                    sender: "s",
+                    command: "PRIVMSG",
+                    recipient: "#a",
+                    text: "3"
+                )
+            ])
+            #expect(try await current.heads(of: ["#a", "#b"]) == ["#a": 3, "#b": 1])
+            try await current.close()
         }
     }
 
@@ -90,7 +124,7 @@ struct PostgresStoreTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             for store in stores {
-                #expect(try await store.schemaVersion() == 1)
+                #expect(try await store.schemaVersion() == 2)
                 try await store.close()
             }
         }
@@ -104,7 +138,7 @@ struct PostgresStoreTests {
             await #expect {
                 _ = try await PostgresStore.open(url: url)
             } throws: { error in
-                "\(error)".contains("schema version 99, newer than this Parley knows (1)")
+                "\(error)".contains("schema version 99, newer than this Parley knows (2)")
             }
         }
     }

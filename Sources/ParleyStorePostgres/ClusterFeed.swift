@@ -1,0 +1,64 @@
+import Logging
+import NIOPosix
+import ParleyStore
+import PostgresNIO
+
+/// Wakes a node when another node commits messages: PostgreSQL's LISTEN on a connection of its own.
+///
+/// A notification says only which target has a new head; the node reads what is new with
+/// ``PostgresStore/messages(in:after:limit:)``. Notifications can be missed (the connection drops, the database
+/// restarts): after every (re)connection the feed says ``Event/connected``, and the node catches up every target it
+/// follows from the last number it saw. So nothing depends on a notification arriving.
+public struct ClusterFeed: Sendable {
+    public enum Event: Sendable, Equatable {
+        /// Listening (again): anything may have been missed before; catch up.
+        case connected
+        /// Target `target` has messages up to number `head`.
+        case newMessages(target: String, head: Int64)
+    }
+
+    public let url: PostgresURL
+    /// How long to wait before connecting again after the connection is lost or refused.
+    public var retryDelay: Duration
+
+    public init(url: PostgresURL, retryDelay: Duration = .seconds(1)) {
+        self.url = url
+        self.retryDelay = retryDelay
+    }
+
+    /// Listens until the task is cancelled, handing every event to `handle` in order.
+    public func run(logger: Logger = Logger(label: "parley.cluster"), _ handle: @Sendable (Event) async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    on: MultiThreadedEventLoopGroup.singleton.next(),
+                    configuration: try self.url.connectionConfiguration(),
+                    id: 1,
+                    logger: logger
+                ).get()
+                do {
+                    try await connection.listen(on: PostgresSchema.messagesChannel) { notifications in
+                        await handle(.connected)
+                        for try await notification in notifications {
+                            if let event = Self.event(notification.payload) { await handle(event) }
+                        }
+                    }
+                } catch {
+                    if !Task.isCancelled {
+                        logger.warning("lost the notification connection: \(PostgresStore.describe(error))")
+                    }
+                }
+                try? await connection.close()
+            } catch {
+                logger.warning("cannot listen for notifications: \(PostgresStore.describe(error))")
+            }
+            try? await Task.sleep(for: self.retryDelay)
+        }
+    }
+
+    /// `SEQUENCE TARGET` as the append transaction sends it.
+    static func event(_ payload: String) -> Event? {
+        guard let space = payload.firstIndex(of: " "), let head = Int64(payload[..<space]) else { return nil }
+        return .newMessages(target: String(payload[payload.index(after: space)...]), head: head)
+    }
+}

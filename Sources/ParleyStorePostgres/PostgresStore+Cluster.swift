@@ -1,0 +1,190 @@
+import ParleyStore
+import PostgresNIO
+
+/// A node of a cluster as the database knows it. Times are the database's clock (milliseconds since 1970), so nodes
+/// whose clocks disagree still agree on whose lease has run out.
+public struct ClusterNode: Sendable, Equatable {
+    public var id: String
+    public var startedAt: Int64
+    public var leaseUntil: Int64
+}
+
+/// Leases, nick claims and the numbered message log that nodes sharing one database rely on.
+extension PostgresStore {
+    /// The database's clock, in milliseconds since 1970.
+    private static let now = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+    /// Records node `id` as alive for `lease` from now (a restarted node with the same id takes its row back).
+    public func joinCluster(node id: String, lease: Duration) async throws {
+        let milliseconds = Self.milliseconds(lease)
+        try await self.run("registering node \(id)") {
+            try await self.client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO cluster_nodes (node_id, started_at, lease_until) VALUES ($1, \(Self.now), \(Self.now) + $2)
+                        ON CONFLICT (node_id) DO UPDATE SET started_at = excluded.started_at,
+                            lease_until = excluded.lease_until
+                        """,
+                    binds: Self.binds(id, milliseconds)
+                ),
+                logger: self.logger
+            )
+        }
+    }
+
+    /// Extends the lease of node `id` to `lease` from now.
+    /// - Returns: `false` when the node is no longer in the cluster: its lease ran out and another node removed it
+    ///   (with its nicks). The node must then drop its users and join again.
+    public func renewLease(node id: String, lease: Duration) async throws -> Bool {
+        try await self.run("renewing the lease of node \(id)") {
+            let rows = try await self.client.query(
+                PostgresQuery(
+                    unsafeSQL:
+                        "UPDATE cluster_nodes SET lease_until = \(Self.now) + $2 WHERE node_id = $1 RETURNING node_id",
+                    binds: Self.binds(id, Self.milliseconds(lease))
+                ),
+                logger: self.logger
+            )
+            return try await rows.collect().count == 1
+        }
+    }
+
+    /// Removes every node whose lease has run out, and with it its nick claims.
+    /// - Returns: The ids of the nodes removed, for the caller to quit their users.
+    public func removeExpiredNodes() async throws -> [String] {
+        try await self.strings(
+            "removing lost nodes",
+            PostgresQuery(unsafeSQL: "DELETE FROM cluster_nodes WHERE lease_until < \(Self.now) RETURNING node_id")
+        ).sorted()
+    }
+
+    /// Leaves the cluster at once (a clean shutdown): its nicks become free.
+    public func leaveCluster(node id: String) async throws {
+        try await self.run("removing node \(id)") {
+            try await self.client.query("DELETE FROM cluster_nodes WHERE node_id = \(id)", logger: self.logger)
+        }
+    }
+
+    public func clusterNodes() async throws -> [ClusterNode] {
+        try await self.run("listing nodes") {
+            var nodes: [ClusterNode] = []
+            let rows = try await self.client.query(
+                "SELECT node_id, started_at, lease_until FROM cluster_nodes ORDER BY node_id",
+                logger: self.logger
+            )
+            for try await (id, startedAt, leaseUntil) in rows.decode((String, Int64, Int64).self) {
+                nodes.append(ClusterNode(id: id, startedAt: startedAt, leaseUntil: leaseUntil))
+            }
+            return nodes
+        }
+    }
+
+    /// Claims the (case-mapped) nick `folded` for a user on node `node`. The primary key makes this once across the
+    /// cluster: two nodes can never give out the same nick.
+    /// - Returns: `false` when another node, or another user on this one, holds it.
+    public func claimNick(_ folded: String, display: String, node: String) async throws -> Bool {
+        try await self.run("claiming nick \(display)") {
+            let rows = try await self.client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO cluster_nicks (nick, node_id, display, claimed_at) VALUES ($1, $2, $3, \(Self.now))
+                        ON CONFLICT (nick) DO NOTHING RETURNING nick
+                        """,
+                    binds: Self.binds(folded, node, display)
+                ),
+                logger: self.logger
+            )
+            return try await rows.collect().count == 1
+        }
+    }
+
+    /// Gives a nick back (its user left or changed nick). Only the node holding it can.
+    public func releaseNick(_ folded: String, node: String) async throws {
+        try await self.run("releasing nick \(folded)") {
+            try await self.client.query(
+                "DELETE FROM cluster_nicks WHERE nick = \(folded) AND node_id = \(node)",
+                logger: self.logger
+            )
+        }
+    }
+
+    /// The node holding nick `folded`, if any.
+    public func nickHolder(_ folded: String) async throws -> String? {
+        try await self.strings(
+            "finding who holds \(folded)",
+            "SELECT node_id FROM cluster_nicks WHERE nick = \(folded)"
+        )
+        .first
+    }
+
+    /// Each target's head: the number of its newest message (targets without messages are left out).
+    public func heads(of targets: [String]) async throws -> [String: Int64] {
+        var statement = Statement()
+        let sql = "SELECT target, sequence FROM target_heads WHERE target = ANY(\(try statement.bindArray(targets)))"
+        return try await self.run("reading heads") {
+            var heads: [String: Int64] = [:]
+            let rows = try await self.client.query(statement.query(sql), logger: self.logger)
+            for try await (target, sequence) in rows.decode((String, Int64).self) { heads[target] = sequence }
+            return heads
+        }
+    }
+
+    /// Up to `limit` messages of `target` numbered after `number`, in order, each with its number: what a node
+    /// reads when woken, or to catch up after missing notifications.
+    public func messages(
+        in target: String,
+        after number: Int64,
+        limit: Int
+    ) async throws -> [(number: Int64, message: StoredMessage)] {
+        var statement = Statement()
+        let sql =
+            "SELECT \(Self.columns), target_sequence FROM messages WHERE target = \(statement.bind(target)) "
+            + "AND target_sequence > \(statement.bind(number)) ORDER BY target_sequence LIMIT "
+            + statement.bind(Int64(max(limit, 0)))
+        return try await self.run("reading new messages of \(target)") {
+            var found: [(Int64, StoredMessage)] = []
+            let rows = try await self.client.query(statement.query(sql), logger: self.logger)
+            for try await (msgid, target, time, sender, account, command, recipient, text, tags, sequence, number)
+                in rows.decode(
+                    (String, String, Int64, String, String?, String, String, String, String, Int64, Int64).self
+                )
+            {
+                found.append(
+                    (
+                        number,
+                        StoredMessage(
+                            msgid: msgid,
+                            target: target,
+                            time: time,
+                            sender: sender,
+                            account: account,
+                            command: command,
+                            recipient: recipient,
+                            text: text,
+                            tags: tags,
+                            sequence: sequence
+                        )
+                    )
+                )
+            }
+            return found
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    private static func binds(_ text: String, _ number: Int64) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(text)
+        binds.append(number)
+        return binds
+    }
+
+    private static func binds(_ values: String...) -> PostgresBindings {
+        var binds = PostgresBindings()
+        for value in values { binds.append(value) }
+        return binds
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import NIOConcurrencyHelpers
+import ParleyStore
+import ParleyStorePostgres
+import ParleyTestSupport
+import Testing
+
+/// What nodes sharing one PostgreSQL database rely on, with two stores on one database standing for two nodes.
+@Suite(.enabled(if: StoreKind.postgresURL != nil, "PARLEY_TEST_POSTGRES is not set"), .timeLimit(.minutes(1)))
+struct ClusterStoreTests {
+    /// Two nodes on a fresh database.
+    private func withTwoNodes(_ body: (PostgresStore, PostgresStore, PostgresURL) async throws -> Void) async throws {
+        try await withPostgresDatabase { url in
+            let a = try await PostgresStore.open(url: url)
+            let b = try await PostgresStore.open(url: url)
+            do {
+                try await body(a, b, url)
+            } catch {
+                try? await a.close()
+                try? await b.close()
+                throw error
+            }
+            try await a.close()
+            try await b.close()
+        }
+    }
+
+    private func message(_ id: String, _ target: String) -> StoredMessage {
+        StoredMessage(
+            msgid: id,
+            target: target,
+            time: 1,
+            sender: "a!a@h",
+            command: "PRIVMSG",
+            recipient: target,
+            text: id
+        )
+    }
+
+    @Test func aNickIsGivenOutOnceAcrossNodes() async throws {
+        try await self.withTwoNodes { a, b, _ in
+            try await a.joinCluster(node: "a", lease: .seconds(30))
+            try await b.joinCluster(node: "b", lease: .seconds(30))
+            let first = try await a.claimNick("alice", display: "Alice", node: "a")
+            let second = try await b.claimNick("alice", display: "ALICE", node: "b")
+            #expect(first && !second)
+            #expect(try await b.nickHolder("alice") == "a")
+            try await b.releaseNick("alice", node: "b")
+            #expect(try await a.nickHolder("alice") == "a", "only the holder gives a nick back")
+            try await a.releaseNick("alice", node: "a")
+            let afterRelease = try await b.claimNick("alice", display: "alice", node: "b")
+            #expect(afterRelease)
+        }
+    }
+
+    @Test func aNodeWhoseLeaseRanOutIsRemovedWithItsNicks() async throws {
+        try await self.withTwoNodes { a, b, _ in
+            try await a.joinCluster(node: "a", lease: .milliseconds(1))
+            try await b.joinCluster(node: "b", lease: .seconds(30))
+            let claimed = try await a.claimNick("alice", display: "alice", node: "a")
+            #expect(claimed)
+            // The lease is a millisecond by the database's clock; wait well past it.
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await b.removeExpiredNodes() == ["a"])
+            #expect(try await b.clusterNodes().map(\.id) == ["b"])
+            #expect(try await b.nickHolder("alice") == nil, "the lost node's nicks are free")
+            let renewed = try await a.renewLease(node: "a", lease: .seconds(30))
+            #expect(!renewed, "a removed node learns it must join again")
+            let taken = try await b.claimNick("alice", display: "alice", node: "b")
+            #expect(taken)
+            #expect(try await b.removeExpiredNodes().isEmpty)
+        }
+    }
+
+    @Test func messagesAreNumberedPerTargetWithoutGapsWhateverTheNode() async throws {
+        try await self.withTwoNodes { a, b, _ in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (name, store) in [("a", a), ("b", b)] {
+                    group.addTask {
+                        for batch in 0..<20 {
+                            try await store.append(
+                                (0..<5).map { self.message("\(name)\(batch)-\($0)", $0 % 2 == 0 ? "#even" : "#odd") }
+                            )
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let even = try await a.messages(in: "#even", after: 0, limit: 1000)
+            let odd = try await b.messages(in: "#odd", after: 0, limit: 1000)
+            #expect(even.map(\.number) == Array(1...120))
+            #expect(odd.map(\.number) == Array(1...80))
+            #expect(try await b.heads(of: ["#even", "#odd", "#none"]) == ["#even": 120, "#odd": 80])
+            // Within one node's batches the order is kept.
+            let fromA = even.map(\.message.msgid).filter { $0.hasPrefix("a") }
+            #expect(fromA == (0..<20).flatMap { batch in [0, 2, 4].map { "a\(batch)-\($0)" } })
+            #expect(try await a.messages(in: "#odd", after: 78, limit: 10).map(\.number) == [79, 80])
+        }
+    }
+
+    @Test func aCommitWakesTheOtherNodeAndAReconnectSaysCatchUp() async throws {
+        try await self.withTwoNodes { a, b, url in
+            a.notifiesOtherNodes = true
+            let events = NIOLockedValueBox<[ClusterFeed.Event]>([])
+            let (stream, continuation) = AsyncStream.makeStream(of: ClusterFeed.Event.self)
+            let feed = ClusterFeed(url: url, retryDelay: .milliseconds(100))
+            let listening = Task {
+                await feed.run { event in
+                    events.withLockedValue { $0.append(event) }
+                    continuation.yield(event)
+                }
+            }
+            var iterator = stream.makeAsyncIterator()
+            #expect(await iterator.next() == .connected)
+            try await a.append([self.message("m1", "#c"), self.message("m2", "#c"), self.message("m3", "#d")])
+            var woken: [ClusterFeed.Event] = []
+            while woken.count < 2, let event = await iterator.next() { woken.append(event) }
+            #expect(
+                Set(woken.map { "\($0)" })
+                    == Set([
+                        "\(ClusterFeed.Event.newMessages(target: "#c", head: 2))",
+                        "\(ClusterFeed.Event.newMessages(target: "#d", head: 1))",
+                    ])
+            )
+            #expect(try await b.messages(in: "#c", after: 0, limit: 10).map(\.message.msgid) == ["m1", "m2"])
+
+            // Cut the feed's connection from the database side, as a database restart would.
+            try await PostgresAdmin.run(
+                [
+                    "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity "
+                        + "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                ],
+                on: url
+            )
+            #expect(await iterator.next() == .connected, "listening again, and told to catch up")
+            b.notifiesOtherNodes = true
+            try await b.append([self.message("m4", "#c")])
+            #expect(await iterator.next() == .newMessages(target: "#c", head: 3))
+            listening.cancel()
+            await listening.value
+            #expect(events.withLockedValue { $0.count } == 5)
+        }
+    }
+
+    @Test func aSingleNodeSendsNoNotifications() async throws {
+        try await self.withTwoNodes { a, _, url in
+            let (stream, continuation) = AsyncStream.makeStream(of: ClusterFeed.Event.self)
+            let listening = Task { await ClusterFeed(url: url).run { continuation.yield($0) } }
+            var iterator = stream.makeAsyncIterator()
+            #expect(await iterator.next() == .connected)
+            try await a.append([self.message("quiet", "#c")])
+            // A marker from a notifying store: if the first append had notified, its event would come first.
+            a.notifiesOtherNodes = true
+            try await a.append([self.message("loud", "#marker")])
+            #expect(await iterator.next() == .newMessages(target: "#marker", head: 1))
+            listening.cancel()
+            await listening.value
+        }
+    }
+}
