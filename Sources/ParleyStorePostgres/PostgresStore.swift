@@ -92,6 +92,12 @@ public final class PostgresStore: ParleyStorage {
 
     /// The server's own words for a failure (postgres-nio's description hides them).
     static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError {
+            // The transaction's own failure first; a failed rollback after it matters less.
+            if let cause = error.beginError ?? error.closureError ?? error.commitError ?? error.rollbackError {
+                return Self.describe(cause)
+            }
+        }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {
                 let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""

@@ -15,6 +15,7 @@ struct ParleyBenchCommand: AsyncParsableCommand {
             """,
         subcommands: [
             FanoutCommand.self, IdleCommand.self, ConnectCommand.self, StoreCommand.self, HistoryCommand.self,
+            NotifyCommand.self,
         ]
     )
 }
@@ -314,5 +315,46 @@ struct StoreCommand: AsyncParsableCommand {
         print("  rows in database  \(grouped(Double(result.messagesInDatabase)))")
         print("  LATEST µs         \(latencyText(result.latestMicroseconds))")
         print("  BEFORE µs         \(latencyText(result.beforeMicroseconds))")
+    }
+}
+
+struct NotifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify",
+        abstract: "PostgreSQL: commits/s of concurrent writers with and without NOTIFY (its commit-time lock)."
+    )
+
+    @Option(help: "PostgreSQL URL (postgres://USER@HOST:PORT/DB); the bench writes to targets #w0, #w1, …")
+    var database: String
+    @Option(help: "Writer counts to measure, comma-separated.") var writers = "1,2,4,8,16"
+    @Option(help: "Messages per transaction.") var batch = 1
+    @Option(help: "Seconds per measurement.") var seconds = 5.0
+    @Flag(help: "Print JSON instead of the table.") var json = false
+
+    func run() async throws {
+        var options = NotifyBench.Options()
+        options.database = self.database
+        let counts = self.writers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ (1...256).contains($0) }) else {
+            throw ValidationError("--writers must be a comma-separated list of numbers from 1 to 256")
+        }
+        options.writers = counts
+        options.batch = max(1, self.batch)
+        options.seconds = self.seconds
+        let quiet = self.json
+        let rows = try await NotifyBench.run(options) { text in
+            if !quiet { FileHandle.standardError.write(Data("[notify] \(text)\n".utf8)) }
+        }
+        if self.json {
+            print(String(decoding: try JSONEncoder().encode(rows), as: UTF8.self))
+            return
+        }
+        print("  writers  notify  commits/s   commit µs")
+        for row in rows {
+            let writers = String(row.writers).padding(toLength: 7, withPad: " ", startingAt: 0)
+            let notify = (row.notify ? "on" : "off").padding(toLength: 6, withPad: " ", startingAt: 0)
+            let rate = grouped(row.commitsPerSecond).padding(toLength: 10, withPad: " ", startingAt: 0)
+            print("  \(writers)  \(notify)  \(rate)  \(latencyText(row.commitMicroseconds))")
+        }
     }
 }

@@ -169,3 +169,29 @@ struct PostgresStoreTests {
         }
     }
 }
+
+@Suite(.enabled(if: StoreKind.postgresURL != nil, "PARLEY_TEST_POSTGRES is not set"))
+struct PostgresErrorTests {
+    @Test func aFailedTransactionIsReportedInTheServersWords() async throws {
+        try await withPostgresDatabase { url in
+            let store = try await PostgresStore.open(url: url)
+            let message = StoredMessage(
+                msgid: "same",
+                target: "#c",
+                time: 1,
+                sender: "a!a@h",
+                command: "PRIVMSG",
+                recipient: "#c",
+                text: "x"
+            )
+            try await store.append([message])
+            await #expect {
+                try await store.append([message])
+            } throws: { error in
+                "\(error)".hasPrefix("storing 1 messages failed: duplicate key value violates unique constraint")
+                    && "\(error)".contains("SQLSTATE 23505")
+            }
+            try await store.close()
+        }
+    }
+}
