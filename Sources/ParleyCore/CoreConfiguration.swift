@@ -15,6 +15,9 @@ public struct CoreConfiguration: Sendable {
     public var version: String
     /// When the server started, shown in 003.
     public var createdAt: Timestamp
+    /// In a cluster, this node's name: its message ids start with it, so they stay unique across nodes and a node
+    /// knows its own messages when the others' come back through the database.
+    public var nodeName: String?
     /// The connection password (`PASS`), if one is required.
     public var password: String?
     /// Lines of the message of the day; `nil` answers 422.

@@ -24,8 +24,9 @@ public struct ServerState: Sendable {
 
     public init(configuration: CoreConfiguration) {
         self.configuration = configuration
-        // Distinct per server run so msgids stay unique across restarts.
-        self.messageIDPrefix = String(UInt64(bitPattern: configuration.createdAt.millisecondsSince1970), radix: 36)
+        // Distinct per server run so msgids stay unique across restarts (and per node in a cluster).
+        let run = String(UInt64(bitPattern: configuration.createdAt.millisecondsSince1970), radix: 36)
+        self.messageIDPrefix = configuration.nodeName.map { "\($0)." + run } ?? run
     }
 
     /// Records a new connection; `secure` when it came over TLS (shown in WHOIS), with the fingerprint of the

@@ -210,6 +210,17 @@ final class CoreHost: Sendable {
 
     var serverName: String { self.state.withLockedValue { $0.core.configuration.serverName } }
 
+    func isOwnMessage(_ msgid: String) -> Bool {
+        self.state.withLockedValue { $0.core.isOwnMessage(msgid) }
+    }
+
+    /// Channel messages other nodes of the cluster committed, for this node's members.
+    func relayFromOtherNodes(_ messages: [IRCMessage]) {
+        self.perform { core, outbox in
+            for message in messages { core.relayFromOtherNode(message, into: &outbox) }
+        }
+    }
+
     func updateConfiguration(_ update: @Sendable (inout CoreConfiguration) -> Void) {
         self.state.withLockedValue { update(&$0.core.configuration) }
     }

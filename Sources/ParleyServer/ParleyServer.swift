@@ -29,21 +29,27 @@ public final class ParleyServer: Service, Sendable {
     let store: (any ParleyStorage)?
     private let reservationTask = NIOLockedValueBox<RepeatedTask?>(nil)
     private let retentionTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    let cluster: (any ClusterBus)?
+    private let clusterTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
     ///   - configuration: The validated configuration.
     ///   - motd: Lines of the message of the day, or `nil` for none.
     ///   - store: Where history is kept, or `nil` to keep none. The caller opens and closes it.
+    ///   - cluster: How this node hears of the other nodes' messages, when it is one of a cluster (its store is
+    ///     then the cluster's shared database).
     ///   - group: The event loops to run on.
     ///   - logger: Where connection events are logged.
     public init(
         configuration: ServerConfiguration,
         motd: [String]? = nil,
         store: (any ParleyStorage)? = nil,
+        cluster: (any ClusterBus)? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
+        self.cluster = cluster
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -56,6 +62,7 @@ public final class ParleyServer: Service, Sendable {
             operators: configuration.operators
         )
         core.lineLength = configuration.lineLength
+        core.nodeName = cluster?.nodeID
         var history: CoreHost.History?
         if let store, configuration.history {
             core.history = .init(
@@ -125,6 +132,27 @@ public final class ParleyServer: Service, Sendable {
                 (_: RepeatedTask) throws -> Void in host.expireReservations()
             }
             self.reservationTask.withLockedValue { $0 = task }
+            if let cluster = self.cluster {
+                let relay = ClusterRelay(
+                    bus: cluster,
+                    host: self.host,
+                    lease: .seconds(self.configuration.clusterLease),
+                    logger: self.logger
+                )
+                self.clusterTask.withLockedValue { $0 = Task { await relay.run() } }
+                // Serve only once the relay listens: a message committed after a user here joined must reach them.
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(10)
+                while !relay.isListening {
+                    guard clock.now < deadline else {
+                        throw ConfigurationError(
+                            key: "cluster",
+                            message: "cannot listen for the other nodes' messages on the database (see the log)"
+                        )
+                    }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
             if self.configuration.historyMaxAge > 0 || self.configuration.historyMaxPerTarget > 0 {
                 let retention = Task { [self] in
                     while !Task.isCancelled {
@@ -261,6 +289,11 @@ public final class ParleyServer: Service, Sendable {
 
     /// Stops accepting, sends every client `ERROR :Closing link (Server shutting down)`, and closes them.
     public func shutdown() async {
+        if let relay = self.clusterTask.withLockedValue({ $0 }) {
+            relay.cancel()
+            await relay.value
+            try? await self.cluster?.leave()
+        }
         self.quiesce()
         if let channel = self.listener.withLockedValue({ $0 }) {
             try? await channel.closeFuture.get()

@@ -16,6 +16,8 @@ extension ServerConfiguration {
     /// - `server-name` (string, `parley.local`), `network-name` (string, `Parley`), `data-dir` (string, `./parley-data`)
     /// - `database` (`sqlite`, the default: `data-dir/parley.sqlite`; or a URL `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`,
     ///   secret as it may hold a password)
+    /// - `cluster` (`on`/`off`, `off`; needs a PostgreSQL `database`), `node-id` (letters, digits, `-`; default made from
+    ///   the host name and port), `cluster-lease` (s 3–600, `15`)
     /// - `password` (string, secret, none), `motd-file` (string, none)
     /// - `operators` (list of `name:hash`, secret, none; hashes from `parley-server hash-password`)
     /// - `flood-control` (`on`/`off`, `on`), `flood-burst` (int ≥ 1, `20`), `flood-rate` (lines/s > 0, `4`)
@@ -51,6 +53,24 @@ extension ServerConfiguration {
             }
             self.databaseURL = database
         }
+        self.cluster = try values.bool("cluster") ?? self.cluster
+        if self.cluster && self.databaseURL == nil {
+            throw ConfigurationError(
+                key: "cluster",
+                message: "a cluster needs a PostgreSQL database (database: postgres://…)"
+            )
+        }
+        if let node = try values.string("node-id") {
+            guard !node.isEmpty, node.count <= 32,
+                node.unicodeScalars.allSatisfy({
+                    $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || $0 == "-"
+                })
+            else {
+                throw ConfigurationError(key: "node-id", message: "must be 1–32 letters, digits or '-'")
+            }
+            self.nodeID = node
+        }
+        self.clusterLease = try values.int("cluster-lease", in: 3...600) ?? self.clusterLease
         self.password = try values.string("password", secret: true)
         self.motdFile = try values.string("motd-file")
         self.operators = try values.list("operators").map { entry in

@@ -17,6 +17,12 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory = "./parley-data"
     /// A PostgreSQL URL to keep everything in instead of `data-dir/parley.sqlite`; `nil` for SQLite.
     public var databaseURL: String?
+    /// Run as a node of a cluster sharing `databaseURL` (PostgreSQL) with other nodes.
+    public var cluster = false
+    /// This node's name in the cluster (letters, digits and `-`); made from the host name and port when not given.
+    public var nodeID: String?
+    /// Seconds a node's lease lasts: a node silent for longer is taken for lost.
+    public var clusterLease = 15
     public var password: String?
     public var motdFile: String?
     public var operators: [Operator] = []

@@ -10,12 +10,7 @@ import PostgresNIO
 /// restarts): after every (re)connection the feed says ``Event/connected``, and the node catches up every target it
 /// follows from the last number it saw. So nothing depends on a notification arriving.
 public struct ClusterFeed: Sendable {
-    public enum Event: Sendable, Equatable {
-        /// Listening (again): anything may have been missed before; catch up.
-        case connected
-        /// Target `target` has messages up to number `head`.
-        case newMessages(target: String, head: Int64)
-    }
+    public typealias Event = ClusterEvent
 
     public let url: PostgresURL
     /// How long to wait before connecting again after the connection is lost or refused.

@@ -129,6 +129,16 @@ extension PostgresStore {
         }
     }
 
+    /// Every target's head.
+    public func allHeads() async throws -> [String: Int64] {
+        try await self.run("reading heads") {
+            var heads: [String: Int64] = [:]
+            let rows = try await self.client.query("SELECT target, sequence FROM target_heads", logger: self.logger)
+            for try await (target, sequence) in rows.decode((String, Int64).self) { heads[target] = sequence }
+            return heads
+        }
+    }
+
     /// Up to `limit` messages of `target` numbered after `number`, in order, each with its number: what a node
     /// reads when woken, or to catch up after missing notifications.
     public func messages(

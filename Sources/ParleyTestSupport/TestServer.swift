@@ -13,6 +13,7 @@ public struct TestServer: Sendable {
     public static func start(
         motd: [String]? = nil,
         store: (any ParleyStorage)? = nil,
+        cluster: (any ClusterBus)? = nil,
         _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws
         -> TestServer
@@ -25,7 +26,13 @@ public struct TestServer: Sendable {
         configure(&configuration)
         var logger = Logger(label: "parley.test")
         logger.logLevel = .warning
-        let server = ParleyServer(configuration: configuration, motd: motd, store: store, logger: logger)
+        let server = ParleyServer(
+            configuration: configuration,
+            motd: motd,
+            store: store,
+            cluster: cluster,
+            logger: logger
+        )
         let port = try await server.start()
         return TestServer(server: server, port: port)
     }

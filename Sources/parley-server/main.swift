@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Data directory (default ./parley-data).") var dataDir: String?
     @Option(help: "sqlite (default: data-dir/parley.sqlite) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
     var database: String?
+    @Flag(help: "Be one node of a cluster sharing the --database (PostgreSQL) with other nodes.") var cluster = false
+    @Option(name: .customLong("node-id"), help: "This node's name in the cluster (default: host name and port).")
+    var nodeID: String?
     @Option(help: "Connection password clients must send with PASS.") var password: String?
     @Option(name: .customLong("motd-file"), help: "Message of the day file.") var motdFile: String?
     @Option(name: .customLong("flood-control"), help: "on or off (default on).") var floodControl: String?
@@ -52,7 +55,8 @@ struct Serve: AsyncParsableCommand {
         let values: [String: String?] = [
             "host": self.host, "port": self.port.map(String.init), "threads": self.threads.map(String.init),
             "server-name": self.serverName, "network-name": self.networkName, "data-dir": self.dataDir,
-            "database": self.database, "password": self.password, "motd-file": self.motdFile,
+            "database": self.database, "cluster": self.cluster ? "on" : nil, "node-id": self.nodeID,
+            "password": self.password, "motd-file": self.motdFile,
             "flood-control": self.floodControl,
             "history": self.history, "tls-cert": self.tlsCert, "tls-key": self.tlsKey, "listeners": self.listeners,
             "web": self.web,
@@ -113,11 +117,21 @@ struct Serve: AsyncParsableCommand {
             ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let store: any ParleyStorage
         let closeStore: () async throws -> Void
+        var cluster: PostgresClusterBus?
         do {
             if let url = configuration.databaseURL {
                 let postgres = try await PostgresStore.open(url: url, logger: Logger(label: "parley.store"))
                 (store, closeStore) = (postgres, postgres.close)
                 logger.info("Keeping history and accounts in \(postgres.url.redacted)")
+                if configuration.cluster {
+                    let node = configuration.nodeID ?? Self.defaultNodeID(port: configuration.port)
+                    cluster = try await PostgresClusterBus.join(
+                        store: postgres,
+                        nodeID: node,
+                        lease: .seconds(configuration.clusterLease)
+                    )
+                    logger.info("Cluster node \(node)")
+                }
             } else {
                 let sqlite = try await SQLiteStore.open(path: configuration.dataDirectory + "/parley.sqlite")
                 (store, closeStore) = (sqlite, sqlite.close)
@@ -129,6 +143,7 @@ struct Serve: AsyncParsableCommand {
             configuration: configuration,
             motd: motd,
             store: store,
+            cluster: cluster,
             group: group,
             logger: logger
         )
@@ -158,6 +173,17 @@ struct Serve: AsyncParsableCommand {
         )
         try await group2.run()
         try await closeStore()
+    }
+
+    /// A node name from the host name and port: distinct for nodes on different machines or ports.
+    static func defaultNodeID(port: Int) -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "node"
+        let clean = String(
+            host.unicodeScalars.filter {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-")
+            }
+        )
+        return String((clean.isEmpty ? "node" : clean).prefix(24)) + "-\(port)"
     }
 
     /// The cloak secret kept in the data directory, made on first start: cloaks (and bans on them) must not change

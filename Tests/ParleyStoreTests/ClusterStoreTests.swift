@@ -101,8 +101,8 @@ struct ClusterStoreTests {
     @Test func aCommitWakesTheOtherNodeAndAReconnectSaysCatchUp() async throws {
         try await self.withTwoNodes { a, b, url in
             a.notifiesOtherNodes = true
-            let events = NIOLockedValueBox<[ClusterFeed.Event]>([])
-            let (stream, continuation) = AsyncStream.makeStream(of: ClusterFeed.Event.self)
+            let events = NIOLockedValueBox<[ClusterEvent]>([])
+            let (stream, continuation) = AsyncStream.makeStream(of: ClusterEvent.self)
             let feed = ClusterFeed(url: url, retryDelay: .milliseconds(100))
             let listening = Task {
                 await feed.run { event in
@@ -113,13 +113,13 @@ struct ClusterStoreTests {
             var iterator = stream.makeAsyncIterator()
             #expect(await iterator.next() == .connected)
             try await a.append([self.message("m1", "#c"), self.message("m2", "#c"), self.message("m3", "#d")])
-            var woken: [ClusterFeed.Event] = []
+            var woken: [ClusterEvent] = []
             while woken.count < 2, let event = await iterator.next() { woken.append(event) }
             #expect(
                 Set(woken.map { "\($0)" })
                     == Set([
-                        "\(ClusterFeed.Event.newMessages(target: "#c", head: 2))",
-                        "\(ClusterFeed.Event.newMessages(target: "#d", head: 1))",
+                        "\(ClusterEvent.newMessages(target: "#c", head: 2))",
+                        "\(ClusterEvent.newMessages(target: "#d", head: 1))",
                     ])
             )
             #expect(try await b.messages(in: "#c", after: 0, limit: 10).map(\.message.msgid) == ["m1", "m2"])
@@ -144,7 +144,7 @@ struct ClusterStoreTests {
 
     @Test func aSingleNodeSendsNoNotifications() async throws {
         try await self.withTwoNodes { a, _, url in
-            let (stream, continuation) = AsyncStream.makeStream(of: ClusterFeed.Event.self)
+            let (stream, continuation) = AsyncStream.makeStream(of: ClusterEvent.self)
             let listening = Task { await ClusterFeed(url: url).run { continuation.yield($0) } }
             var iterator = stream.makeAsyncIterator()
             #expect(await iterator.next() == .connected)

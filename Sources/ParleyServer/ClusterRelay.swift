@@ -1,0 +1,87 @@
+import Logging
+import NIOConcurrencyHelpers
+import ParleyStore
+
+/// Delivers the channel messages other nodes of the cluster commit to this node's members of those channels.
+///
+/// It keeps, per target, the number of the last message it has seen. When woken (a commit elsewhere), or after
+/// (re)connecting, it reads what is numbered after that and hands it to the core; the node's own messages, which come
+/// back the same way, only move the number on. A missed notification therefore costs only a later catch-up.
+final class ClusterRelay: Sendable {
+    let bus: any ClusterBus
+    let host: CoreHost
+    let logger: Logger
+    /// How long a node's lease lasts; it is renewed three times in that span.
+    let lease: Duration
+    private let seen = NIOLockedValueBox<[String: Int64]?>(nil)
+    private static let page = 500
+
+    init(bus: any ClusterBus, host: CoreHost, lease: Duration, logger: Logger) {
+        self.bus = bus
+        self.host = host
+        self.lease = lease
+        self.logger = logger
+    }
+
+    /// Listens and renews the lease until cancelled.
+    func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.bus.listen { event in await self.handle(event) } }
+            group.addTask { await self.renewLeases() }
+            await group.waitForAll()
+        }
+    }
+
+    /// Whether the relay listens and knows where every target stood: from then on nothing committed is missed.
+    var isListening: Bool { self.seen.withLockedValue { $0 != nil } }
+
+    func handle(_ event: ClusterEvent) async {
+        do {
+            switch event {
+            case .connected:
+                let heads = try await self.bus.heads()
+                // The first connection sets the baseline: what was committed before this node ran is history, not
+                // news. Later ones catch up every target that moved while this node was not listening.
+                guard let seen = self.seen.withLockedValue({ $0 }) else {
+                    self.seen.withLockedValue { $0 = heads }
+                    return
+                }
+                for (target, head) in heads where head > seen[target, default: 0] {
+                    try await self.catchUp(target)
+                }
+            case .newMessages(let target, let head):
+                guard let seen = self.seen.withLockedValue({ $0 }), head > seen[target, default: 0] else { return }
+                try await self.catchUp(target)
+            }
+        } catch {
+            // The numbers did not move: the next event retries.
+            self.logger.warning("cluster: cannot read new messages: \(error)")
+        }
+    }
+
+    private func catchUp(_ target: String) async throws {
+        while true {
+            let after = self.seen.withLockedValue { $0?[target] } ?? 0
+            let page = try await self.bus.messages(in: target, after: after, limit: Self.page)
+            guard let last = page.last?.number else { return }
+            let foreign = page.map(\.message).filter { !self.host.isOwnMessage($0.msgid) }
+            if !foreign.isEmpty { self.host.relayFromOtherNodes(foreign.map(\.relayed)) }
+            self.seen.withLockedValue { $0?[target] = last }
+            if page.count < Self.page { return }
+        }
+    }
+
+    private func renewLeases() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: self.lease / 3)
+            guard !Task.isCancelled else { return }
+            do {
+                if try await !self.bus.renewLease(self.lease) {
+                    self.logger.error("cluster: this node's lease had run out and the cluster gave it up")
+                }
+            } catch {
+                self.logger.warning("cluster: cannot renew the lease: \(error)")
+            }
+        }
+    }
+}

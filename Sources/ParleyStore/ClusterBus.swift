@@ -1,0 +1,29 @@
+/// What wakes a node of a cluster (see ``ClusterBus``).
+public enum ClusterEvent: Sendable, Equatable {
+    /// Listening (again): anything may have been missed before; catch up.
+    case connected
+    /// Target `target` has messages up to number `head`.
+    case newMessages(target: String, head: Int64)
+}
+
+/// How the nodes of a cluster hear of each other's messages: every stored message is numbered within its target in
+/// commit order, and a commit wakes the other nodes. Implemented on PostgreSQL (`PostgresClusterBus`).
+public protocol ClusterBus: Sendable {
+    /// This node's name, unique in the cluster; its message ids start with it.
+    var nodeID: String { get }
+    /// Hands every event to `handle`, in order, until the task is cancelled; reconnects by itself.
+    func listen(_ handle: @escaping @Sendable (ClusterEvent) async -> Void) async
+    /// Every target's head (the number of its newest message).
+    func heads() async throws -> [String: Int64]
+    /// Up to `limit` messages of `target` numbered after `number`, in order.
+    func messages(
+        in target: String,
+        after number: Int64,
+        limit: Int
+    ) async throws
+        -> [(number: Int64, message: StoredMessage)]
+    /// Says this node is alive for `lease` from now; `false` when the cluster had given it up.
+    func renewLease(_ lease: Duration) async throws -> Bool
+    /// Leaves the cluster (a clean shutdown).
+    func leave() async throws
+}

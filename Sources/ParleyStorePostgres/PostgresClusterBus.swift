@@ -1,0 +1,48 @@
+import Logging
+import ParleyStore
+
+/// ``ClusterBus`` on PostgreSQL: the numbered message log and leases of ``PostgresStore``, woken by ``ClusterFeed``.
+public struct PostgresClusterBus: ClusterBus {
+    public let nodeID: String
+    let store: PostgresStore
+    let feed: ClusterFeed
+    let logger: Logger
+
+    /// Joins the cluster as `nodeID` (with a first lease of `lease`) and makes `store` notify the other nodes.
+    public static func join(
+        store: PostgresStore,
+        nodeID: String,
+        lease: Duration,
+        logger: Logger = Logger(label: "parley.cluster")
+    ) async throws -> PostgresClusterBus {
+        try await store.joinCluster(node: nodeID, lease: lease)
+        store.notifiesOtherNodes = true
+        return PostgresClusterBus(nodeID: nodeID, store: store, feed: ClusterFeed(url: store.url), logger: logger)
+    }
+
+    public func listen(_ handle: @escaping @Sendable (ClusterEvent) async -> Void) async {
+        await self.feed.run(logger: self.logger, handle)
+    }
+
+    public func heads() async throws -> [String: Int64] {
+        try await self.store.allHeads()
+    }
+
+    public func messages(
+        in target: String,
+        after number: Int64,
+        limit: Int
+    ) async throws
+        -> [(number: Int64, message: StoredMessage)]
+    {
+        try await self.store.messages(in: target, after: number, limit: limit)
+    }
+
+    public func renewLease(_ lease: Duration) async throws -> Bool {
+        try await self.store.renewLease(node: self.nodeID, lease: lease)
+    }
+
+    public func leave() async throws {
+        try await self.store.leaveCluster(node: self.nodeID)
+    }
+}

@@ -1,0 +1,93 @@
+import ParleyIRC
+import ParleyStorePostgres
+import ParleyTestSupport
+import Testing
+
+/// Two nodes sharing one PostgreSQL database, each a real server on its own port with its own store connection:
+/// channel messages cross between them in order, and history is the same on both. Needs `PARLEY_TEST_POSTGRES`.
+@Suite(.enabled(if: testPostgresURL != nil, "PARLEY_TEST_POSTGRES is not set"), .timeLimit(.minutes(2)))
+struct ClusterIntegrationTests {
+    static let caps = ["draft/chathistory", "batch", "server-time", "message-tags", "echo-message"]
+
+    private func withTwoNodes(_ body: (TestServer, TestServer) async throws -> Void) async throws {
+        try await withPostgresDatabase { url in
+            var stores: [PostgresStore] = []
+            var servers: [TestServer] = []
+            for name in ["a", "b"] {
+                let store = try await PostgresStore.open(url: url)
+                let bus = try await PostgresClusterBus.join(store: store, nodeID: "node-\(name)", lease: .seconds(30))
+                stores.append(store)
+                servers.append(try await TestServer.start(store: store, cluster: bus))
+            }
+            do {
+                try await body(servers[0], servers[1])
+            } catch {
+                for server in servers { await server.stop() }
+                for store in stores { try? await store.close() }
+                throw error
+            }
+            for server in servers { await server.stop() }
+            for store in stores { try await store.close() }
+        }
+    }
+
+    private func readBatch(_ client: TestClient) async throws -> [IRCMessage] {
+        try await client.expect(.batch)
+        var messages: [IRCMessage] = []
+        while let message = try await client.next(), message.command != .batch { messages.append(message) }
+        return messages
+    }
+
+    @Test func usersOnTwoNodesChatInAChannelInOrder() async throws {
+        try await self.withTwoNodes { a, b in
+            let alice = try await a.register("alice", caps: Self.caps)
+            let bob = try await b.register("bob", caps: Self.caps)
+            let carol = try await a.register("carol", caps: ["message-tags", "server-time"])
+            try await a.join("#c", alice, carol)
+            try await b.join("#c", bob)
+            var sent: [String] = []
+            for index in 0..<30 {
+                try await alice.send("PRIVMSG #c :from a \(index)")
+                let echo = try await alice.expect(.privmsg)
+                sent.append(try #require(echo.tag("msgid")))
+            }
+            var received: [IRCMessage] = []
+            while received.count < 30 { received.append(try await bob.expect(.privmsg)) }
+            #expect(received.map { $0.parameters.last! } == (0..<30).map { "from a \($0)" })
+            #expect(received.map { $0.tag("msgid") } == sent, "the same message ids on both nodes")
+            #expect(received.allSatisfy { $0.source?.hasPrefix("alice!") == true && $0.tag("time") != nil })
+
+            try await bob.send("PRIVMSG #c :hello from b")
+            let reply = try await alice.expect(.privmsg)
+            #expect(reply.parameters.last == "hello from b")
+            #expect(reply.source?.hasPrefix("bob!") == true)
+            // carol, on alice's node, got alice's lines once each (locally), then bob's.
+            var carolSaw: [String] = []
+            while carolSaw.count < 31 { carolSaw.append(try await carol.expect(.privmsg).parameters.last!) }
+            #expect(carolSaw == (0..<30).map { "from a \($0)" } + ["hello from b"])
+
+            // History is one log: both nodes answer the same.
+            try await alice.send("CHATHISTORY LATEST #c * 100")
+            let onA = try await self.readBatch(alice).filter { $0.command == .privmsg }.map { $0.tag("msgid") }
+            try await bob.send("CHATHISTORY LATEST #c * 100")
+            let onB = try await self.readBatch(bob).filter { $0.command == .privmsg }.map { $0.tag("msgid") }
+            #expect(onA.count == 31)
+            #expect(onA == onB)
+        }
+    }
+
+    @Test func aNodeThatWasNotInTheChannelGetsOnlyWhatComesAfterItsMembersJoin() async throws {
+        try await self.withTwoNodes { a, b in
+            let alice = try await a.register("alice", caps: Self.caps)
+            try await a.join("#c", alice)
+            try await alice.send("PRIVMSG #c :before bob")
+            try await alice.expect(.privmsg)
+            let bob = try await b.register("bob", caps: Self.caps)
+            try await b.join("#c", bob)
+            try await alice.send("PRIVMSG #c :after bob")
+            try await alice.expect(.privmsg)
+            let first = try await bob.expect(.privmsg)
+            #expect(first.parameters.last == "after bob", "no replay of what came before: that is history's job")
+        }
+    }
+}
