@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import ParleyCore
 import ParleyStore
 
 /// Delivers the channel messages other nodes of the cluster commit to this node's members of those channels.
@@ -11,13 +12,16 @@ final class ClusterRelay: Sendable {
     let bus: any ClusterBus
     let host: CoreHost
     let logger: Logger
+    let metrics: ServerMetrics
     /// How long a node's lease lasts; it is renewed three times in that span.
     let lease: Duration
     private let seen = NIOLockedValueBox<[String: Int64]?>(nil)
     private static let page = 500
+    private static let relayed: Set<String> = ["PRIVMSG", "NOTICE", "TAGMSG"]
 
-    init(bus: any ClusterBus, host: CoreHost, lease: Duration, logger: Logger) {
+    init(bus: any ClusterBus, host: CoreHost, lease: Duration, metrics: ServerMetrics, logger: Logger) {
         self.bus = bus
+        self.metrics = metrics
         self.host = host
         self.lease = lease
         self.logger = logger
@@ -64,8 +68,13 @@ final class ClusterRelay: Sendable {
             let after = self.seen.withLockedValue { $0?[target] } ?? 0
             let page = try await self.bus.messages(in: target, after: after, limit: Self.page)
             guard let last = page.last?.number else { return }
-            let foreign = page.map(\.message).filter { !self.host.isOwnMessage($0.msgid) }
+            // Channel events (JOIN, PART, …) are in the log for history; membership is per node for now.
+            let foreign = page.map(\.message).filter {
+                Self.relayed.contains($0.command) && !self.host.isOwnMessage($0.msgid)
+            }
             if !foreign.isEmpty { self.host.relayFromOtherNodes(foreign.map(\.relayed)) }
+            let now = CoreHost.now().millisecondsSince1970
+            self.metrics.clusterRead(relayed: foreign.count, lagsMilliseconds: foreign.map { now - $0.time })
             self.seen.withLockedValue { $0?[target] = last }
             if page.count < Self.page { return }
         }
@@ -73,6 +82,7 @@ final class ClusterRelay: Sendable {
 
     private func renewLeases() async {
         while !Task.isCancelled {
+            if let count = try? await self.bus.liveNodes() { self.metrics.clusterNodesAlive(count) }
             try? await Task.sleep(for: self.lease / 3)
             guard !Task.isCancelled else { return }
             do {

@@ -137,6 +137,7 @@ public final class ParleyServer: Service, Sendable {
                     bus: cluster,
                     host: self.host,
                     lease: .seconds(self.configuration.clusterLease),
+                    metrics: self.metrics,
                     logger: self.logger
                 )
                 self.clusterTask.withLockedValue { $0 = Task { await relay.run() } }

@@ -55,6 +55,10 @@ final class ServerMetrics: Sendable {
     private let historyCommit: Timer
     private let loopLag: Timer
     private let reported = NIOLockedValueBox(LoopCounters())
+    private let clusterNodes: Meter
+    private let clusterRelayed: CoreMetrics.Counter
+    private let clusterReads: CoreMetrics.Counter
+    private let clusterLag: Timer
 
     init() {
         var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -66,6 +70,7 @@ final class ServerMetrics: Sendable {
         ]
         factory.durationHistogramBuckets["parley_history_commit_seconds"] = small
         factory.durationHistogramBuckets["parley_event_loop_lag_seconds"] = small
+        factory.durationHistogramBuckets["parley_cluster_notify_lag_seconds"] = small
         var connections: [Transport: CoreMetrics.Meter] = [:]
         for transport in Transport.allCases {
             connections[transport] = CoreMetrics.Meter(
@@ -86,6 +91,21 @@ final class ServerMetrics: Sendable {
         self.historyBatchSize = CoreMetrics.Recorder(label: "parley_history_batch_messages", factory: factory)
         self.historyCommit = CoreMetrics.Timer(label: "parley_history_commit_seconds", factory: factory)
         self.loopLag = CoreMetrics.Timer(label: "parley_event_loop_lag_seconds", factory: factory)
+        self.clusterNodes = CoreMetrics.Meter(label: "parley_cluster_nodes", factory: factory)
+        self.clusterRelayed = CoreMetrics.Counter(label: "parley_cluster_relayed_messages_total", factory: factory)
+        self.clusterReads = CoreMetrics.Counter(label: "parley_cluster_catchup_reads_total", factory: factory)
+        self.clusterLag = CoreMetrics.Timer(label: "parley_cluster_notify_lag_seconds", factory: factory)
+    }
+
+    /// Cluster mode: how many nodes hold a live lease (as this node last read it).
+    func clusterNodesAlive(_ count: Int) { self.clusterNodes.set(count) }
+
+    /// Cluster mode: one read of another node's new messages, and the messages relayed from it with their lag
+    /// (from the sender's server time to now, in milliseconds).
+    func clusterRead(relayed: Int, lagsMilliseconds: [Int64]) {
+        self.clusterReads.increment()
+        if relayed > 0 { self.clusterRelayed.increment(by: relayed) }
+        for lag in lagsMilliseconds { self.clusterLag.recordNanoseconds(max(lag, 0) * 1_000_000) }
     }
 
     /// Records one committed history batch.

@@ -24,6 +24,8 @@ public protocol ClusterBus: Sendable {
         -> [(number: Int64, message: StoredMessage)]
     /// Says this node is alive for `lease` from now; `false` when the cluster had given it up.
     func renewLease(_ lease: Duration) async throws -> Bool
+    /// How many nodes hold a lease that has not run out.
+    func liveNodes() async throws -> Int
     /// Leaves the cluster (a clean shutdown).
     func leave() async throws
 }

@@ -42,6 +42,10 @@ public struct PostgresClusterBus: ClusterBus {
         try await self.store.renewLease(node: self.nodeID, lease: lease)
     }
 
+    public func liveNodes() async throws -> Int {
+        try await self.store.liveNodeCount()
+    }
+
     public func leave() async throws {
         try await self.store.leaveCluster(node: self.nodeID)
     }

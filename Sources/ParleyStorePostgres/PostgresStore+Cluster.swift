@@ -79,6 +79,18 @@ extension PostgresStore {
         }
     }
 
+    /// How many nodes hold a lease that has not run out.
+    public func liveNodeCount() async throws -> Int {
+        try await self.run("counting nodes") {
+            let rows = try await self.client.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM cluster_nodes WHERE lease_until >= \(Self.now)"),
+                logger: self.logger
+            )
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+
     /// Claims the (case-mapped) nick `folded` for a user on node `node`. The primary key makes this once across the
     /// cluster: two nodes can never give out the same nick.
     /// - Returns: `false` when another node, or another user on this one, holds it.

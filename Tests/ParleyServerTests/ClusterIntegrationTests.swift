@@ -73,6 +73,10 @@ struct ClusterIntegrationTests {
             let onB = try await self.readBatch(bob).filter { $0.command == .privmsg }.map { $0.tag("msgid") }
             #expect(onA.count == 31)
             #expect(onA == onB)
+
+            let metrics = try await HTTPTestClient.get(port: b.port, "/metrics").text
+            #expect(metrics.contains("parley_cluster_relayed_messages_total 30"), "node b relayed alice's 30 lines")
+            #expect(metrics.contains("parley_cluster_nodes 2"))
         }
     }
 
@@ -82,6 +86,12 @@ struct ClusterIntegrationTests {
             try await a.join("#c", alice)
             try await alice.send("PRIVMSG #c :before bob")
             try await alice.expect(.privmsg)
+            // Node b has read it (with no member there to give it to) before bob joins: its relayed count is 1.
+            while !(try await HTTPTestClient.get(port: b.port, "/metrics").text)
+                .contains("parley_cluster_relayed_messages_total 1")
+            {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let bob = try await b.register("bob", caps: Self.caps)
             try await b.join("#c", bob)
             try await alice.send("PRIVMSG #c :after bob")
