@@ -25,12 +25,7 @@ public struct ClusterFeed: Sendable {
     public func run(logger: Logger = Logger(label: "parley.cluster"), _ handle: @Sendable (Event) async -> Void) async {
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.next(),
-                    configuration: try self.url.connectionConfiguration(),
-                    id: 1,
-                    logger: logger
-                ).get()
+                let connection = try await self.url.connect(id: 1, logger: logger)
                 do {
                     try await connection.listen(on: PostgresSchema.messagesChannel) { notifications in
                         await handle(.connected)

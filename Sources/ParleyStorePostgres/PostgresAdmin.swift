@@ -31,12 +31,7 @@ public enum PostgresAdmin {
     public static func run(_ statements: [String], on url: PostgresURL) async throws -> [String] {
         let logger = Logger(label: "parley.store.admin")
         do {
-            let connection = try await PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(),
-                configuration: try url.connectionConfiguration(),
-                id: 0,
-                logger: logger
-            ).get()
+            let connection = try await url.connect(id: 0, logger: logger)
             var lines: [String] = []
             do {
                 for statement in statements {

@@ -165,28 +165,9 @@ extension PostgresStore {
             + statement.bind(Int64(max(limit, 0)))
         return try await self.run("reading new messages of \(target)") {
             var found: [(Int64, StoredMessage)] = []
-            let rows = try await self.client.query(statement.query(sql), logger: self.logger)
-            for try await (msgid, target, time, sender, account, command, recipient, text, tags, sequence, number)
-                in rows.decode(
-                    (String, String, Int64, String, String?, String, String, String, String, Int64, Int64).self
-                )
-            {
+            for try await row in try await self.client.query(statement.query(sql), logger: self.logger) {
                 found.append(
-                    (
-                        number,
-                        StoredMessage(
-                            msgid: msgid,
-                            target: target,
-                            time: time,
-                            sender: sender,
-                            account: account,
-                            command: command,
-                            recipient: recipient,
-                            text: text,
-                            tags: tags,
-                            sequence: sequence
-                        )
-                    )
+                    (try row.makeRandomAccess()["target_sequence"].decode(Int64.self), try Self.storedMessage(row))
                 )
             }
             return found

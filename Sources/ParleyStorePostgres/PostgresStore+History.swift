@@ -117,28 +117,28 @@ extension PostgresStore {
     func messages(_ query: PostgresQuery) async throws -> [StoredMessage] {
         try await self.run("reading history") {
             var messages: [StoredMessage] = []
-            let rows = try await self.client.query(query, logger: self.logger)
-            for try await (msgid, target, time, sender, account, command, recipient, text, tags, sequence)
-                in rows
-                .decode((String, String, Int64, String, String?, String, String, String, String, Int64).self)
-            {
-                messages.append(
-                    StoredMessage(
-                        msgid: msgid,
-                        target: target,
-                        time: time,
-                        sender: sender,
-                        account: account,
-                        command: command,
-                        recipient: recipient,
-                        text: text,
-                        tags: tags,
-                        sequence: sequence
-                    )
-                )
+            for try await row in try await self.client.query(query, logger: self.logger) {
+                messages.append(try Self.storedMessage(row))
             }
             return messages
         }
+    }
+
+    /// A row of ``columns`` as a message.
+    static func storedMessage(_ row: PostgresRow) throws -> StoredMessage {
+        let columns = row.makeRandomAccess()
+        return StoredMessage(
+            msgid: try columns["msgid"].decode(String.self),
+            target: try columns["target"].decode(String.self),
+            time: try columns["time"].decode(Int64.self),
+            sender: try columns["sender"].decode(String.self),
+            account: try columns["account"].decode(String?.self),
+            command: try columns["command"].decode(String.self),
+            recipient: try columns["recipient"].decode(String.self),
+            text: try columns["text"].decode(String.self),
+            tags: try columns["tags"].decode(String.self),
+            sequence: try columns["sequence"].decode(Int64.self)
+        )
     }
 
     /// A point as (time, sequence). A message id resolves to its own position (`nil` if unknown in `target`); a

@@ -69,12 +69,7 @@ public final class PostgresStore: ParleyStorage {
     /// the operator should hear at once what is wrong.
     private static func probe(_ url: PostgresURL, logger: Logger) async throws {
         do {
-            let connection = try await PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(),
-                configuration: try url.connectionConfiguration(),
-                id: 0,
-                logger: logger
-            ).get()
+            let connection = try await url.connect(id: 0, logger: logger)
             try? await connection.close()
         } catch {
             throw StoreError("cannot connect to the database \(url.redacted): \(Self.describe(error))")

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOPosix
 import NIOSSL
 import ParleyStore
 import PostgresNIO
@@ -101,6 +103,16 @@ public struct PostgresURL: Sendable, Equatable {
             )
         }
         return configuration
+    }
+
+    /// One connection of its own (outside any pool): for checks, administration and LISTEN.
+    func connect(id: Int, logger: Logger) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(),
+            configuration: try self.connectionConfiguration(),
+            id: id,
+            logger: logger
+        ).get()
     }
 
     func connectionConfiguration() throws -> PostgresConnection.Configuration {

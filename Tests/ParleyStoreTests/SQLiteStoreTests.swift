@@ -20,31 +20,14 @@ import Testing
         try await store.close()
     }
 
-    /// Ten messages to #lobby, two per millisecond (ties broken by insertion order), ids m0…m9.
-    private func lobby() -> [StoredMessage] {
-        (0..<10).map { index in
-            StoredMessage(
-                msgid: "m\(index)",
-                target: "#lobby",
-                time: 1000 + Int64(index / 2),
-                sender: "alice!a@h",
-                command: "PRIVMSG",
-                recipient: "#lobby",
-                text: "line \(index)"
-            )
-        }
-    }
-
-    private func ids(_ messages: [StoredMessage]) -> [String] { messages.map(\.msgid) }
-
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await self.withStore { store, path in
             #expect(try await store.schemaVersion() == 4)
-            try await store.append(self.lobby())
+            try await store.append(lobbyMessages())
             try await store.close()
             let reopened = try await SQLiteStore.open(path: path)
             #expect(try await reopened.schemaVersion() == 4)
-            #expect(self.ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
+            #expect(ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             try await reopened.close()
         }
     }
@@ -72,12 +55,12 @@ import Testing
             let path = directory.appendingPathComponent("parley.sqlite").path
             let old = try await SQLiteStore.open(path: path, upToVersion: version)
             #expect(try await old.schemaVersion() == version)
-            try await old.append(self.lobby())
+            try await old.append(lobbyMessages())
             try await old.close()
 
             let current = try await SQLiteStore.open(path: path)
             #expect(try await current.schemaVersion() == 4)
-            #expect(self.ids(try await current.latest("#lobby", after: nil, limit: 2)) == ["m8", "m9"])
+            #expect(ids(try await current.latest("#lobby", after: nil, limit: 2)) == ["m8", "m9"])
             let credentials = Account.Credentials(salt: [1], iterations: 4096, storedKey: [2], serverKey: [3])
             let created = try await current.create(
                 Account(name: "zoe", displayName: "Zoe", createdAt: 1, credentials: credentials)
