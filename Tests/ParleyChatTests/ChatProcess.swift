@@ -16,6 +16,8 @@ final class ChatProcess: Sendable {
     private let process: Process
     private let input: FileHandle
     private let output = NIOLockedValueBox(Data())
+    /// Set when the output reached its end: after the process exits, its last bytes may still be on the way.
+    private let ended = NIOLockedValueBox(false)
     /// The pseudo-terminal's controller side, kept open while the process runs.
     private let terminal: FileHandle?
 
@@ -43,6 +45,7 @@ final class ChatProcess: Sendable {
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         let output = self.output
+        let ended = self.ended
         let reader: FileHandle
         if useTerminal {
             var controller: Int32 = 0
@@ -72,6 +75,7 @@ final class ChatProcess: Sendable {
             let data = handle.availableData
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil
+                ended.withLockedValue { $0 = true }
                 return
             }
             output.withLockedValue { $0.append(data) }  // decoded whole: chunks split characters
@@ -109,6 +113,11 @@ final class ChatProcess: Sendable {
                 throw Timeout(description: "parley did not exit; output:\n\(self.text)")
             }
             try await Task.sleep(for: .milliseconds(20))
+        }
+        // The output's end, so `text` holds everything the process wrote (bounded: a pseudo-terminal may not say).
+        let drained = ContinuousClock.now + .seconds(2)
+        while !self.ended.withLockedValue({ $0 }), ContinuousClock.now < drained {
+            try await Task.sleep(for: .milliseconds(10))
         }
         return self.process.terminationStatus
     }
