@@ -234,7 +234,7 @@ public final class ParleyServer: Service, Sendable {
         let contexts = self.contexts
         let configuration = self.configuration
         // Some IRC clients wait for the server to speak first: a silent connection is taken for IRC after this.
-        let patience = TimeAmount.seconds(min(1, configuration.registrationTimeout))
+        let patience = TimeAmount.seconds(min(configuration.sniffPatience, configuration.registrationTimeout))
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

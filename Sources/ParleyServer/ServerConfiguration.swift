@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory = "./parley-data"
     /// A PostgreSQL URL to keep everything in instead of `data-dir/parley.sqlite`; `nil` for SQLite.
     public var databaseURL: String?
+    /// Seconds a new connection may stay silent before it is taken for IRC (IRC clients may wait for the server to
+    /// speak); at most `registration-timeout`. Not a configuration key: tests under the sanitizers, which slow
+    /// everything, give their HTTP clients longer.
+    public var sniffPatience = 1.0
     /// Run as a node of a cluster sharing `databaseURL` (PostgreSQL) with other nodes.
     public var cluster = false
     /// This node's name in the cluster (letters, digits and `-`); made from the host name and port when not given.

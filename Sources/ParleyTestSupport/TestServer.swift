@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ParleyClient
 import ParleyCore
@@ -23,6 +24,10 @@ public struct TestServer: Sendable {
         configuration.port = 0
         configuration.serverName = "irc.test"
         configuration.floodControl = false
+        // Under the sanitizers a client can take more than the usual second to send its first bytes.
+        if let patience = ProcessInfo.processInfo.environment["PARLEY_TEST_SNIFF_PATIENCE"].flatMap(Double.init) {
+            configuration.sniffPatience = patience
+        }
         configure(&configuration)
         var logger = Logger(label: "parley.test")
         logger.logLevel = .warning
