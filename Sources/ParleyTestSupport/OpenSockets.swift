@@ -1,24 +1,23 @@
 import Foundation
 
-/// Counts this process's open TCP sockets on one local port, from `/proc`: the server's listener plus one per
-/// connection it still holds. Tests running in parallel use other ports, so the count is theirs alone.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Counts this process's open TCP sockets on one local port: the server's listener plus one per connection it still
+/// holds. Each descriptor in /proc/self/fd is asked for its own address (`getsockname`), so the count does not depend
+/// on reading the kernel's socket tables, which skip lines while other tests open and close sockets. Tests running in
+/// parallel use other ports, and a client socket's local port is never a listener's, so the count is this server's.
 public enum OpenSockets {
     public static func count(localPort port: Int) -> Int {
-        let inodes = self.socketInodes(localPort: port)
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return -1 }
-        var count = 0
-        for entry in entries {
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)"),
-                target.hasPrefix("socket:["), let inode = Int(target.dropFirst(8).dropLast())
-            else { continue }
-            if inodes.contains(inode) { count += 1 }
-        }
-        return count
+        return entries.lazy.compactMap { Int32($0) }.filter { self.localPort(of: $0) == port }.count
     }
 
-    /// Waits (bounded) until the count is `expected`; returns the last count. A single reading can miss a socket:
-    /// the kernel builds /proc/net/tcp in pieces, and sockets other tests open and close meanwhile can make it skip
-    /// lines, so a count is trusted only once it settles.
+    /// Waits (bounded) until the count is `expected`; returns the last count. The server closes a connection on its
+    /// event loop a moment after the client sees it end, so a single reading can be early.
     public static func settle(localPort port: Int, to expected: Int, timeout: Duration = .seconds(10)) async -> Int {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -30,18 +29,28 @@ public enum OpenSockets {
         return current
     }
 
-    private static func socketInodes(localPort port: Int) -> Set<Int> {
-        var inodes: Set<Int> = []
-        let hexPort = String(format: "%04X", port)
-        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard fields.count > 9, fields[1].hasSuffix(":" + hexPort), let inode = Int(fields[9]), inode != 0
-                else { continue }
-                inodes.insert(inode)
-            }
+    /// The TCP or UDP port a descriptor is bound to, or nil when it is not an internet socket (a file, a pipe, a
+    /// Unix socket, or a descriptor closed since the directory was listed).
+    private static func localPort(of descriptor: Int32) -> Int? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
-        return inodes
+        guard result == 0 else { return nil }
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            }
+        case AF_INET6:
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
+            }
+        default:
+            return nil
+        }
     }
 }

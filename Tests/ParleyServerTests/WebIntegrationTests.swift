@@ -42,7 +42,8 @@ import Testing
         try await connection.send("GET / HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n")
         let reply = try await connection.readUntilClosed()
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix("HTTP/1.1 400"))
-        #expect(try await server.recoveryProblem() == nil)
+        let problem = try await server.recoveryProblem()
+        #expect(problem == nil)
     }
 
     @Test func healthSaysWhetherTheStoreAnswers() async throws {
@@ -181,7 +182,8 @@ import Testing
         #expect(close.opcode == WebSocketTestClient.Frame.close)
         #expect(close.payload.prefix(2) == [0x03, 0xE8])
         _ = try await socket.connection.readUntilClosed()
-        #expect(try await server.recoveryProblem() == nil)
+        let problem = try await server.recoveryProblem()
+        #expect(problem == nil)
     }
 
     @Test func quittingSendsTheErrorLineThenACloseFrame() async throws {
@@ -194,7 +196,8 @@ import Testing
         let close = try await socket.receive()
         #expect(close.opcode == WebSocketTestClient.Frame.close && close.payload.prefix(2) == [0x03, 0xE8])
         await socket.close()
-        #expect(try await server.recoveryProblem() == nil)
+        let problem = try await server.recoveryProblem()
+        #expect(problem == nil)
     }
 
     @Test func onlyTheSameOriginOrAListedOneMayOpenAWebSocket() async throws {
