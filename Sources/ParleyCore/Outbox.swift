@@ -37,6 +37,11 @@ public struct Outbox: Sendable {
         case dropChannel(String)
         /// Forget the SASL exchange of a session (aborted, or the session is gone).
         case saslReset(SessionID)
+        /// In a cluster: claim nick `folded` for this node, then call ``ServerState/nickClaimed(_:nick:_:now:into:)``.
+        /// Claims and releases are carried out in the order they were asked for.
+        case claimNick(SessionID, nick: String, folded: String)
+        /// In a cluster: give nick `folded` back (no session of this node uses it any more).
+        case releaseNick(folded: String)
     }
 
     /// The actions, in order.

@@ -294,21 +294,28 @@ extension ServerState {
     public mutating func expireReservations(now: Timestamp, into outbox: inout Outbox) {
         let expired = self.sessions.values.filter { ($0.renameAt.map { $0 <= now }) ?? false }.map(\.id)
         for id in expired {
-            guard let session = self.sessions[id], let oldNick = session.nick else { continue }
             self.sessions[id]?.renameAt = nil
-            var guest: String
-            repeat {
-                self.guestCounter += 1
-                guest = "Guest\(self.guestCounter)"
-            } while self.nicks[NickKey(guest)] != nil
-            self.serviceNotice(
-                Self.nickServ,
-                to: id,
-                "You did not log in to the account \(oldNick) in time, so your nick is now \(guest).",
-                into: &outbox
-            )
-            self.changeNick(id, to: guest, now: now, into: &outbox)
+            self.claimGuestNick(id, now: now, into: &outbox)
         }
+    }
+
+    /// Whether the session uses a registered nick without being logged in to its account.
+    func holdsReservedNick(_ session: Session) -> Bool {
+        guard let nick = session.nick else { return false }
+        let key = NickKey(nick)
+        return self.registeredAccounts.contains(key.folded) && session.account.map(NickKey.init) != key
+    }
+
+    /// Renames a session that did not log in to the account of its nick in time.
+    mutating func renameToGuest(_ id: SessionID, _ guest: String, now: Timestamp, into outbox: inout Outbox) {
+        guard let oldNick = self.sessions[id]?.nick else { return }
+        self.serviceNotice(
+            Self.nickServ,
+            to: id,
+            "You did not log in to the account \(oldNick) in time, so your nick is now \(guest).",
+            into: &outbox
+        )
+        self.changeNick(id, to: guest, now: now, into: &outbox)
     }
 }
 

@@ -28,13 +28,8 @@ extension ServerState {
             self.reply(request.id, .errNicknameInUse, nick, "Nickname is reserved for services", into: &outbox)
             return
         }
-        guard session.isRegistered, session.nick != nil else {
-            self.sessions[request.id]?.nick = nick
-            self.sessions[request.id]?.refreshPrefix()
-            self.completeRegistration(request.id, now: request.now, into: &outbox)
-            return
-        }
-        self.changeNick(request.id, to: nick, now: request.now, into: &outbox)
+        if let current = session.nick, current == nick { return }
+        self.takeOrClaimNick(request.id, nick, now: request.now, into: &outbox)
     }
 
     /// Renames a registered session (the nick is free and valid): NICK to it and its peers.
@@ -45,6 +40,10 @@ extension ServerState {
         self.rememberWhowas(session, now: now)
         self.nicks[NickKey(oldNick)] = nil
         self.nicks[NickKey(nick)] = id
+        if NickKey(oldNick) != NickKey(nick) {
+            self.holdNick(NickKey(nick), by: id)
+            self.letGoOfNick(NickKey(oldNick), by: id, into: &outbox)
+        }
         self.sessions[id]?.nick = nick
         self.sessions[id]?.refreshPrefix()
         outbox.send(change, to: id)
@@ -104,6 +103,7 @@ extension ServerState {
         if let owner = self.nicks[key], owner != id {
             // Someone registered this nick while we waited for CAP END.
             self.sessions[id]?.nick = nil
+            self.letGoOfNick(key, by: id, into: &outbox)
             self.reply(id, .errNicknameInUse, nick, "Nickname is already in use", into: &outbox)
             return
         }

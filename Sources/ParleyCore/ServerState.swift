@@ -21,6 +21,11 @@ public struct ServerState: Sendable {
     /// How many sessions are `+i` and `+o`, kept current so LUSERS (sent on every registration) costs O(1).
     var modeCounts = ModeCounts()
     let messageIDPrefix: String
+    /// In a cluster: the nicks this node holds in the shared database (folded), each with the sessions of this node
+    /// that use it (registered or still registering).
+    var nickHolders: [String: Set<SessionID>] = [:]
+    /// In a cluster: nicks asked of the database and not yet answered (folded).
+    var nickClaims: [String: NickClaim] = [:]
 
     public init(configuration: CoreConfiguration) {
         self.configuration = configuration
@@ -93,6 +98,7 @@ public struct ServerState: Sendable {
     public mutating func disconnect(_ id: SessionID, reason: String, now: Timestamp, into outbox: inout Outbox) {
         guard let session = self.sessions.removeValue(forKey: id) else { return }
         self.modeCounts.remove(session.modes)
+        if let nick = session.nick { self.letGoOfNick(NickKey(nick), by: id, into: &outbox) }
         guard session.isRegistered, let nick = session.nick else { return }
         var quit = self.event(session, .quit, [reason], now: now)
         self.recordEvent(&quit, in: session.channels, into: &outbox)

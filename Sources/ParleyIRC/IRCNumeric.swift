@@ -108,6 +108,7 @@ extension IRCNumeric {
     public static let errNoNicknameGiven = IRCNumeric(431)
     public static let errErroneusNickname = IRCNumeric(432)
     public static let errNicknameInUse = IRCNumeric(433)
+    public static let errUnavailResource = IRCNumeric(437)
     public static let errUserNotInChannel = IRCNumeric(441)
     public static let errNotOnChannel = IRCNumeric(442)
     public static let errUserOnChannel = IRCNumeric(443)

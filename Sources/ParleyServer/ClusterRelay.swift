@@ -88,6 +88,11 @@ final class ClusterRelay: Sendable {
             do {
                 if try await !self.bus.renewLease(self.lease) {
                     self.logger.error("cluster: this node's lease had run out and the cluster gave it up")
+                    self.host.rejoinCluster(lease: self.lease)
+                }
+                let lost = try await self.bus.removeLostNodes()
+                if !lost.isEmpty {
+                    self.logger.notice("cluster: nodes lost (their leases ran out): \(lost.joined(separator: ", "))")
                 }
             } catch {
                 self.logger.warning("cluster: cannot renew the lease: \(error)")

@@ -57,6 +57,8 @@ final class CoreHost: Sendable {
     let accounts: AccountService?
     let store: (any ParleyStorage)?
     let cloak: HostCloak
+    /// In a cluster: where nick claims and releases go, in order.
+    let nickQueue: ClusterNickQueue?
     private let channelWrites = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// Store and password tasks running now.
     private let inFlight = NIOLockedValueBox(0)
@@ -67,9 +69,11 @@ final class CoreHost: Sendable {
         accounts: AccountService?,
         store: (any ParleyStorage)?,
         cloak: HostCloak = HostCloak(key: nil),
+        nickQueue: ClusterNickQueue? = nil,
         logger: Logger
     ) {
         self.cloak = cloak
+        self.nickQueue = nickQueue
         self.state = NIOLockedValueBox(State(core: core))
         self.history = history
         self.accounts = accounts
@@ -214,6 +218,13 @@ final class CoreHost: Sendable {
         self.state.withLockedValue { $0.core.isOwnMessage(msgid) }
     }
 
+    /// The cluster gave this node up (its lease ran out): join again, claiming the nicks in use here again.
+    func rejoinCluster(lease: Duration) {
+        self.state.withLockedValue { state in
+            self.nickQueue?.enqueue(.rejoin(lease: lease, nicks: state.core.heldNicks))
+        }
+    }
+
     /// Channel messages other nodes of the cluster committed, for this node's members.
     func relayFromOtherNodes(_ messages: [IRCMessage]) {
         self.perform { core, outbox in
@@ -293,6 +304,11 @@ final class CoreHost: Sendable {
                     )
                 case .saslReset(let id):
                     self.accounts?.reset(id)
+                case .claimNick(let id, let nick, let folded):
+                    // Queued under the lock: the queue's order is the core's.
+                    self.nickQueue?.enqueue(.claim(id, nick: nick, folded: folded))
+                case .releaseNick(let folded):
+                    self.nickQueue?.enqueue(.release(folded: folded))
                 }
             }
             guard !persists.isEmpty || !state.held.isEmpty else { return (result, work, [], nil) }

@@ -31,6 +31,7 @@ public final class ParleyServer: Service, Sendable {
     private let retentionTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     let cluster: (any ClusterBus)?
     private let clusterTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let nickTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
@@ -97,6 +98,7 @@ public final class ParleyServer: Service, Sendable {
                         ?? String((0..<32).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
                     : nil
             ),
+            nickQueue: cluster.map { ClusterNickQueue(bus: $0, logger: logger) },
             logger: logger
         )
         let limiter = ConnectionLimiter(
@@ -141,6 +143,17 @@ public final class ParleyServer: Service, Sendable {
                     logger: self.logger
                 )
                 self.clusterTask.withLockedValue { $0 = Task { await relay.run() } }
+                if let queue = self.host.nickQueue {
+                    let host = self.host
+                    let task = Task {
+                        await queue.run { id, nick, answer in
+                            host.perform { core, outbox in
+                                core.nickClaimed(id, nick: nick, answer, now: CoreHost.now(), into: &outbox)
+                            }
+                        }
+                    }
+                    self.nickTask.withLockedValue { $0 = task }
+                }
                 // Serve only once the relay listens: a message committed after a user here joined must reach them.
                 let clock = ContinuousClock()
                 let deadline = clock.now + .seconds(10)
@@ -283,6 +296,7 @@ public final class ParleyServer: Service, Sendable {
         } onGracefulShutdown: {
             self.quiesce()
         }
+        await self.leaveCluster()
         await self.drainLoops()
         await self.finishHistory()
         self.logger.info("stopped")
@@ -290,17 +304,27 @@ public final class ParleyServer: Service, Sendable {
 
     /// Stops accepting, sends every client `ERROR :Closing link (Server shutting down)`, and closes them.
     public func shutdown() async {
-        if let relay = self.clusterTask.withLockedValue({ $0 }) {
-            relay.cancel()
-            await relay.value
-            try? await self.cluster?.leave()
-        }
+        await self.leaveCluster()
         self.quiesce()
         if let channel = self.listener.withLockedValue({ $0 }) {
             try? await channel.closeFuture.get()
         }
         await self.drainLoops()
         await self.finishHistory()
+    }
+
+    /// Stops relaying and claiming nicks, then leaves the cluster, which frees every nick this node held.
+    private func leaveCluster() async {
+        guard let relay = self.clusterTask.withLockedValue({ $0 }) else { return }
+        relay.cancel()
+        await relay.value
+        self.host.nickQueue?.finish()
+        await self.nickTask.withLockedValue({ $0 })?.value
+        do {
+            try await self.cluster?.leave()
+        } catch {
+            self.logger.warning("cluster: cannot leave (the lease will run out): \(error)")
+        }
     }
 
     /// Lets held work go out once committed, then stops the writer after what it queued is written.

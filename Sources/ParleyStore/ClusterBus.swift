@@ -28,4 +28,13 @@ public protocol ClusterBus: Sendable {
     func liveNodes() async throws -> Int
     /// Leaves the cluster (a clean shutdown).
     func leave() async throws
+    /// Claims nick `folded` (shown as `display`) for this node; `false` when another node holds it.
+    func claimNick(_ folded: String, display: String) async throws -> Bool
+    /// Gives nick `folded` back.
+    func releaseNick(_ folded: String) async throws
+    /// Removes the nodes whose lease ran out, with their nick claims; returns their ids.
+    func removeLostNodes() async throws -> [String]
+    /// Joins again after the cluster gave this node up (its lease had run out), claiming `nicks` (folded to
+    /// display) again; returns the folded nicks another node took meanwhile.
+    func rejoin(lease: Duration, nicks: [String: String]) async throws -> [String]
 }

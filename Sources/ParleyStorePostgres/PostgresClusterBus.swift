@@ -49,4 +49,25 @@ public struct PostgresClusterBus: ClusterBus {
     public func leave() async throws {
         try await self.store.leaveCluster(node: self.nodeID)
     }
+
+    public func claimNick(_ folded: String, display: String) async throws -> Bool {
+        try await self.store.claimNick(folded, display: display, node: self.nodeID)
+    }
+
+    public func releaseNick(_ folded: String) async throws {
+        try await self.store.releaseNick(folded, node: self.nodeID)
+    }
+
+    public func removeLostNodes() async throws -> [String] {
+        try await self.store.removeExpiredNodes()
+    }
+
+    public func rejoin(lease: Duration, nicks: [String: String]) async throws -> [String] {
+        try await self.store.joinCluster(node: self.nodeID, lease: lease)
+        var lost: [String] = []
+        for (folded, display) in nicks.sorted(by: { $0.key < $1.key }) {
+            if try await !self.store.claimNick(folded, display: display, node: self.nodeID) { lost.append(folded) }
+        }
+        return lost
+    }
 }

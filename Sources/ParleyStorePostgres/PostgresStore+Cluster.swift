@@ -93,14 +93,17 @@ extension PostgresStore {
 
     /// Claims the (case-mapped) nick `folded` for a user on node `node`. The primary key makes this once across the
     /// cluster: two nodes can never give out the same nick.
-    /// - Returns: `false` when another node, or another user on this one, holds it.
+    /// - Returns: `false` when another node holds it; `true` when this node got it or already held it (the node
+    ///   keeps one claim per nick, however many of its own sessions use it).
     public func claimNick(_ folded: String, display: String, node: String) async throws -> Bool {
         try await self.run("claiming nick \(display)") {
             let rows = try await self.client.query(
                 PostgresQuery(
                     unsafeSQL: """
                         INSERT INTO cluster_nicks (nick, node_id, display, claimed_at) VALUES ($1, $2, $3, \(Self.now))
-                        ON CONFLICT (nick) DO NOTHING RETURNING nick
+                        ON CONFLICT (nick) DO UPDATE SET display = excluded.display
+                            WHERE cluster_nicks.node_id = excluded.node_id
+                        RETURNING nick
                         """,
                     binds: Self.binds(folded, node, display)
                 ),

@@ -22,6 +22,9 @@ struct CoreHarness {
     var accountRequests: [AccountRequest] = []
     /// SASL client responses handed to the host: (session, mechanism, decoded response).
     var saslResponses: [(SessionID, String, [UInt8])] = []
+    /// Nick claims asked of the cluster (session, nick) and nicks given back (folded), in order.
+    var nickClaims: [(SessionID, String)] = []
+    var nickReleases: [String] = []
     var now = Timestamp(millisecondsSince1970: 1_795_615_041_000)
     private var nextID: UInt64 = 0
 
@@ -96,8 +99,20 @@ struct CoreHarness {
                 self.savedChannels.append(registration)
             case .dropChannel(let name):
                 self.droppedChannels.append(name)
+            case .claimNick(let id, let nick, _):
+                self.nickClaims.append((id, nick))
+            case .releaseNick(let folded):
+                self.nickReleases.append(folded)
             }
         }
+    }
+
+    /// Answers the cluster's nick claim of `nick` by `name`.
+    mutating func answerClaim(_ name: String, _ nick: String, _ answer: NickClaimAnswer) {
+        guard let id = self.ids[name] else { return }
+        self.outbox.removeAll()
+        self.state.nickClaimed(id, nick: nick, answer, now: self.now, into: &self.outbox)
+        self.collect()
     }
 
     /// Messages `name` received since the last take, and forgets them.

@@ -38,6 +38,34 @@ struct ClusterIntegrationTests {
         return messages
     }
 
+    @Test func aNickInUseOnOneNodeIsRefusedOnTheOtherUntilItIsFree() async throws {
+        try await self.withTwoNodes { a, b in
+            let alice = try await a.register("alice")
+            let other = try await b.connect()
+            try await other.send("NICK ALICE")
+            try await other.send("USER x 0 * :X")
+            let refusal = try await other.expect(.errNicknameInUse)
+            #expect(refusal.parameters.dropFirst().first == "ALICE")
+            try await other.send("NICK alice2")
+            let welcome = try await other.expect(.rplWelcome)
+            #expect(welcome.parameters.first == "alice2", "a nick free on every node is granted")
+            try await alice.send("NICK Alice2")
+            #expect(try await alice.expect(.errNicknameInUse).parameters.dropFirst().first == "Alice2")
+
+            try await alice.send("QUIT :moving")
+            _ = try await alice.drainUntilClosed()
+            // Node a gives the nick back a moment after the QUIT; ask until node b grants it (bounded).
+            var renamed: IRCMessage?
+            for _ in 0..<100 where renamed == nil {
+                try await other.send("NICK alice")
+                let answer = try await other.expect(.nick, IRCCommand(.errNicknameInUse))
+                if answer.command == .nick { renamed = answer } else { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(renamed?.parameters == ["alice"])
+            #expect(renamed?.source?.hasPrefix("alice2!") == true)
+        }
+    }
+
     @Test func usersOnTwoNodesChatInAChannelInOrder() async throws {
         try await self.withTwoNodes { a, b in
             let alice = try await a.register("alice", caps: Self.caps)

@@ -44,6 +44,8 @@ struct ClusterStoreTests {
             let first = try await a.claimNick("alice", display: "Alice", node: "a")
             let second = try await b.claimNick("alice", display: "ALICE", node: "b")
             #expect(first && !second)
+            let again = try await a.claimNick("alice", display: "ALICE", node: "a")
+            #expect(again, "the holder may claim its own nick again")
             #expect(try await b.nickHolder("alice") == "a")
             try await b.releaseNick("alice", node: "b")
             #expect(try await a.nickHolder("alice") == "a", "only the holder gives a nick back")
