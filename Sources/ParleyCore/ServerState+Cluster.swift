@@ -1,5 +1,16 @@
 import ParleyIRC
 
+/// A user on another node of the cluster, known by the nick its node claimed.
+public struct RemoteNick: Sendable, Equatable {
+    public var display: String
+    public var node: String
+
+    public init(display: String, node: String) {
+        self.display = display
+        self.node = node
+    }
+}
+
 extension ServerState {
     /// Whether `msgid` was given out by this node (this run): its own messages come back through the cluster's log
     /// and must not be delivered twice.
@@ -7,16 +18,47 @@ extension ServerState {
         msgid.hasPrefix(self.messageIDPrefix + "-")
     }
 
-    /// A channel message another node of the cluster relayed (PRIVMSG, NOTICE or TAGMSG, with its time, msgid and
-    /// tags as stored): delivered to this node's members of the channel, as a local one would be.
+    /// A message another node of the cluster relayed (PRIVMSG, NOTICE or TAGMSG, with its time, msgid and tags as
+    /// stored): to a channel, delivered to this node's members of it; to a nick, to this node's user of that nick.
     public mutating func relayFromOtherNode(_ message: IRCMessage, into outbox: inout Outbox) {
-        guard Self.isContent(message), let target = message.parameter(0), IRCName.isChannel(target),
-            let channel = self.channels[ChannelKey(target)]
-        else { return }
-        let recipients =
-            message.command == .tagmsg
-            ? self.members(of: channel, except: nil, where: { $0.caps.contains(.messageTags) })
-            : self.members(of: channel, except: nil)
-        if !recipients.isEmpty { outbox.broadcast(message, to: recipients) }
+        guard Self.isContent(message), let target = message.parameter(0) else { return }
+        let wants: (Session) -> Bool =
+            message.command == .tagmsg ? { $0.caps.contains(.messageTags) } : { _ in true }
+        if IRCName.isChannel(target) {
+            guard let channel = self.channels[ChannelKey(target)] else { return }
+            outbox.broadcast(message, to: self.members(of: channel, except: nil, where: wants))
+        } else if let recipient = self.session(named: target), recipient.isRegistered, wants(recipient) {
+            outbox.send(message, to: recipient.id)
+        }
+    }
+
+    /// Every nick the other nodes hold (after this node (re)connected to the cluster's database).
+    public mutating func loadRemoteNicks(_ nicks: [(nick: String, remote: RemoteNick)]) {
+        self.remoteNicks = [:]
+        for (nick, remote) in nicks where remote.node != self.configuration.nodeName {
+            self.remoteNicks[nick] = remote
+        }
+    }
+
+    /// Another node claimed nick `nick` (folded).
+    public mutating func remoteNickClaimed(_ nick: String, _ remote: RemoteNick) {
+        guard remote.node != self.configuration.nodeName else { return }
+        self.remoteNicks[nick] = remote
+    }
+
+    /// Another node gave nick `nick` (folded) back.
+    public mutating func remoteNickReleased(_ nick: String, node: String) {
+        guard self.remoteNicks[nick]?.node == node else { return }
+        self.remoteNicks[nick] = nil
+    }
+
+    /// Node `node` left the cluster or was lost: its users' nicks are gone.
+    public mutating func remoteNodeGone(_ node: String) {
+        self.remoteNicks = self.remoteNicks.filter { $0.value.node != node }
+    }
+
+    /// The user of `nick` on another node, if any.
+    func remoteUser(_ nick: String) -> RemoteNick? {
+        self.remoteNicks.isEmpty ? nil : self.remoteNicks[NickKey(nick).folded]
     }
 }

@@ -61,7 +61,18 @@ extension ServerState {
                 outbox.broadcast(relayed, to: recipients)
             } else {
                 guard let recipient = self.session(named: target), recipient.isRegistered else {
-                    if self.keepsForLater(relayed, to: target) {
+                    if self.remoteUser(target) != nil, self.configuration.history != nil {
+                        // On another node: the log carries it there (its relay delivers it); stored like any DM.
+                        // Typing notices are not kept, so they do not cross nodes.
+                        if self.keepsHistory(of: relayed) {
+                            let key = HistoryQuery.directTarget(
+                                NickKey(session.displayNick).folded,
+                                NickKey(target).folded
+                            )
+                            outbox.actions.append(.persist(relayed, target: key, deliverTo: nil))
+                        }
+                        if session.caps.contains(.echoMessage) { outbox.send(relayed, to: request.id) }
+                    } else if self.keepsForLater(relayed, to: target) {
                         let key = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(target).folded)
                         outbox.actions.append(.persist(relayed, target: key, deliverTo: NickKey(target).folded))
                         self.serviceNotice(

@@ -26,6 +26,8 @@ public struct ServerState: Sendable {
     var nickHolders: [String: Set<SessionID>] = [:]
     /// In a cluster: nicks asked of the database and not yet answered (folded).
     var nickClaims: [String: NickClaim] = [:]
+    /// In a cluster: the nicks other nodes' users hold (folded), kept current from the cluster's notifications.
+    public internal(set) var remoteNicks: [String: RemoteNick] = [:]
 
     public init(configuration: CoreConfiguration) {
         self.configuration = configuration

@@ -3,7 +3,8 @@ import NIOConcurrencyHelpers
 import ParleyCore
 import ParleyStore
 
-/// Delivers the channel messages other nodes of the cluster commit to this node's members of those channels.
+/// Delivers the messages other nodes of the cluster commit to this node's users (channel members, DM recipients),
+/// and keeps the core's list of the nicks other nodes hold current.
 ///
 /// It keeps, per target, the number of the last message it has seen. When woken (a commit elsewhere), or after
 /// (re)connecting, it reads what is numbered after that and hands it to the core; the node's own messages, which come
@@ -43,6 +44,11 @@ final class ClusterRelay: Sendable {
         do {
             switch event {
             case .connected:
+                // Nicks first: a message relayed below may be answered by a DM to its sender on another node.
+                let nicks = try await self.bus.nicks()
+                self.host.perform { core, _ in
+                    core.loadRemoteNicks(nicks.map { ($0.nick, RemoteNick(display: $0.display, node: $0.node)) })
+                }
                 let heads = try await self.bus.heads()
                 // The first connection sets the baseline: what was committed before this node ran is history, not
                 // news. Later ones catch up every target that moved while this node was not listening.
@@ -56,6 +62,12 @@ final class ClusterRelay: Sendable {
             case .newMessages(let target, let head):
                 guard let seen = self.seen.withLockedValue({ $0 }), head > seen[target, default: 0] else { return }
                 try await self.catchUp(target)
+            case .nickClaimed(let node, let nick, let display):
+                self.host.perform { core, _ in core.remoteNickClaimed(nick, RemoteNick(display: display, node: node)) }
+            case .nickReleased(let node, let nick):
+                self.host.perform { core, _ in core.remoteNickReleased(nick, node: node) }
+            case .nodeGone(let node):
+                self.host.perform { core, _ in core.remoteNodeGone(node) }
             }
         } catch {
             // The numbers did not move: the next event retries.

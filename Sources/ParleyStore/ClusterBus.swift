@@ -4,6 +4,27 @@ public enum ClusterEvent: Sendable, Equatable {
     case connected
     /// Target `target` has messages up to number `head`.
     case newMessages(target: String, head: Int64)
+    /// Node `node` claimed nick `nick` (folded), shown as `display`.
+    case nickClaimed(node: String, nick: String, display: String)
+    /// Node `node` gave nick `nick` (folded) back.
+    case nickReleased(node: String, nick: String)
+    /// Node `node` left or was lost; its nicks are free.
+    case nodeGone(String)
+}
+
+/// A nick claimed in the cluster.
+public struct ClusterNick: Sendable, Equatable {
+    /// Folded (the unique key).
+    public var nick: String
+    public var display: String
+    /// The node whose user has it.
+    public var node: String
+
+    public init(nick: String, display: String, node: String) {
+        self.nick = nick
+        self.display = display
+        self.node = node
+    }
 }
 
 /// How the nodes of a cluster hear of each other's messages: every stored message is numbered within its target in
@@ -28,6 +49,8 @@ public protocol ClusterBus: Sendable {
     func liveNodes() async throws -> Int
     /// Leaves the cluster (a clean shutdown).
     func leave() async throws
+    /// Every nick claimed in the cluster (read after each (re)connection; events keep it current).
+    func nicks() async throws -> [ClusterNick]
     /// Claims nick `folded` (shown as `display`) for this node; `false` when another node holds it.
     func claimNick(_ folded: String, display: String) async throws -> Bool
     /// Gives nick `folded` back.

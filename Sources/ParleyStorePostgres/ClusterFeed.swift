@@ -3,7 +3,8 @@ import NIOPosix
 import ParleyStore
 import PostgresNIO
 
-/// Wakes a node when another node commits messages: PostgreSQL's LISTEN on a connection of its own.
+/// Wakes a node when another node commits messages or claims or gives back a nick: PostgreSQL's LISTEN on a
+/// connection of its own.
 ///
 /// A notification says only which target has a new head; the node reads what is new with
 /// ``PostgresStore/messages(in:after:limit:)``. Notifications can be missed (the connection drops, the database
@@ -46,9 +47,19 @@ public struct ClusterFeed: Sendable {
         }
     }
 
-    /// `SEQUENCE TARGET` as the append transaction sends it.
+    /// `SEQUENCE TARGET` as the append transaction sends it; `+ NODE NICK DISPLAY`, `- NODE NICK` and `x NODE` for
+    /// nick claims, releases and nodes gone (node ids and nicks hold no spaces).
     static func event(_ payload: String) -> Event? {
-        guard let space = payload.firstIndex(of: " "), let head = Int64(payload[..<space]) else { return nil }
-        return .newMessages(target: String(payload[payload.index(after: space)...]), head: head)
+        guard let space = payload.firstIndex(of: " ") else { return nil }
+        if let head = Int64(payload[..<space]) {
+            return .newMessages(target: String(payload[payload.index(after: space)...]), head: head)
+        }
+        let fields = payload.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        switch (fields[0], fields.count) {
+        case ("+", 4): return .nickClaimed(node: fields[1], nick: fields[2], display: fields[3])
+        case ("-", 3): return .nickReleased(node: fields[1], nick: fields[2])
+        case ("x", 2): return .nodeGone(fields[1])
+        default: return nil
+        }
     }
 }

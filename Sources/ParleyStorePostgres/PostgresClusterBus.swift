@@ -50,6 +50,10 @@ public struct PostgresClusterBus: ClusterBus {
         try await self.store.leaveCluster(node: self.nodeID)
     }
 
+    public func nicks() async throws -> [ClusterNick] {
+        try await self.store.clusterNicks()
+    }
+
     public func claimNick(_ folded: String, display: String) async throws -> Bool {
         try await self.store.claimNick(folded, display: display, node: self.nodeID)
     }

@@ -54,14 +54,29 @@ extension PostgresStore {
     public func removeExpiredNodes() async throws -> [String] {
         try await self.strings(
             "removing lost nodes",
-            PostgresQuery(unsafeSQL: "DELETE FROM cluster_nodes WHERE lease_until < \(Self.now) RETURNING node_id")
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH lost AS (DELETE FROM cluster_nodes WHERE lease_until < \(Self.now) RETURNING node_id)
+                    SELECT node_id FROM lost
+                    CROSS JOIN LATERAL pg_notify('\(PostgresSchema.messagesChannel)', 'x ' || lost.node_id) AS told
+                    """
+            )
         ).sorted()
     }
 
     /// Leaves the cluster at once (a clean shutdown): its nicks become free.
     public func leaveCluster(node id: String) async throws {
         try await self.run("removing node \(id)") {
-            try await self.client.query("DELETE FROM cluster_nodes WHERE node_id = \(id)", logger: self.logger)
+            try await self.client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        WITH gone AS (DELETE FROM cluster_nodes WHERE node_id = $1 RETURNING node_id)
+                        SELECT pg_notify('\(PostgresSchema.messagesChannel)', 'x ' || node_id) FROM gone
+                        """,
+                    binds: Self.binds(id)
+                ),
+                logger: self.logger
+            )
         }
     }
 
@@ -100,10 +115,14 @@ extension PostgresStore {
             let rows = try await self.client.query(
                 PostgresQuery(
                     unsafeSQL: """
-                        INSERT INTO cluster_nicks (nick, node_id, display, claimed_at) VALUES ($1, $2, $3, \(Self.now))
-                        ON CONFLICT (nick) DO UPDATE SET display = excluded.display
-                            WHERE cluster_nicks.node_id = excluded.node_id
-                        RETURNING nick
+                        WITH claimed AS (
+                            INSERT INTO cluster_nicks (nick, node_id, display, claimed_at)
+                            VALUES ($1, $2, $3, \(Self.now))
+                            ON CONFLICT (nick) DO UPDATE SET display = excluded.display
+                                WHERE cluster_nicks.node_id = excluded.node_id
+                            RETURNING nick
+                        )
+                        SELECT nick, pg_notify('\(PostgresSchema.messagesChannel)', '+ ' || $2 || ' ' || $1 || ' ' || $3) FROM claimed
                         """,
                     binds: Self.binds(folded, node, display)
                 ),
@@ -117,9 +136,30 @@ extension PostgresStore {
     public func releaseNick(_ folded: String, node: String) async throws {
         try await self.run("releasing nick \(folded)") {
             try await self.client.query(
-                "DELETE FROM cluster_nicks WHERE nick = \(folded) AND node_id = \(node)",
+                PostgresQuery(
+                    unsafeSQL: """
+                        WITH released AS (DELETE FROM cluster_nicks WHERE nick = $1 AND node_id = $2 RETURNING nick)
+                        SELECT pg_notify('\(PostgresSchema.messagesChannel)', '- ' || $2 || ' ' || nick) FROM released
+                        """,
+                    binds: Self.binds(folded, node)
+                ),
                 logger: self.logger
             )
+        }
+    }
+
+    /// Every nick claimed in the cluster, with the node holding it.
+    public func clusterNicks() async throws -> [ClusterNick] {
+        try await self.run("listing nicks") {
+            var nicks: [ClusterNick] = []
+            let rows = try await self.client.query(
+                "SELECT nick, display, node_id FROM cluster_nicks ORDER BY nick",
+                logger: self.logger
+            )
+            for try await (nick, display, node) in rows.decode((String, String, String).self) {
+                nicks.append(ClusterNick(nick: nick, display: display, node: node))
+            }
+            return nicks
         }
     }
 

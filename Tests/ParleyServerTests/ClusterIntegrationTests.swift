@@ -66,6 +66,54 @@ struct ClusterIntegrationTests {
         }
     }
 
+    @Test func directMessagesCrossNodesInOrderAndAUserWhoLeftIsNoLongerThere() async throws {
+        try await self.withTwoNodes { a, b in
+            let bob = try await b.register("bob", caps: Self.caps)
+            let alice = try await a.register("alice", caps: Self.caps)
+            // Node a hears of bob's nick through the database; wait (bounded) until it knows him.
+            var known = false
+            for _ in 0..<100 where !known {
+                try await alice.send("PRIVMSG Bob :are you there?")
+                let answer = try await alice.expect(.privmsg, IRCCommand(.errNoSuchNick))
+                known = answer.command == .privmsg
+                if !known { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(known, "node a learns the nicks node b holds")
+            var echoes: [String] = []
+            for index in 0..<20 {
+                try await alice.send("PRIVMSG Bob :dm \(index)")
+                echoes.append(try #require(try await alice.expect(.privmsg).tag("msgid")))
+            }
+            var received: [IRCMessage] = []
+            while received.count < 21 { received.append(try await bob.expect(.privmsg)) }
+            #expect(received.map { $0.parameters.last! } == ["are you there?"] + (0..<20).map { "dm \($0)" })
+            #expect(received.dropFirst().map { $0.tag("msgid") } == echoes, "the same msgids on both nodes")
+            #expect(received.allSatisfy { $0.source?.hasPrefix("alice!") == true && $0.parameters[0] == "Bob" })
+
+            try await bob.send("PRIVMSG alice :got them")
+            let reply = try await alice.expect(.privmsg)
+            #expect(reply.parameters == ["alice", "got them"] && reply.source?.hasPrefix("bob!") == true)
+            try await alice.send("CHATHISTORY LATEST bob * 100")
+            let history = try await self.readBatch(alice).filter { $0.command == .privmsg }
+            #expect(history.map { $0.parameters.last! }.suffix(2) == ["dm 19", "got them"])
+            #expect(history.count == 22)
+
+            try await alice.send("PRIVMSG nobody-here :hello")
+            #expect(try await alice.expect(.errNoSuchNick).parameters.dropFirst().first == "nobody-here")
+
+            try await bob.send("QUIT")
+            _ = try await bob.drainUntilClosed()
+            var gone = false
+            for _ in 0..<100 where !gone {
+                try await alice.send("PRIVMSG bob :still there?")
+                let answer = try await alice.expect(.privmsg, IRCCommand(.errNoSuchNick))
+                gone = answer.command == IRCCommand(.errNoSuchNick)
+                if !gone { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(gone, "once bob has left node b, node a says there is no such nick")
+        }
+    }
+
     @Test func usersOnTwoNodesChatInAChannelInOrder() async throws {
         try await self.withTwoNodes { a, b in
             let alice = try await a.register("alice", caps: Self.caps)
