@@ -1,5 +1,17 @@
 import ParleyIRC
 
+/// A member of a channel whose session is on another node of the cluster.
+public struct RemoteMember: Sendable, Equatable {
+    /// `nick!user@host`, as its node showed it.
+    public var prefix: String
+    public var node: String
+    public var status: Channel.Status
+
+    public var nick: String { String(self.prefix.prefix { $0 != "!" }) }
+    var user: String { String(self.prefix.drop { $0 != "!" }.dropFirst().prefix { $0 != "@" }) }
+    var host: String { String(self.prefix.drop { $0 != "@" }.dropFirst()) }
+}
+
 /// One channel: members with their status, topic, modes and mask lists.
 public struct Channel: Sendable {
     /// A member's channel status.
@@ -53,6 +65,12 @@ public struct Channel: Sendable {
     public var exceptions: [MaskEntry] = []
     public var inviteExceptions: [MaskEntry] = []
     var invited: Set<SessionID> = []
+    /// In a cluster: members whose sessions are on other nodes (by folded nick), known from the channel events
+    /// those nodes commit. Messages reach them through their own node, never from here.
+    public var remoteMembers: [String: RemoteMember] = [:]
+
+    /// Local and remote members.
+    public var memberCount: Int { self.members.count + self.remoteMembers.count }
 
     init(name: String, createdAt: Timestamp) {
         self.name = name

@@ -49,7 +49,7 @@ extension ServerState {
             channel = Channel(name: registration?.name ?? name, createdAt: now)
             if let registration { channel.restore(registration, server: self.configuration.serverName) }
         }
-        let isNew = channel.members.isEmpty
+        let isNew = channel.memberCount == 0
         let isFounder = registration != nil && session.account.map { NickKey($0).folded } == registration?.founder
         // A registered channel keeps its key, limit, bans and +i even when empty; its founder passes them.
         if (!isNew || registration != nil) && !isFounder {
@@ -59,7 +59,7 @@ extension ServerState {
                 self.reply(id, .errBadChannelKey, channel.name, "Cannot join channel (+k)", into: &outbox)
                 return
             }
-            if let limit = channel.limit, channel.members.count >= limit, !invited {
+            if let limit = channel.limit, channel.memberCount >= limit, !invited {
                 self.reply(id, .errChannelIsFull, channel.name, "Cannot join channel (+l)", into: &outbox)
                 return
             }
@@ -79,6 +79,17 @@ extension ServerState {
 
         var plain = self.event(session, .join, [channel.name], now: now)
         self.recordEvent(&plain, in: [channelKey], into: &outbox)
+        if self.claimsNicks, channel.members[id]?.contains(.op) == true {
+            // The other nodes learn who got ops on joining from the log, as a MODE by the server (not shown here:
+            // NAMES says it).
+            var op = IRCMessage(
+                tags: [IRCTag("time", now.serverTime)],
+                source: self.configuration.serverName,
+                command: .mode,
+                parameters: [channel.name, "+o", session.displayNick]
+            )
+            self.recordEvent(&op, in: [channelKey], into: &outbox)
+        }
         var extended = plain
         extended.parameters += [session.account ?? "*", session.realname]
         outbox.send(session.caps.contains(.extendedJoin) ? extended : plain, to: id)
@@ -213,6 +224,15 @@ extension ServerState {
                 }
                 line += line.isEmpty ? entry : " " + entry
             }
+            // Users on other nodes: listed to members only (whether they are +i is not known here).
+            for member in isMember ? channel.remoteMembers.values.sorted(by: { $0.nick < $1.nick }) : [] {
+                let entry = member.status.prefixes(multi: multi) + (full ? member.prefix : member.nick)
+                if !line.isEmpty && line.utf8.count + entry.utf8.count + 1 > budget {
+                    self.reply(id, .rplNamReply, channel.namesSymbol, channel.name, line, into: &outbox)
+                    line = ""
+                }
+                line += line.isEmpty ? entry : " " + entry
+            }
             if !line.isEmpty {
                 self.reply(id, .rplNamReply, channel.namesSymbol, channel.name, line, into: &outbox)
             }
@@ -227,7 +247,7 @@ extension ServerState {
             if let wanted, !wanted.contains(key) { continue }
             if channel.flags.contains(.secret) && channel.members[request.id] == nil { continue }
             let topic = "[\(channel.modeString(showKey: false)[0])] " + (channel.topic ?? "")
-            self.reply(request.id, .rplList, channel.name, String(channel.members.count), topic, into: &outbox)
+            self.reply(request.id, .rplList, channel.name, String(channel.memberCount), topic, into: &outbox)
         }
         self.reply(request.id, .rplListEnd, "End of /LIST", into: &outbox)
     }
@@ -246,6 +266,15 @@ extension ServerState {
         }
         let reason = String((request.message.parameter(2) ?? session.displayNick).prefix(self.configuration.kickLength))
         for nick in request.parameters[1].split(separator: ",").map(String.init) {
+            if let current = self.channels[key], let member = current.remoteMembers[NickKey(nick).folded] {
+                // On another node: the event in the log makes that node remove its user.
+                var kick = self.event(session, .kick, [current.name, member.nick, reason], now: request.now)
+                self.recordEvent(&kick, in: [key], into: &outbox)
+                outbox.send(kick, to: request.id)
+                outbox.broadcast(kick, to: self.members(of: current, except: request.id))
+                self.removeRemoteMember(NickKey(nick).folded, from: key)
+                continue
+            }
             guard let target = self.session(named: nick), let current = self.channels[key],
                 current.members[target.id] != nil
             else {

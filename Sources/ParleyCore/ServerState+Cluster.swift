@@ -18,10 +18,15 @@ extension ServerState {
         msgid.hasPrefix(self.messageIDPrefix + "-")
     }
 
-    /// A message another node of the cluster relayed (PRIVMSG, NOTICE or TAGMSG, with its time, msgid and tags as
-    /// stored): to a channel, delivered to this node's members of it; to a nick, to this node's user of that nick.
+    /// A message another node of the cluster committed, with its time, msgid and tags as stored. PRIVMSG, NOTICE
+    /// and TAGMSG to a channel reach this node's members of it, to a nick this node's user of that nick; channel
+    /// events are applied to the channel (see ``relayEventFromOtherNode(_:into:)``).
     public mutating func relayFromOtherNode(_ message: IRCMessage, into outbox: inout Outbox) {
-        guard Self.isContent(message), let target = message.parameter(0) else { return }
+        guard Self.isContent(message) else {
+            self.relayEventFromOtherNode(message, into: &outbox)
+            return
+        }
+        guard let target = message.parameter(0) else { return }
         let wants: (Session) -> Bool =
             message.command == .tagmsg ? { $0.caps.contains(.messageTags) } : { _ in true }
         if IRCName.isChannel(target) {
@@ -50,11 +55,6 @@ extension ServerState {
     public mutating func remoteNickReleased(_ nick: String, node: String) {
         guard self.remoteNicks[nick]?.node == node else { return }
         self.remoteNicks[nick] = nil
-    }
-
-    /// Node `node` left the cluster or was lost: its users' nicks are gone.
-    public mutating func remoteNodeGone(_ node: String) {
-        self.remoteNicks = self.remoteNicks.filter { $0.value.node != node }
     }
 
     /// The user of `nick` on another node, if any.

@@ -159,6 +159,14 @@ extension ServerState {
             switch letter {
             case "o", "v":
                 let nick = argument ?? ""
+                if var member = channel.remoteMembers[NickKey(nick).folded] {
+                    let flag: Channel.Status = letter == "o" ? .op : .voice
+                    guard member.status.contains(flag) != adding else { continue }
+                    if adding { member.status.insert(flag) } else { member.status.remove(flag) }
+                    channel.remoteMembers[NickKey(nick).folded] = member
+                    record(letter, member.nick)
+                    continue
+                }
                 guard let target = self.session(named: nick) else {
                     self.reply(request.id, .errNoSuchNick, nick, "No such nick/channel", into: &outbox)
                     continue

@@ -311,7 +311,7 @@ public struct ServerState: Sendable {
         guard var channel = self.channels[key] else { return }
         channel.members[id] = nil
         channel.invited.remove(id)
-        if channel.members.isEmpty {
+        if channel.memberCount == 0 {
             self.channels[key] = nil
         } else {
             self.channels[key] = channel

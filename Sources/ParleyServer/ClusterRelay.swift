@@ -18,7 +18,10 @@ final class ClusterRelay: Sendable {
     let lease: Duration
     private let seen = NIOLockedValueBox<[String: Int64]?>(nil)
     private static let page = 500
-    private static let relayed: Set<String> = ["PRIVMSG", "NOTICE", "TAGMSG"]
+    private static let content: Set<String> = ["PRIVMSG", "NOTICE", "TAGMSG"]
+    private static let relayed: Set<String> = [
+        "PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "KICK", "QUIT", "NICK", "TOPIC", "MODE",
+    ]
 
     init(bus: any ClusterBus, host: CoreHost, lease: Duration, metrics: ServerMetrics, logger: Logger) {
         self.bus = bus
@@ -66,8 +69,10 @@ final class ClusterRelay: Sendable {
                 self.host.perform { core, _ in core.remoteNickClaimed(nick, RemoteNick(display: display, node: node)) }
             case .nickReleased(let node, let nick):
                 self.host.perform { core, _ in core.remoteNickReleased(nick, node: node) }
-            case .nodeGone(let node):
-                self.host.perform { core, _ in core.remoteNodeGone(node) }
+            case .nodeGone(let node, let lost):
+                self.host.perform { core, outbox in
+                    core.remoteNodeGone(node, lost: lost, now: CoreHost.now(), into: &outbox)
+                }
             }
         } catch {
             // The numbers did not move: the next event retries.
@@ -80,13 +85,14 @@ final class ClusterRelay: Sendable {
             let after = self.seen.withLockedValue { $0?[target] } ?? 0
             let page = try await self.bus.messages(in: target, after: after, limit: Self.page)
             guard let last = page.last?.number else { return }
-            // Channel events (JOIN, PART, …) are in the log for history; membership is per node for now.
             let foreign = page.map(\.message).filter {
                 Self.relayed.contains($0.command) && !self.host.isOwnMessage($0.msgid)
             }
             if !foreign.isEmpty { self.host.relayFromOtherNodes(foreign.map(\.relayed)) }
             let now = CoreHost.now().millisecondsSince1970
-            self.metrics.clusterRead(relayed: foreign.count, lagsMilliseconds: foreign.map { now - $0.time })
+            // Messages, not channel events, are what the metric counts and what the lag is measured on.
+            let content = foreign.filter { Self.content.contains($0.command) }
+            self.metrics.clusterRead(relayed: content.count, lagsMilliseconds: content.map { now - $0.time })
             self.seen.withLockedValue { $0?[target] = last }
             if page.count < Self.page { return }
         }

@@ -8,8 +8,8 @@ public enum ClusterEvent: Sendable, Equatable {
     case nickClaimed(node: String, nick: String, display: String)
     /// Node `node` gave nick `nick` (folded) back.
     case nickReleased(node: String, nick: String)
-    /// Node `node` left or was lost; its nicks are free.
-    case nodeGone(String)
+    /// Node `node` left (`lost` false) or its lease ran out; its nicks are free.
+    case nodeGone(String, lost: Bool)
 }
 
 /// A nick claimed in the cluster.

@@ -47,8 +47,8 @@ public struct ClusterFeed: Sendable {
         }
     }
 
-    /// `SEQUENCE TARGET` as the append transaction sends it; `+ NODE NICK DISPLAY`, `- NODE NICK` and `x NODE` for
-    /// nick claims, releases and nodes gone (node ids and nicks hold no spaces).
+    /// `SEQUENCE TARGET` as the append transaction sends it; `+ NODE NICK DISPLAY`, `- NODE NICK`, `l NODE` and `x NODE`
+    /// for nick claims, releases, nodes that left and nodes lost (node ids and nicks hold no spaces).
     static func event(_ payload: String) -> Event? {
         guard let space = payload.firstIndex(of: " ") else { return nil }
         if let head = Int64(payload[..<space]) {
@@ -58,7 +58,8 @@ public struct ClusterFeed: Sendable {
         switch (fields[0], fields.count) {
         case ("+", 4): return .nickClaimed(node: fields[1], nick: fields[2], display: fields[3])
         case ("-", 3): return .nickReleased(node: fields[1], nick: fields[2])
-        case ("x", 2): return .nodeGone(fields[1])
+        case ("x", 2): return .nodeGone(fields[1], lost: true)
+        case ("l", 2): return .nodeGone(fields[1], lost: false)
         default: return nil
         }
     }

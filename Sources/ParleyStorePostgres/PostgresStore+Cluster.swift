@@ -71,7 +71,7 @@ extension PostgresStore {
                 PostgresQuery(
                     unsafeSQL: """
                         WITH gone AS (DELETE FROM cluster_nodes WHERE node_id = $1 RETURNING node_id)
-                        SELECT pg_notify('\(PostgresSchema.messagesChannel)', 'x ' || node_id) FROM gone
+                        SELECT pg_notify('\(PostgresSchema.messagesChannel)', 'l ' || node_id) FROM gone
                         """,
                     binds: Self.binds(id)
                 ),

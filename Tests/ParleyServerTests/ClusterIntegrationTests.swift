@@ -114,6 +114,96 @@ struct ClusterIntegrationTests {
         }
     }
 
+    /// Reads NAMES of `channel` until it lists `wanted` (bounded): the other node's events arrive a moment later.
+    private func waitForNames(_ client: TestClient, _ channel: String, toList wanted: String) async throws -> [String] {
+        var names: [String] = []
+        for _ in 0..<100 {
+            try await client.send("NAMES \(channel)")
+            names = []
+            while true {
+                let reply = try await client.expect(.rplNamReply, .rplEndOfNames)
+                if reply.command == IRCCommand(.rplEndOfNames) { break }
+                names += reply.parameters.last!.split(separator: " ").map(String.init)
+            }
+            if names.contains(wanted) { return names }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return names
+    }
+
+    /// Asks LIST until `channel` shows `users` members (bounded).
+    private func waitForList(_ client: TestClient, _ channel: String, users: Int) async throws -> Bool {
+        for _ in 0..<100 {
+            try await client.send("LIST \(channel)")
+            var count: String?
+            while true {
+                let reply = try await client.expect(.rplList, .rplListEnd)
+                if reply.command == IRCCommand(.rplListEnd) { break }
+                count = reply.parameters[2]
+            }
+            if count == String(users) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    @Test func aChannelIsOneAcrossNodesMembersTopicModesKicksAndQuits() async throws {
+        try await self.withTwoNodes { a, b in
+            let alice = try await a.register("alice")
+            try await a.join("#c", alice)
+            let bob = try await b.register("bob")
+            let dave = try await b.register("dave")
+            // Node b learns from the log that alice is in #c with ops (she created it on node a).
+            #expect(try await self.waitForList(dave, "#c", users: 1), "node b knows #c and its one member")
+            #expect(try await self.waitForNames(dave, "#c", toList: "@alice").isEmpty, "non-members see no one")
+            try await b.join("#c", bob)
+            let joined = try await alice.expect(.join)
+            #expect(joined.source?.hasPrefix("bob!") == true && joined.parameters == ["#c"])
+            let names = try await self.waitForNames(bob, "#c", toList: "bob")
+            #expect(Set(names) == ["@alice", "bob"], "bob joined a channel that existed: no ops for him")
+            #expect(Set(try await self.waitForNames(alice, "#c", toList: "bob")) == ["@alice", "bob"])
+
+            try await alice.send("TOPIC #c :one network")
+            let topic = try await bob.expect(.topic)
+            #expect(topic.parameters == ["#c", "one network"] && topic.source?.hasPrefix("alice!") == true)
+            try await bob.send("TOPIC #c")
+            #expect(try await bob.expect(.rplTopic).parameters.last == "one network")
+
+            try await alice.send("MODE #c +m")
+            #expect(try await bob.expect(.mode).parameters == ["#c", "+m"])
+            try await bob.send("PRIVMSG #c :may I?")
+            #expect(try await bob.expect(.errCannotSendToChan).parameters.dropFirst().first == "#c")
+            try await alice.send("MODE #c +v bob")
+            #expect(try await bob.expect(.mode).parameters == ["#c", "+v", "bob"])
+            try await bob.send("PRIVMSG #c :thanks")
+            #expect(try await alice.expect(.privmsg).parameters == ["#c", "thanks"])
+
+            try await alice.send("KICK #c bob :enough")
+            let kick = try await bob.expect(.kick)
+            #expect(kick.parameters == ["#c", "bob", "enough"])
+            try await bob.send("PRIVMSG #c :still here?")
+            #expect(try await bob.expect(.errCannotSendToChan, .errNoSuchChannel, .errNotOnChannel).command != .privmsg)
+            #expect(try await self.waitForList(dave, "#c", users: 1), "bob is gone from #c on node b too")
+
+            try await b.join("#c", dave)
+            _ = try await alice.expect(.join)
+            try await dave.send("QUIT :bye now")
+            let quit = try await alice.expect(.quit)
+            #expect(quit.source?.hasPrefix("dave!") == true && quit.parameters == ["Quit: bye now"])
+            #expect(try await self.waitForNames(alice, "#c", toList: "@alice") == ["@alice"])
+
+            // Node b leaves: its users still in #c quit on node a, saying why.
+            let carol = try await b.register("carol")
+            try await b.join("#c", carol)
+            _ = try await alice.expect(.join)
+            await b.stop()
+            let gone = try await alice.expect(.quit)
+            #expect(gone.source?.hasPrefix("carol!") == true)
+            #expect(gone.parameters.first?.contains("node-b") == true, "\(gone.parameters)")
+            #expect(try await self.waitForNames(alice, "#c", toList: "@alice") == ["@alice"])
+        }
+    }
+
     @Test func usersOnTwoNodesChatInAChannelInOrder() async throws {
         try await self.withTwoNodes { a, b in
             let alice = try await a.register("alice", caps: Self.caps)
