@@ -17,6 +17,15 @@ final class ClusterRelay: Sendable {
     /// How long a node's lease lasts; it is renewed three times in that span.
     let lease: Duration
     private let seen = NIOLockedValueBox<[String: Int64]?>(nil)
+    /// The node joined (its first lease) just before the relay is made.
+    private let status = NIOLockedValueBox(Status(leaseRenewedAt: .now))
+
+    /// What `/healthz` says of the cluster.
+    struct Status: Sendable {
+        var listening = false
+        var nodesAlive = 0
+        var leaseRenewedAt: ContinuousClock.Instant?
+    }
     private static let page = 500
     private static let content: Set<String> = ["PRIVMSG", "NOTICE", "TAGMSG"]
     private static let relayed: Set<String> = [
@@ -43,10 +52,27 @@ final class ClusterRelay: Sendable {
     /// Whether the relay listens and knows where every target stood: from then on nothing committed is missed.
     var isListening: Bool { self.seen.withLockedValue { $0 != nil } }
 
+    /// `"cluster":{…}` for `/healthz`, and whether the node is healthy as a member: it listens and renewed its lease
+    /// within the lease.
+    func health() -> (ok: Bool, json: String) {
+        let status = self.status.withLockedValue { $0 }
+        let renewed = status.leaseRenewedAt.map { ContinuousClock.now - $0 }
+        let ok = status.listening && renewed.map { $0 < self.lease } == true
+        let seconds = renewed.map { String($0.components.seconds) }
+        let json =
+            "{\"node\":\"\(self.bus.nodeID)\",\"status\":\"\(ok ? "ok" : "failing")\","
+            + "\"listening\":\(status.listening),\"nodes_alive\":\(status.nodesAlive),"
+            + "\"lease_renewed_seconds_ago\":\(seconds ?? "null")}"
+        return (ok, json)
+    }
+
     func handle(_ event: ClusterEvent) async {
         do {
             switch event {
+            case .disconnected:
+                self.status.withLockedValue { $0.listening = false }
             case .connected:
+                self.status.withLockedValue { $0.listening = true }
                 // Nicks first: a message relayed below may be answered by a DM to its sender on another node.
                 let nicks = try await self.bus.nicks()
                 self.host.perform { core, _ in
@@ -100,7 +126,10 @@ final class ClusterRelay: Sendable {
 
     private func renewLeases() async {
         while !Task.isCancelled {
-            if let count = try? await self.bus.liveNodes() { self.metrics.clusterNodesAlive(count) }
+            if let count = try? await self.bus.liveNodes() {
+                self.metrics.clusterNodesAlive(count)
+                self.status.withLockedValue { $0.nodesAlive = count }
+            }
             try? await Task.sleep(for: self.lease / 3)
             guard !Task.isCancelled else { return }
             do {
@@ -108,6 +137,7 @@ final class ClusterRelay: Sendable {
                     self.logger.error("cluster: this node's lease had run out and the cluster gave it up")
                     self.host.rejoinCluster(lease: self.lease)
                 }
+                self.status.withLockedValue { $0.leaseRenewedAt = .now }
                 let lost = try await self.bus.removeLostNodes()
                 if !lost.isEmpty {
                     self.logger.notice("cluster: nodes lost (their leases ran out): \(lost.joined(separator: ", "))")

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import ParleyStore
 import ParleyWeb
@@ -49,10 +50,16 @@ extension ParleyServer {
                 ok = false
             }
         }
+        var cluster = ""
+        if let relay = self.relay.withLockedValue({ $0 }) {
+            let health = relay.health()
+            ok = ok && health.ok
+            cluster = ",\"cluster\":" + health.json
+        }
         let json =
             "{\"status\":\"\(ok ? "ok" : "failing")\",\"uptime_seconds\":\(uptime),"
             + "\"connections\":\(self.limiter.total),\"registered_clients\":\(sizes.clients),"
-            + "\"channels\":\(sizes.channels),\"store\":\"\(store)\"}\n"
+            + "\"channels\":\(sizes.channels),\"store\":\"\(store)\"\(cluster)}\n"
         return (ok, json)
     }
 }

@@ -31,6 +31,7 @@ public final class ParleyServer: Service, Sendable {
     private let retentionTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     let cluster: (any ClusterBus)?
     private let clusterTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    let relay = NIOLockedValueBox<ClusterRelay?>(nil)
     private let nickTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
@@ -143,6 +144,7 @@ public final class ParleyServer: Service, Sendable {
                     logger: self.logger
                 )
                 self.clusterTask.withLockedValue { $0 = Task { await relay.run() } }
+                self.relay.withLockedValue { $0 = relay }
                 if let queue = self.host.nickQueue {
                     let host = self.host
                     let task = Task {

@@ -2,6 +2,8 @@
 public enum ClusterEvent: Sendable, Equatable {
     /// Listening (again): anything may have been missed before; catch up.
     case connected
+    /// The connection that listens was lost; the feed is connecting again.
+    case disconnected
     /// Target `target` has messages up to number `head`.
     case newMessages(target: String, head: Int64)
     /// Node `node` claimed nick `nick` (folded), shown as `display`.

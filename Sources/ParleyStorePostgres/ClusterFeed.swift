@@ -37,6 +37,7 @@ public struct ClusterFeed: Sendable {
                 } catch {
                     if !Task.isCancelled {
                         logger.warning("lost the notification connection: \(PostgresStore.describe(error))")
+                        await handle(.disconnected)
                     }
                 }
                 try? await connection.close()

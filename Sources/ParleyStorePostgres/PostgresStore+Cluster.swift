@@ -14,10 +14,22 @@ extension PostgresStore {
     /// The database's clock, in milliseconds since 1970.
     private static let now = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 
-    /// Records node `id` as alive for `lease` from now (a restarted node with the same id takes its row back).
+    /// Records node `id` as alive for `lease` from now.
     public func joinCluster(node id: String, lease: Duration) async throws {
         let milliseconds = Self.milliseconds(lease)
         try await self.run("registering node \(id)") {
+            // A node that restarts under the same name before its lease ran out: its earlier run is lost (its users
+            // quit on the other nodes, its nicks are free) before the new run joins.
+            try await self.client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        WITH previous AS (DELETE FROM cluster_nodes WHERE node_id = $1 RETURNING node_id)
+                        SELECT pg_notify('\(PostgresSchema.messagesChannel)', 'x ' || node_id) FROM previous
+                        """,
+                    binds: Self.binds(id)
+                ),
+                logger: self.logger
+            )
             try await self.client.query(
                 PostgresQuery(
                     unsafeSQL: """

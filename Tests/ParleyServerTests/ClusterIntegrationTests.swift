@@ -243,6 +243,14 @@ struct ClusterIntegrationTests {
             let metrics = try await HTTPTestClient.get(port: b.port, "/metrics").text
             #expect(metrics.contains("parley_cluster_relayed_messages_total 30"), "node b relayed alice's 30 lines")
             #expect(metrics.contains("parley_cluster_nodes 2"))
+            let health = try await HTTPTestClient.get(port: b.port, "/healthz")
+            #expect(health.status == 200)
+            #expect(
+                health.text.contains(
+                    "\"cluster\":{\"node\":\"node-b\",\"status\":\"ok\",\"listening\":true,\"nodes_alive\":2,"
+                ),
+                "\(health.text)"
+            )
         }
     }
 

@@ -134,13 +134,14 @@ struct ClusterStoreTests {
                 ],
                 on: url
             )
+            #expect(await iterator.next() == .disconnected, "told the connection was lost")
             #expect(await iterator.next() == .connected, "listening again, and told to catch up")
             b.notifiesOtherNodes = true
             try await b.append([self.message("m4", "#c")])
             #expect(await iterator.next() == .newMessages(target: "#c", head: 3))
             listening.cancel()
             await listening.value
-            #expect(events.withLockedValue { $0.count } == 5)
+            #expect(events.withLockedValue { $0.count } == 6)
         }
     }
 
