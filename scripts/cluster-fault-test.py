@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Cluster fault test: three parley-server processes on one PostgreSQL; a node killed, then the database restarted.
+
+Usage: scripts/cluster-fault-test.py PATH/TO/parley-server POSTGRES_URL POSTGRES_DIR
+POSTGRES_URL and POSTGRES_DIR are a throwaway server from scripts/postgres-temp (the test restarts it with
+`scripts/postgres-temp restart POSTGRES_DIR`). A database of its own is created and dropped with psql.
+
+1. alice on node n1, bob on n2 and carol on n3 share #k. carol streams labeled messages (echo-message: each echo is
+   an acknowledgement) and n3 gets SIGKILL mid-stream. alice and bob must see carol QUIT with "Node n3 was lost"
+   within twice the lease (3 s here); every message carol had acknowledged must have reached alice exactly once and
+   be in CHATHISTORY; and the nick carol must be free again.
+2. PostgreSQL is restarted while bob keeps talking: every line bob sent (before, during and after) must reach alice
+   once, in order, and bob must get every echo.
+Only the standard library is used.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+LEASE = 3
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fail(message):
+    raise SystemExit(f"cluster-fault-test: {message}")
+
+
+def psql(url, sql):
+    subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, stdout=subprocess.DEVNULL)
+
+
+def start(binary, port, database, node, data):
+    environment = dict(os.environ, PARLEY_CLUSTER_LEASE=str(LEASE))
+    server = subprocess.Popen(
+        [binary, "127.0.0.1", "--port", str(port), "--database", database, "--cluster", "--node-id", node,
+         "--data-dir", data, "--flood-control", "off", "--server-name", f"{node}.test"],
+        stdout=subprocess.PIPE,
+        stderr=open(os.path.join(data, "log"), "w"),
+        text=True,
+        env=environment,
+    )
+    banner = server.stdout.readline()
+    if f":{port}" not in banner:
+        server.kill()
+        fail(f"{node}: unexpected banner {banner!r}")
+    return server
+
+
+def tags(line):
+    if not line.startswith("@"):
+        return {}
+    out = {}
+    for field in line[1:].split(" ", 1)[0].split(";"):
+        key, _, value = field.partition("=")
+        out[key] = value
+    return out
+
+
+def command(line):
+    words = line.split(" ")
+    if words[0].startswith("@"):
+        words = words[1:]
+    if words and words[0].startswith(":"):
+        words = words[1:]
+    return words[0] if words else ""
+
+
+class Client:
+    def __init__(self, port, nick, channel="#k"):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buffer = b""
+        self.pending = []
+        caps = "echo-message labeled-response batch server-time message-tags draft/chathistory"
+        self.send(f"CAP REQ :{caps}\r\nNICK {nick}\r\nUSER {nick} 0 * :{nick}\r\nCAP END")
+        self.until(lambda line: command(line) == "001")
+        if channel:
+            self.send(f"JOIN {channel}")
+            self.until(lambda line: command(line) == "366")
+
+    def send(self, text):
+        self.sock.sendall((text + "\r\n").encode())
+
+    def lines(self):
+        data = self.sock.recv(65536)
+        if not data:
+            return None
+        self.buffer += data
+        *complete, self.buffer = self.buffer.split(b"\r\n")
+        return [line.decode() for line in complete]
+
+    def until(self, predicate, seen=None):
+        """Reads until a line matches; every line read on the way is appended to `seen`."""
+        while True:
+            while self.pending:
+                line = self.pending.pop(0)
+                if seen is not None:
+                    seen.append(line)
+                if line.startswith("PING") or " PING " in line:
+                    self.send("PONG :x")
+                if predicate(line):
+                    return line
+            lines = self.lines()
+            if lines is None:
+                fail("connection closed while waiting")
+            self.pending = lines
+
+    def names(self, channel):
+        self.send(f"NAMES {channel}")
+        names = []
+        while True:
+            line = self.until(lambda l: command(l) in ("353", "366"))
+            if command(line) == "366":
+                return names
+            names += line.split(" :", 1)[1].split()
+
+
+def wait_for(predicate, what, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    fail(f"timed out waiting for {what}")
+
+
+def trailing(line):
+    """The last parameter of a line (after its tags and source)."""
+    if line.startswith("@"):
+        line = line.split(" ", 1)[1]
+    if line.startswith(":"):
+        line = line.split(" ", 1)[1]
+    return line.split(" :", 1)[1] if " :" in line else line.split(" ")[-1]
+
+
+def texts(lines, nick):
+    return [trailing(line) for line in lines if command(line) == "PRIVMSG" and f":{nick}!" in line.split(" PRIVMSG")[0]]
+
+
+def main():
+    binary, url, pgdir = sys.argv[1], sys.argv[2], sys.argv[3]
+    name = f"parley_fault_{os.getpid()}"
+    psql(url, f"CREATE DATABASE {name}")
+    database = url.replace("/postgres?", f"/{name}?")
+    work = tempfile.mkdtemp(prefix="parley-cluster-fault-")
+    nodes = {}
+    try:
+        ports = {}
+        for node in ("n1", "n2", "n3"):
+            ports[node] = free_port()
+            os.mkdir(os.path.join(work, node))
+            nodes[node] = start(binary, ports[node], database, node, os.path.join(work, node))
+        alice = Client(ports["n1"], "alice")
+        bob = Client(ports["n2"], "bob")
+        carol = Client(ports["n3"], "carol")
+        wait_for(lambda: {"bob", "carol"} <= {n.lstrip("@+") for n in alice.names("#k")}, "alice to see bob and carol")
+        wait_for(lambda: "carol" in {n.lstrip("@+") for n in bob.names("#k")}, "bob to see carol")
+
+        # Part 1: SIGKILL n3 while carol streams.
+        acked = {}
+        sent = 0
+        deadline = time.time() + 1.0
+        carol.sock.settimeout(5)
+        while time.time() < deadline:
+            while sent - len(acked) < 64:
+                carol.send(f"@label=m{sent} PRIVMSG #k :carol {sent}")
+                sent += 1
+            for line in carol.lines() or []:
+                t = tags(line)
+                if command(line) == "PRIVMSG" and "label" in t:
+                    acked[t["label"]] = t["msgid"]
+        os.kill(nodes["n3"].pid, signal.SIGKILL)
+        killed_at = time.time()
+        nodes["n3"].wait()
+        seen_by_alice = []
+        quit_line = alice.until(lambda l: command(l) == "QUIT" and ":carol!" in l.split(" QUIT")[0], seen_by_alice)
+        quit_after = time.time() - killed_at
+        if "Node n3 was lost" not in quit_line:
+            fail(f"alice saw {quit_line!r}")
+        bob.until(lambda l: command(l) == "QUIT" and "Node n3 was lost" in l)
+        if quit_after > 2 * LEASE:
+            fail(f"carol quit {quit_after:.1f} s after the kill (lease {LEASE} s)")
+        received = [tags(line).get("msgid") for line in seen_by_alice if command(line) == "PRIVMSG"]
+        duplicates = len(received) - len(set(received))
+        missing = [label for label, msgid in acked.items() if msgid not in set(received)]
+        print(f"cluster-fault-test: carol sent {sent}, acknowledged {len(acked)}; alice got {len(received)} live "
+              f"({duplicates} twice), missing {len(missing)}; carol quit on n1 {quit_after:.1f} s after SIGKILL")
+        if missing or duplicates:
+            fail(f"acknowledged but not delivered: {missing[:10]}; duplicates: {duplicates}")
+        stored = set()
+        bound = "timestamp=1970-01-01T00:00:00.000Z"
+        while True:
+            alice.send(f"CHATHISTORY AFTER #k {bound} 100")
+            page = []
+            while True:
+                line = alice.until(lambda l: command(l) == "PRIVMSG" or (command(l) == "BATCH" and " -" in l))
+                if command(line) == "BATCH":
+                    break
+                page.append(tags(line)["msgid"])
+            stored.update(page)
+            if len(page) < 100:
+                break
+            bound = f"msgid={page[-1]}"
+        lost = [label for label, msgid in acked.items() if msgid not in stored]
+        if lost:
+            fail(f"acknowledged but not in CHATHISTORY: {lost[:10]}")
+        newcomer = Client(ports["n1"], "carol", channel=None)
+        newcomer.send("QUIT")
+        print("cluster-fault-test: every acknowledged message is in CHATHISTORY; the nick carol is free again")
+
+        # Part 2: restart PostgreSQL while bob talks.
+        lines = [f"bob {i}" for i in range(9)]
+        for text in lines[:3]:
+            bob.send(f"PRIVMSG #k :{text}")
+        subprocess.run(["scripts/postgres-temp", "stop", pgdir], check=True)
+        for text in lines[3:6]:
+            bob.send(f"PRIVMSG #k :{text}")
+        time.sleep(1)
+        subprocess.run(["scripts/postgres-temp", "restart", pgdir], check=True)
+        for text in lines[6:]:
+            bob.send(f"PRIVMSG #k :{text}")
+        echoes = []
+        bob.sock.settimeout(60)
+        alice.sock.settimeout(60)
+        while len(texts(echoes, "bob")) < len(lines):
+            bob.until(lambda l: command(l) == "PRIVMSG", echoes)
+        got = []
+        while len(texts(got, "bob")) < len(lines):
+            alice.until(lambda l: command(l) == "PRIVMSG", got)
+        if texts(echoes, "bob") != lines or texts(got, "bob") != lines:
+            fail(f"after the restart bob's echoes were {texts(echoes, 'bob')}, alice got {texts(got, 'bob')}")
+        print(f"cluster-fault-test: PostgreSQL restarted; bob's {len(lines)} lines reached alice once each, in order")
+    finally:
+        for server in nodes.values():
+            if server.poll() is None:
+                server.send_signal(signal.SIGTERM)
+        for server in nodes.values():
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        try:
+            psql(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        except subprocess.CalledProcessError:
+            pass
+
+
+if __name__ == "__main__":
+    main()
