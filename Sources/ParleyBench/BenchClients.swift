@@ -47,7 +47,7 @@ final class BenchClients: Sendable {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-            .connect(host: self.target.host, port: self.target.port)
+            .connect(host: self.target.host, port: self.target.ports[index % self.target.ports.count])
             .get()
         let handler: NIOLoopBound<BenchHandler>
         do {

@@ -11,9 +11,11 @@ import Darwin
 public struct BenchTarget: Sendable {
     public var host: String
     public var port: Int
+    /// Every port clients are spread over, in turn (the nodes of a cluster); `[port]` for one server.
+    public var ports: [Int]
     public var password: String?
 
-    public init(host: String, port: Int, password: String? = nil, allowRemote: Bool) throws {
+    public init(host: String, port: Int, ports: [Int]? = nil, password: String? = nil, allowRemote: Bool) throws {
         let address: SocketAddress
         do {
             address = try SocketAddress(ipAddress: host, port: port)
@@ -27,6 +29,7 @@ public struct BenchTarget: Sendable {
         }
         self.host = host
         self.port = port
+        self.ports = ports ?? [port]
         self.password = password
     }
 

@@ -17,8 +17,8 @@ public enum Fanout {
         public var size = 64
         public var connectRate = 500.0
         public var threads = 1
-        /// The server's process id, to read the CPU time it spent during the measured seconds.
-        public var serverPID: Int32?
+        /// The server's process ids (one per node of a cluster), to read the CPU time they spent while measured.
+        public var serverPIDs: [Int32] = []
 
         public init() {}
     }
@@ -115,12 +115,12 @@ public enum Fanout {
             try await Task.sleep(for: .milliseconds(Int(options.warmup * 1000)))
             try await clients.startRecording()
             let sentBefore = try await sentCount(senders)
-            let cpuBefore = options.serverPID.flatMap(BenchProcess.cpuSeconds)
+            let cpuBefore = Self.cpuSeconds(options.serverPIDs)
             let start = monotonicNanos()
             try await Task.sleep(for: .milliseconds(Int(options.duration * 1000)))
             try await clients.stopRecording()
             let elapsed = Double(monotonicNanos() - start) / 1e9
-            let cpuAfter = options.serverPID.flatMap(BenchProcess.cpuSeconds)
+            let cpuAfter = Self.cpuSeconds(options.serverPIDs)
             let sentDuring = try await sentCount(senders) - sentBefore
             try await clients.onEach(senders) { $0.stopSending() }
             let totalSent = try await sentCount(senders)
@@ -165,6 +165,17 @@ public enum Fanout {
             await clients.shutdown()
             throw error
         }
+    }
+
+    /// CPU seconds the processes used so far, together; `nil` without pids or when one cannot be read.
+    private static func cpuSeconds(_ pids: [Int32]) -> Double? {
+        guard !pids.isEmpty else { return nil }
+        var total = 0.0
+        for pid in pids {
+            guard let seconds = BenchProcess.cpuSeconds(pid: pid) else { return nil }
+            total += seconds
+        }
+        return total
     }
 
     private static func sentCount(_ senders: [BenchClients.Client]) async throws -> Int {

@@ -27,6 +27,12 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "The server's port.")
     var port = 1060
 
+    @Option(
+        name: .customLong("node-ports"),
+        help: "Ports of the nodes of a cluster on --host, comma-separated: clients go to each in turn (not --port)."
+    )
+    var nodePorts: String?
+
     @Option(help: "Connection password (PASS), if the server needs one.")
     var password: String?
 
@@ -44,7 +50,20 @@ struct TargetOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...65535).contains(self.port) else { throw ValidationError("--port must be 1…65535") }
+        if let nodePorts, self.ports == nil {
+            throw ValidationError("--node-ports must be ports 1…65535 separated by commas, not '\(nodePorts)'")
+        }
         guard (1...64).contains(self.threads) else { throw ValidationError("--threads must be 1…64") }
+    }
+
+    /// The ports of `--node-ports`, or `nil` when it is missing or malformed.
+    var ports: [Int]? {
+        guard let nodePorts else { return nil }
+        let ports = nodePorts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ports.isEmpty, ports.count == nodePorts.split(separator: ",").count,
+            ports.allSatisfy({ (1...65535).contains($0) })
+        else { return nil }
+        return ports
     }
 
     func target() throws -> BenchTarget {
@@ -52,7 +71,8 @@ struct TargetOptions: ParsableArguments {
         do {
             return try BenchTarget(
                 host: self.host,
-                port: self.port,
+                port: self.ports?.first ?? self.port,
+                ports: self.ports,
                 password: self.password,
                 allowRemote: self.allowRemote
             )
@@ -114,7 +134,8 @@ struct FanoutCommand: AsyncParsableCommand {
     @Option(help: "Seconds of traffic before measuring.") var warmup = 2.0
     @Option(help: "Padding bytes per message.") var size = 64
     @Option(help: "Connections opened per second during setup.") var connectRate = 500.0
-    @Option(help: "The server's process id, to report the CPU it used.") var serverPid: Int32?
+    @Option(help: "The server's process id, to report the CPU it used (once per node of a cluster).")
+    var serverPid: [Int32] = []
 
     func validate() throws {
         guard self.clients > self.senders, self.senders >= 1 else {
@@ -137,7 +158,7 @@ struct FanoutCommand: AsyncParsableCommand {
         options.size = self.size
         options.connectRate = self.connectRate
         options.threads = self.target.threads
-        options.serverPID = self.serverPid
+        options.serverPIDs = self.serverPid
         let target = self.target
         let result = try await Fanout.run(try target.target(), options) { target.log($0) }
         let mode = self.rate.map { "rate \(grouped($0))/s" } ?? "window \(self.window)"
