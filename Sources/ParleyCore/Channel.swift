@@ -5,6 +5,8 @@ public struct RemoteMember: Sendable, Equatable {
     /// `nick!user@host`, as its node showed it.
     public var prefix: String
     public var node: String
+    /// `NODE.RUN`: which run of the node the user is on (a node that restarts starts a new run).
+    public var run: String
     public var status: Channel.Status
 
     public var nick: String { String(self.prefix.prefix { $0 != "!" }) }

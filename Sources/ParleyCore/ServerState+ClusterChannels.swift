@@ -9,13 +9,14 @@ extension ServerState {
     mutating func relayEventFromOtherNode(_ event: IRCMessage, into outbox: inout Outbox) {
         guard let source = event.source, let msgid = event.tag("msgid"), let name = event.parameter(0) else { return }
         let node = String(msgid.prefix { $0 != "." })
+        let run = String(msgid[..<(msgid.lastIndex(of: "-") ?? msgid.endIndex)])
         let nick = String(source.prefix { $0 != "!" })
         let key = ChannelKey(name)
         switch event.command {
         case .join:
             let time = Self.time(of: event)
             var channel = self.channels[key] ?? Channel(name: name, createdAt: time)
-            channel.remoteMembers[NickKey(nick).folded] = RemoteMember(prefix: source, node: node, status: [])
+            channel.remoteMembers[NickKey(nick).folded] = RemoteMember(prefix: source, node: node, run: run, status: [])
             self.channels[key] = channel
             var extended = event
             extended.parameters = [channel.name, "*", ""]
@@ -67,6 +68,18 @@ extension ServerState {
             }
         default:
             return
+        }
+    }
+
+    /// The start of this node's message ids (`NODE.RUN`), which names this run of it in the cluster.
+    public var runName: String { self.messageIDPrefix }
+
+    /// After replaying the log's channel events at start: keeps only the members on runs of nodes that are alive
+    /// (a user of a node that crashed, or of an earlier run of a restarted node, never quit in the log).
+    public mutating func keepRemoteMembers(onRuns alive: Set<String>) {
+        for (key, var channel) in self.channels {
+            channel.remoteMembers = channel.remoteMembers.filter { alive.contains($0.value.run) }
+            self.channels[key] = channel.memberCount == 0 ? nil : channel
         }
     }
 

@@ -82,6 +82,7 @@ final class ClusterRelay: Sendable {
                 // The first connection sets the baseline: what was committed before this node ran is history, not
                 // news. Later ones catch up every target that moved while this node was not listening.
                 guard let seen = self.seen.withLockedValue({ $0 }) else {
+                    try await self.learnChannels(upTo: heads)
                     self.seen.withLockedValue { $0 = heads }
                     return
                 }
@@ -104,6 +105,19 @@ final class ClusterRelay: Sendable {
             // The numbers did not move: the next event retries.
             self.logger.warning("cluster: cannot read new messages: \(error)")
         }
+    }
+
+    /// At start: replays the log's channel events up to `heads` (this node has no members yet, so no one is told)
+    /// and keeps the members whose node runs now: who is in each channel, its topic, modes and bans.
+    private func learnChannels(upTo heads: [String: Int64]) async throws {
+        let events = try await self.bus.channelEvents(upTo: heads.filter { !$0.key.hasPrefix("\u{1}") })
+        let alive = try await self.bus.liveRuns()
+        let messages = events.map(\.relayed)
+        self.host.perform { core, outbox in
+            for message in messages { core.relayFromOtherNode(message, into: &outbox) }
+            core.keepRemoteMembers(onRuns: alive.subtracting([core.runName]))
+        }
+        self.logger.info("cluster: replayed \(events.count) channel events to learn the channels")
     }
 
     private func catchUp(_ target: String) async throws {

@@ -214,6 +214,9 @@ final class CoreHost: Sendable {
 
     var serverName: String { self.state.withLockedValue { $0.core.configuration.serverName } }
 
+    /// This run's name in the cluster (`NODE.RUN`).
+    var runName: String { self.state.withLockedValue { $0.core.runName } }
+
     func isOwnMessage(_ msgid: String) -> Bool {
         self.state.withLockedValue { $0.core.isOwnMessage(msgid) }
     }

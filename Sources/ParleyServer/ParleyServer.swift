@@ -136,6 +136,7 @@ public final class ParleyServer: Service, Sendable {
             }
             self.reservationTask.withLockedValue { $0 = task }
             if let cluster = self.cluster {
+                try await cluster.announce(run: self.host.runName)
                 let relay = ClusterRelay(
                     bus: cluster,
                     host: self.host,
@@ -158,7 +159,7 @@ public final class ParleyServer: Service, Sendable {
                 }
                 // Serve only once the relay listens: a message committed after a user here joined must reach them.
                 let clock = ContinuousClock()
-                let deadline = clock.now + .seconds(10)
+                let deadline = clock.now + .seconds(60)
                 while !relay.isListening {
                     guard clock.now < deadline else {
                         throw ConfigurationError(

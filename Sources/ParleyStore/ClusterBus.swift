@@ -51,6 +51,12 @@ public protocol ClusterBus: Sendable {
     func liveNodes() async throws -> Int
     /// Leaves the cluster (a clean shutdown).
     func leave() async throws
+    /// Says which run of this node is alive (`NODE.RUN`, the start of its message ids).
+    func announce(run: String) async throws
+    /// The runs of the nodes alive.
+    func liveRuns() async throws -> Set<String>
+    /// The channel events of `targets` up to their heads, in order within each target.
+    func channelEvents(upTo heads: [String: Int64]) async throws -> [StoredMessage]
     /// Every nick claimed in the cluster (read after each (re)connection; events keep it current).
     func nicks() async throws -> [ClusterNick]
     /// Claims nick `folded` (shown as `display`) for this node; `false` when another node holds it.

@@ -50,6 +50,18 @@ public struct PostgresClusterBus: ClusterBus {
         try await self.store.leaveCluster(node: self.nodeID)
     }
 
+    public func announce(run: String) async throws {
+        try await self.store.announceRun(node: self.nodeID, run: run)
+    }
+
+    public func liveRuns() async throws -> Set<String> {
+        try await self.store.liveRuns()
+    }
+
+    public func channelEvents(upTo heads: [String: Int64]) async throws -> [StoredMessage] {
+        try await self.store.channelEvents(upTo: heads)
+    }
+
     public func nicks() async throws -> [ClusterNick] {
         try await self.store.clusterNicks()
     }

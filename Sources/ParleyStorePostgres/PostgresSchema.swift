@@ -108,6 +108,11 @@ enum PostgresSchema {
             """,
             "CREATE INDEX cluster_nicks_by_node ON cluster_nicks (node_id)",
         ],
+        // 3: which run of each node is the live one (its message ids start `NODE.RUN-`): a node that starts reads
+        // the channel events of the log and keeps only the members whose run is alive.
+        [
+            "ALTER TABLE cluster_nodes ADD COLUMN run text NOT NULL DEFAULT ''"
+        ],
     ]
 
     /// The channel of the notification a commit of new messages sends: `SEQUENCE TARGET`, the target's new head.

@@ -196,6 +196,47 @@ extension PostgresStore {
         }
     }
 
+    /// Says which run of node `id` is alive: the part of its message ids before the counter (`NODE.RUN`).
+    public func announceRun(node id: String, run: String) async throws {
+        try await self.run("announcing the run of node \(id)") {
+            try await self.client.query(
+                "UPDATE cluster_nodes SET run = \(run) WHERE node_id = \(id)",
+                logger: self.logger
+            )
+        }
+    }
+
+    /// The runs (`NODE.RUN`) of the nodes whose lease has not run out.
+    public func liveRuns() async throws -> Set<String> {
+        Set(
+            try await self.strings(
+                "listing live runs",
+                PostgresQuery(unsafeSQL: "SELECT run FROM cluster_nodes WHERE lease_until >= \(Self.now) AND run <> ''")
+            )
+        )
+    }
+
+    /// The channel events (JOIN, PART, KICK, QUIT, NICK, TOPIC, MODE) of `targets` numbered up to their heads, in
+    /// order within each target: what a starting node replays to learn who is in each channel and its topic and
+    /// modes.
+    public func channelEvents(upTo heads: [String: Int64]) async throws -> [StoredMessage] {
+        let targets = heads.keys.sorted()
+        guard !targets.isEmpty else { return [] }
+        var statement = Statement()
+        let sql =
+            "SELECT \(Self.columns) FROM messages JOIN unnest(\(try statement.bindArray(targets)), "
+            + "\(try statement.bindArray(targets.map { heads[$0]! }))) AS head(target, last) USING (target) "
+            + "WHERE target_sequence <= head.last AND command IN ('JOIN', 'PART', 'KICK', 'QUIT', 'NICK', 'TOPIC', "
+            + "'MODE') ORDER BY target, target_sequence"
+        return try await self.run("reading channel events") {
+            var events: [StoredMessage] = []
+            for try await row in try await self.client.query(statement.query(sql), logger: self.logger) {
+                events.append(try Self.storedMessage(row))
+            }
+            return events
+        }
+    }
+
     /// Every target's head.
     public func allHeads() async throws -> [String: Int64] {
         try await self.run("reading heads") {

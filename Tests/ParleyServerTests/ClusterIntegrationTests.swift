@@ -204,6 +204,48 @@ struct ClusterIntegrationTests {
         }
     }
 
+    @Test func aNodeThatStartsLaterKnowsTheChannelsMembersTopicAndModes() async throws {
+        try await withPostgresDatabase { url in
+            let storeA = try await PostgresStore.open(url: url)
+            let busA = try await PostgresClusterBus.join(store: storeA, nodeID: "node-a", lease: .seconds(30))
+            let a = try await TestServer.start(store: storeA, cluster: busA)
+            let alice = try await a.register("alice")
+            let carol = try await a.register("carol")
+            try await a.join("#late", alice, carol)
+            try await alice.send("TOPIC #late :set before b started")
+            try await alice.expect(.topic)
+            try await alice.send("MODE #late +m")
+            try await alice.expect(.mode)
+            try await carol.send("QUIT :gone before b started")
+            try await alice.expect(.quit)
+
+            let storeB = try await PostgresStore.open(url: url)
+            let busB = try await PostgresClusterBus.join(store: storeB, nodeID: "node-b", lease: .seconds(30))
+            let b = try await TestServer.start(store: storeB, cluster: busB)
+            let bob = try await b.register("bob")
+            try await bob.send("JOIN #late")
+            let topic = try await bob.expect(.rplTopic)
+            #expect(topic.parameters.last == "set before b started")
+            var names: [String] = []
+            while true {
+                let reply = try await bob.expect(.rplNamReply, .rplEndOfNames)
+                if reply.command == IRCCommand(.rplEndOfNames) { break }
+                names += reply.parameters.last!.split(separator: " ").map(String.init)
+            }
+            #expect(Set(names) == ["@alice", "bob"], "alice with ops, carol gone, bob without ops: \(names)")
+            try await bob.send("MODE #late")
+            #expect(try await bob.expect(.rplChannelModeIs).parameters.dropFirst(2).first?.contains("m") == true)
+            try await bob.send("PRIVMSG #late :may I?")
+            #expect(try await bob.expect(.errCannotSendToChan).parameters.dropFirst().first == "#late")
+            #expect(try await alice.expect(.join).source?.hasPrefix("bob!") == true)
+
+            await b.stop()
+            await a.stop()
+            try await storeB.close()
+            try await storeA.close()
+        }
+    }
+
     @Test func usersOnTwoNodesChatInAChannelInOrder() async throws {
         try await self.withTwoNodes { a, b in
             let alice = try await a.register("alice", caps: Self.caps)

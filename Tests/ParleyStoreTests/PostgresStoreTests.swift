@@ -72,11 +72,11 @@ struct PostgresStoreTests {
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await withPostgresDatabase { url in
             let store = try await PostgresStore.open(url: url)
-            #expect(try await store.schemaVersion() == 2)
+            #expect(try await store.schemaVersion() == 3)
             try await store.append(lobbyMessages())
             try await store.close()
             let reopened = try await PostgresStore.open(url: url)
-            #expect(try await reopened.schemaVersion() == 2)
+            #expect(try await reopened.schemaVersion() == 3)
             #expect(ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             #expect(try await reopened.countMessages() == 10)
             try await reopened.close()
@@ -97,7 +97,7 @@ struct PostgresStoreTests {
                 on: url
             )
             let current = try await PostgresStore.open(url: url)
-            #expect(try await current.schemaVersion() == 2)
+            #expect(try await current.schemaVersion() == 3)
             let numbered = try await current.messages(in: "#a", after: 0, limit: 10)
             #expect(numbered.map(\.number) == [1, 2])
             #expect(numbered.map(\.message.msgid) == ["x1", "x2"], "numbered in time order")
@@ -124,7 +124,7 @@ struct PostgresStoreTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             for store in stores {
-                #expect(try await store.schemaVersion() == 2)
+                #expect(try await store.schemaVersion() == 3)
                 try await store.close()
             }
         }
@@ -138,7 +138,7 @@ struct PostgresStoreTests {
             await #expect {
                 _ = try await PostgresStore.open(url: url)
             } throws: { error in
-                "\(error)".contains("schema version 99, newer than this Parley knows (2)")
+                "\(error)".contains("schema version 99, newer than this Parley knows (3)")
             }
         }
     }

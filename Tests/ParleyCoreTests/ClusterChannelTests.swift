@@ -1,0 +1,65 @@
+import ParleyCore
+import ParleyIRC
+import Testing
+
+/// Channel events other nodes committed, applied with plain values: the harness plays the relay.
+@Suite struct ClusterChannelTests {
+    private func node() -> CoreHarness {
+        var configuration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")
+        configuration.nodeName = "a"
+        return CoreHarness(configuration: configuration)
+    }
+
+    private func relay(_ core: inout CoreHarness, _ line: String) throws {
+        core.outbox.removeAll()
+        core.state.relayFromOtherNode(try IRCParser.parse(line), into: &core.outbox)
+        core.collect()
+    }
+
+    private func names(_ core: inout CoreHarness, _ client: String, _ channel: String) -> Set<String> {
+        core.send(client, "NAMES \(channel)")
+        let reply = core.take(client).filter { $0.command == IRCCommand(.rplNamReply) }
+        return Set(reply.flatMap { $0.parameters.last!.split(separator: " ").map(String.init) })
+    }
+
+    @Test func aStartingNodeKeepsOnlyTheMembersOfRunsThatAreAlive() throws {
+        var core = self.node()
+        try self.relay(&core, "@msgid=x.r1-1 :old!u@h JOIN #c")
+        try self.relay(&core, "@msgid=y.r2-1 :live!u@h JOIN #c")
+        try self.relay(&core, "@msgid=y.r2-2 :irc.y MODE #c +o live")
+        try self.relay(&core, "@msgid=x.r1-2 :gone!u@h JOIN #d")
+        core.state.keepRemoteMembers(onRuns: ["y.r2"])
+        #expect(core.state.channels[ChannelKey("#d")] == nil, "a channel whose members all went is gone")
+        core.connect("me")
+        core.answerClaim("me", "me", .granted)
+        core.send("me", "JOIN #c")
+        let joined = core.take("me")
+        #expect(!joined.contains { $0.command == .mode }, "no ops for joining a channel that has members")
+        #expect(self.names(&core, "me", "#c") == ["@live", "me"])
+    }
+
+    @Test func eventsFromAnotherNodeAreShownAndApplied() throws {
+        var core = self.node()
+        core.connect("me")
+        core.answerClaim("me", "me", .granted)
+        core.send("me", "JOIN #c")
+        _ = core.take("me")
+        try self.relay(&core, "@msgid=y.r2-1 :bob!u@h JOIN #c")
+        #expect(core.take("me").map(\.command) == [.join])
+        try self.relay(&core, "@msgid=y.r2-2 :bob!u@h NICK robert")
+        try self.relay(&core, "@msgid=y.r2-2.1 :bob!u@h NICK robert")
+        #expect(core.take("me").map(\.command) == [.nick], "one NICK however many channels it was logged in")
+        #expect(self.names(&core, "me", "#c") == ["@me", "robert"])
+        try self.relay(&core, "@msgid=y.r2-3 :robert!u@h KICK #c me :out")
+        #expect(core.take("me").map(\.command) == [.kick])
+        #expect(core.state.sessions[core.ids["me"]!]?.channels.isEmpty == true, "a remote op's KICK removes me")
+        core.send("me", "JOIN #c")
+        _ = core.take("me")
+        core.outbox.removeAll()
+        core.state.remoteNodeGone("y", lost: true, now: core.now, into: &core.outbox)
+        core.collect()
+        let quit = core.take("me")
+        #expect(quit.map(\.command) == [.quit] && quit.first?.parameters == ["Node y was lost"])
+        #expect(self.names(&core, "me", "#c") == ["me"])
+    }
+}
