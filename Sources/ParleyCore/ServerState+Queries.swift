@@ -34,6 +34,7 @@ extension ServerState {
         let whox = options.hasPrefix("%") ? Self.whoxFields(options) : nil
         let operatorsOnly = !options.hasPrefix("%") && options.contains("o")
         var matches: [(Session, Channel?)] = []
+        var remote: [(RemoteMember, Channel)] = []
         if IRCName.isChannel(mask) {
             if let channel = self.channels[ChannelKey(mask)],
                 channel.members[request.id] != nil || !channel.flags.contains(.secret)
@@ -43,6 +44,10 @@ extension ServerState {
                     guard let session = self.sessions[member] else { continue }
                     if !isMember && session.modes.contains(.invisible) { continue }
                     matches.append((session, channel))
+                }
+                // Users on other nodes: to members only, as in NAMES.
+                if isMember {
+                    remote = channel.remoteMembers.values.sorted { $0.nick < $1.nick }.map { ($0, channel) }
                 }
             }
         } else {
@@ -109,6 +114,41 @@ extension ServerState {
                     session.displayNick,
                     flags,
                     "0 " + session.realname,
+                    into: &outbox
+                )
+            }
+        }
+        for (member, channel) in remote where !operatorsOnly {
+            let flags = "H" + member.status.prefixes(multi: viewer.caps.contains(.multiPrefix))
+            if let (fields, token) = whox {
+                var parameters: [String] = []
+                for field in "tcuihsnfdlaor" where fields.contains(field) {
+                    switch field {
+                    case "t": parameters.append(token ?? "0")
+                    case "c": parameters.append(channel.name)
+                    case "u": parameters.append(member.user)
+                    case "i": parameters.append("255.255.255.255")
+                    case "h": parameters.append(member.host)
+                    case "s": parameters.append(member.node)
+                    case "n": parameters.append(member.nick)
+                    case "f": parameters.append(flags)
+                    case "d", "l", "a": parameters.append("0")
+                    case "o": parameters.append("n/a")
+                    default: parameters.append("")
+                    }
+                }
+                self.reply(request.id, .rplWhoSpcRpl, parameters, into: &outbox)
+            } else {
+                self.reply(
+                    request.id,
+                    .rplWhoReply,
+                    channel.name,
+                    member.user,
+                    member.host,
+                    member.node,
+                    member.nick,
+                    flags,
+                    "1 ",
                     into: &outbox
                 )
             }

@@ -50,6 +50,10 @@ import Testing
         try self.relay(&core, "@msgid=y.r2-2.1 :bob!u@h NICK robert")
         #expect(core.take("me").map(\.command) == [.nick], "one NICK however many channels it was logged in")
         #expect(self.names(&core, "me", "#c") == ["@me", "robert"])
+        core.send("me", "WHO #c")
+        let who = core.take("me").filter { $0.command == IRCCommand(.rplWhoReply) }
+        #expect(who.map { $0.parameters[5] } == ["me", "robert"])
+        #expect(who.last?.parameters[2...4] == ["u", "h", "y"], "user, host and the node as server")
         try self.relay(&core, "@msgid=y.r2-3 :robert!u@h KICK #c me :out")
         #expect(core.take("me").map(\.command) == [.kick])
         #expect(core.state.sessions[core.ids["me"]!]?.channels.isEmpty == true, "a remote op's KICK removes me")
