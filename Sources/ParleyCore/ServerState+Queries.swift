@@ -170,6 +170,10 @@ extension ServerState {
         let nicks = request.parameters.count > 1 ? request.parameters[1] : request.parameters[0]
         let firstNick = nicks.split(separator: ",").first.map(String.init) ?? nicks
         guard let target = self.session(named: firstNick), target.isRegistered else {
+            if let remote = self.remoteUser(firstNick) {
+                self.whoisRemote(viewer, NickKey(firstNick).folded, remote, into: &outbox)
+                return
+            }
             self.reply(request.id, .errNoSuchNick, firstNick, "No such nick/channel", into: &outbox)
             self.reply(request.id, .rplEndOfWhois, firstNick, "End of /WHOIS list", into: &outbox)
             return
@@ -244,6 +248,45 @@ extension ServerState {
             into: &outbox
         )
         self.reply(request.id, .rplEndOfWhois, nick, "End of /WHOIS list", into: &outbox)
+    }
+
+    /// WHOIS of a user on another node of the cluster: what this node knows (user and host from a channel they
+    /// share with someone here, the channels they share with the viewer, and their node), nothing more: whether
+    /// they are +i is not known here, so no other channel is named.
+    private mutating func whoisRemote(
+        _ viewer: Session,
+        _ folded: String,
+        _ remote: RemoteNick,
+        into outbox: inout Outbox
+    ) {
+        let channels = self.channels.values.sorted { $0.name < $1.name }
+        let known = channels.lazy.compactMap { $0.remoteMembers[folded] }.first
+        self.reply(
+            viewer.id,
+            .rplWhoisUser,
+            remote.display,
+            known?.user ?? "*",
+            known?.host ?? "*",
+            "*",
+            "",
+            into: &outbox
+        )
+        let shared = channels.compactMap { channel -> String? in
+            guard channel.members[viewer.id] != nil, let member = channel.remoteMembers[folded] else { return nil }
+            return member.status.prefixes(multi: viewer.caps.contains(.multiPrefix)) + channel.name
+        }
+        if !shared.isEmpty {
+            self.reply(viewer.id, .rplWhoisChannels, remote.display, shared.joined(separator: " "), into: &outbox)
+        }
+        self.reply(
+            viewer.id,
+            .rplWhoisServer,
+            remote.display,
+            remote.node,
+            "another node of \(self.configuration.networkName)",
+            into: &outbox
+        )
+        self.reply(viewer.id, .rplEndOfWhois, remote.display, "End of /WHOIS list", into: &outbox)
     }
 
     mutating func whowasQuery(_ request: Request, _ outbox: inout Outbox) {
