@@ -40,7 +40,25 @@ extension ServerState {
             return
         }
         self.nickClaims[key.folded] = NickClaim(session: id, nick: nick, forced: false)
+        if self.sessions[id]?.heldLines == nil { self.sessions[id]?.heldLines = [] }
         outbox.actions.append(.claimNick(id, nick: nick, folded: key.folded))
+    }
+
+    /// Lines held past this many while a claim is out are handled at once (out of order, but not lost).
+    static let heldLineLimit = 100
+
+    /// The claim is answered: handles the lines the session sent meanwhile, in order (one of them may ask for
+    /// another nick and hold the rest again).
+    private mutating func releaseHeldLines(_ id: SessionID, now: Timestamp, into outbox: inout Outbox) {
+        guard let lines = self.sessions[id]?.heldLines else { return }
+        self.sessions[id]?.heldLines = nil
+        for (index, line) in lines.enumerated() {
+            if self.sessions[id]?.heldLines != nil {
+                self.sessions[id]?.heldLines?.append(contentsOf: lines[index...])
+                return
+            }
+            self.handle(line, from: id, now: now, into: &outbox)
+        }
     }
 
     /// The cluster's answer to a claim of `nick` for session `id`.
@@ -54,6 +72,7 @@ extension ServerState {
         let key = NickKey(nick)
         guard let claim = self.nickClaims[key.folded], claim.session == id else { return }
         self.nickClaims[key.folded] = nil
+        defer { if !claim.forced { self.releaseHeldLines(id, now: now, into: &outbox) } }
         guard let session = self.sessions[id] else {
             if answer == .granted { self.letGoOfNick(key, by: id, into: &outbox) }
             return

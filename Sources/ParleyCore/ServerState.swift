@@ -56,6 +56,12 @@ public struct ServerState: Sendable {
     /// Handles one parsed message from `id`.
     public mutating func handle(_ message: IRCMessage, from id: SessionID, now: Timestamp, into outbox: inout Outbox) {
         guard let session = self.sessions[id] else { return }
+        if let held = session.heldLines, held.count < Self.heldLineLimit, message.command != .quit,
+            message.command != .ping, message.command != .pong
+        {
+            self.sessions[id]?.heldLines?.append(message)
+            return
+        }
         let label = session.caps.contains(.labeledResponse) ? message.tag("label") : nil
         let start = outbox.actions.count
         let request = Request(id: id, message: message, now: now)

@@ -65,6 +65,9 @@ public struct Session: Sendable {
     var saslBuffer = ""
     /// When a session holding a registered nick without being logged in to it gets renamed.
     var renameAt: Timestamp?
+    /// In a cluster, while a nick this session asked for is being claimed: the lines it sends meanwhile, handled
+    /// once the answer is in (a bot that sends NICK, USER and JOIN at once must not see its JOIN refused).
+    var heldLines: [IRCMessage]?
     /// `nick!user@host`, kept current on nick change.
     public private(set) var prefix = ""
 

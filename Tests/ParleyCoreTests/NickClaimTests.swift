@@ -40,6 +40,26 @@ import Testing
         #expect(welcome?.command == IRCCommand(.rplWelcome) && welcome?.parameters.first == "Alice")
     }
 
+    @Test func linesSentWhileTheNickIsClaimedWaitForTheAnswer() {
+        var core = self.node()
+        core.open("bot")
+        core.send("bot", "NICK bot")
+        core.send("bot", "USER bot 0 * :Bot")
+        core.send("bot", "JOIN #room")
+        core.send("bot", "NICK bot2")
+        core.send("bot", "PRIVMSG #room :hello")
+        #expect(core.take("bot").isEmpty, "nothing answered, nothing refused before the claim is in")
+        core.answerClaim("bot", "bot", .granted)
+        let first = core.take("bot").map(\.command)
+        #expect(first.first == IRCCommand(.rplWelcome) && first.contains(.join), "\(first)")
+        #expect(core.nickClaims.map(\.1) == ["bot", "bot2"], "the held NICK asked again, holding the rest")
+        core.answerClaim("bot", "bot2", .granted)
+        #expect(core.take("bot").map(\.command) == [.nick])
+        #expect(core.state.channels[ChannelKey("#room")] != nil)
+        core.send("bot", "PART #room")
+        #expect(core.take("bot").map(\.command) == [.part], "no longer holding")
+    }
+
     @Test func aNickHeldByAnotherNodeIsRefusedAndAnotherCanBeChosen() {
         var core = self.node()
         core.open("x")
