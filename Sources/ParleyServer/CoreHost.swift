@@ -221,6 +221,19 @@ final class CoreHost: Sendable {
         self.state.withLockedValue { $0.core.isOwnMessage(msgid) }
     }
 
+    func isRegistered(_ id: SessionID) -> Bool {
+        self.state.withLockedValue { $0.core.sessions[id]?.isRegistered ?? false }
+    }
+
+    /// The cluster answered a nick claim. The lines the session sent meanwhile are handled now, and a CAP among
+    /// them changes what its link encodes, as in ``handle(_:from:on:)``.
+    func nickClaimed(_ id: SessionID, nick: String, _ answer: NickClaimAnswer) {
+        self.update(origin: id) { state in
+            state.core.nickClaimed(id, nick: nick, answer, now: Self.now(), into: &state.outbox)
+            if let link = state.links[id] { link.caps = state.core.sessions[id]?.caps ?? [] }
+        }
+    }
+
     /// The cluster gave this node up (its lease ran out): join again, claiming the nicks in use here again.
     func rejoinCluster(lease: Duration) {
         self.state.withLockedValue { state in

@@ -149,11 +149,7 @@ public final class ParleyServer: Service, Sendable {
                 if let queue = self.host.nickQueue {
                     let host = self.host
                     let task = Task {
-                        await queue.run { id, nick, answer in
-                            host.perform { core, outbox in
-                                core.nickClaimed(id, nick: nick, answer, now: CoreHost.now(), into: &outbox)
-                            }
-                        }
+                        await queue.run { id, nick, answer in host.nickClaimed(id, nick: nick, answer) }
                     }
                     self.nickTask.withLockedValue { $0 = task }
                 }

@@ -252,10 +252,13 @@ final class SessionHandler: ChannelInboundHandler {
         guard let link = self.link, !link.isClosed, let context = self.context else { return }
         let configuration = self.configuration
         if !self.registered {
-            if now - self.connectedAt > .seconds(configuration.registrationTimeout) {
+            guard now - self.connectedAt > .seconds(configuration.registrationTimeout) else { return }
+            // Registration can also complete without a line from the client (a cluster granted its nick later).
+            self.registered = self.host.isRegistered(link.id)
+            guard self.registered else {
                 self.host.close(link.id, reason: "Registration timeout")
+                return
             }
-            return
         }
         if let sentAt = self.pingSentAt {
             if now - sentAt > .seconds(configuration.pingTimeout) {

@@ -52,6 +52,14 @@ struct ClusterIntegrationTests {
             try await alice.send("NICK Alice2")
             #expect(try await alice.expect(.errNicknameInUse).parameters.dropFirst().first == "Alice2")
 
+            // A bot that sends everything at once: its JOIN waits for the nick, it is not refused.
+            let bot = try await a.connect()
+            try await bot.send("NICK botty")
+            try await bot.send("USER b 0 * :b")
+            try await bot.send("JOIN #bots")
+            #expect(try await bot.expect(.rplWelcome, .errNotRegistered).command == IRCCommand(.rplWelcome))
+            #expect(try await bot.expect(.join, IRCCommand(.errNotRegistered)).parameters.first == "#bots")
+
             try await alice.send("QUIT :moving")
             _ = try await alice.drainUntilClosed()
             // Node a gives the nick back a moment after the QUIT; ask until node b grants it (bounded).
