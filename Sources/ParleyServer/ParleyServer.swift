@@ -85,7 +85,7 @@ public final class ParleyServer: Service, Sendable {
         var accounts: AccountService?
         if let store {
             core.accounts = .init(nickGrace: Int64(configuration.nickGrace))
-            accounts = AccountService(store: store)
+            accounts = AccountService(store: store, iterations: configuration.passwordIterations)
         }
         self.store = store
         let host = CoreHost(

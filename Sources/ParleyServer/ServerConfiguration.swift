@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     /// speak); at most `registration-timeout`. Not a configuration key: tests under the sanitizers, which slow
     /// everything, give their HTTP clients longer.
     public var sniffPatience = 1.0
+    /// PBKDF2 rounds for new account passwords (SCRAM-SHA-256). Not a configuration key: tests, which create many
+    /// accounts (and under the sanitizers run every round many times slower), use RFC 7677's minimum of 4096.
+    public var passwordIterations = 100_000
     /// Run as a node of a cluster sharing `databaseURL` (PostgreSQL) with other nodes.
     public var cluster = false
     /// This node's name in the cluster (letters, digits and `-`); made from the host name and port when not given.

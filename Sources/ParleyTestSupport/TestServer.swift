@@ -24,6 +24,7 @@ public struct TestServer: Sendable {
         configuration.port = 0
         configuration.serverName = "irc.test"
         configuration.floodControl = false
+        configuration.passwordIterations = 4096
         // Under the sanitizers a client can take more than the usual second to send its first bytes.
         if let patience = ProcessInfo.processInfo.environment["PARLEY_TEST_SNIFF_PATIENCE"].flatMap(Double.init) {
             configuration.sniffPatience = patience
