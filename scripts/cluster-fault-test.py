@@ -15,19 +15,14 @@ Only the standard library is used.
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from rawirc import Client, command, free_port, tags, trailing
+
 LEASE = 3
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fail(message):
@@ -55,72 +50,14 @@ def start(binary, port, database, node, data):
     return server
 
 
-def tags(line):
-    if not line.startswith("@"):
-        return {}
-    out = {}
-    for field in line[1:].split(" ", 1)[0].split(";"):
-        key, _, value = field.partition("=")
-        out[key] = value
-    return out
-
-
-def command(line):
-    words = line.split(" ")
-    if words[0].startswith("@"):
-        words = words[1:]
-    if words and words[0].startswith(":"):
-        words = words[1:]
-    return words[0] if words else ""
-
-
-class Client:
-    def __init__(self, port, nick, channel="#k"):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.buffer = b""
-        self.pending = []
-        caps = "echo-message labeled-response batch server-time message-tags draft/chathistory"
-        self.send(f"CAP REQ :{caps}\r\nNICK {nick}\r\nUSER {nick} 0 * :{nick}\r\nCAP END")
-        self.until(lambda line: command(line) == "001")
-        if channel:
-            self.send(f"JOIN {channel}")
-            self.until(lambda line: command(line) == "366")
-
-    def send(self, text):
-        self.sock.sendall((text + "\r\n").encode())
-
-    def lines(self):
-        data = self.sock.recv(65536)
-        if not data:
-            return None
-        self.buffer += data
-        *complete, self.buffer = self.buffer.split(b"\r\n")
-        return [line.decode() for line in complete]
-
-    def until(self, predicate, seen=None):
-        """Reads until a line matches; every line read on the way is appended to `seen`."""
-        while True:
-            while self.pending:
-                line = self.pending.pop(0)
-                if seen is not None:
-                    seen.append(line)
-                if line.startswith("PING") or " PING " in line:
-                    self.send("PONG :x")
-                if predicate(line):
-                    return line
-            lines = self.lines()
-            if lines is None:
-                fail("connection closed while waiting")
-            self.pending = lines
-
-    def names(self, channel):
-        self.send(f"NAMES {channel}")
-        names = []
-        while True:
-            line = self.until(lambda l: command(l) in ("353", "366"))
-            if command(line) == "366":
-                return names
-            names += line.split(" :", 1)[1].split()
+def names(client, channel):
+    client.send(f"NAMES {channel}")
+    found = []
+    while True:
+        line = client.until(lambda l: command(l) in ("353", "366"))
+        if command(line) == "366":
+            return {name.lstrip("@+") for name in found}
+        found += trailing(line).split()
 
 
 def wait_for(predicate, what, seconds=30):
@@ -130,15 +67,6 @@ def wait_for(predicate, what, seconds=30):
             return
         time.sleep(0.1)
     fail(f"timed out waiting for {what}")
-
-
-def trailing(line):
-    """The last parameter of a line (after its tags and source)."""
-    if line.startswith("@"):
-        line = line.split(" ", 1)[1]
-    if line.startswith(":"):
-        line = line.split(" ", 1)[1]
-    return line.split(" :", 1)[1] if " :" in line else line.split(" ")[-1]
 
 
 def texts(lines, nick):
@@ -158,11 +86,10 @@ def main():
             ports[node] = free_port()
             os.mkdir(os.path.join(work, node))
             nodes[node] = start(binary, ports[node], database, node, os.path.join(work, node))
-        alice = Client(ports["n1"], "alice")
-        bob = Client(ports["n2"], "bob")
-        carol = Client(ports["n3"], "carol")
-        wait_for(lambda: {"bob", "carol"} <= {n.lstrip("@+") for n in alice.names("#k")}, "alice to see bob and carol")
-        wait_for(lambda: "carol" in {n.lstrip("@+") for n in bob.names("#k")}, "bob to see carol")
+        alice, bob, carol = (Client(ports[f"n{i}"], nick, "#k", "cluster-fault-test")
+                             for i, nick in ((1, "alice"), (2, "bob"), (3, "carol")))
+        wait_for(lambda: {"bob", "carol"} <= names(alice, "#k"), "alice to see bob and carol")
+        wait_for(lambda: "carol" in names(bob, "#k"), "bob to see carol")
 
         # Part 1: SIGKILL n3 while carol streams.
         acked = {}
@@ -195,24 +122,11 @@ def main():
               f"({duplicates} twice), missing {len(missing)}; carol quit on n1 {quit_after:.1f} s after SIGKILL")
         if missing or duplicates:
             fail(f"acknowledged but not delivered: {missing[:10]}; duplicates: {duplicates}")
-        stored = set()
-        bound = "timestamp=1970-01-01T00:00:00.000Z"
-        while True:
-            alice.send(f"CHATHISTORY AFTER #k {bound} 100")
-            page = []
-            while True:
-                line = alice.until(lambda l: command(l) == "PRIVMSG" or (command(l) == "BATCH" and " -" in l))
-                if command(line) == "BATCH":
-                    break
-                page.append(tags(line)["msgid"])
-            stored.update(page)
-            if len(page) < 100:
-                break
-            bound = f"msgid={page[-1]}"
+        stored = alice.history("#k")
         lost = [label for label, msgid in acked.items() if msgid not in stored]
         if lost:
             fail(f"acknowledged but not in CHATHISTORY: {lost[:10]}")
-        newcomer = Client(ports["n1"], "carol", channel=None)
+        newcomer = Client(ports["n1"], "carol", name="cluster-fault-test")
         newcomer.send("QUIT")
         print("cluster-fault-test: every acknowledged message is in CHATHISTORY; the nick carol is free again")
 
