@@ -45,6 +45,7 @@ final class ClusterRelay: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.bus.listen { event in await self.handle(event) } }
             group.addTask { await self.renewLeases() }
+            group.addTask { await self.removeLostNodes() }
             await group.waitForAll()
         }
     }
@@ -152,12 +153,25 @@ final class ClusterRelay: Sendable {
                     self.host.rejoinCluster(lease: self.lease)
                 }
                 self.status.withLockedValue { $0.leaseRenewedAt = .now }
+            } catch {
+                self.logger.warning("cluster: cannot renew the lease: \(error)")
+            }
+        }
+    }
+
+    /// Removes nodes whose lease ran out, every tenth of the lease: a lost node's users quit on the others at most
+    /// about a tenth of the lease after its lease ends (every node looks; the first to remove it tells the rest).
+    private func removeLostNodes() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: self.lease / 10)
+            guard !Task.isCancelled else { return }
+            do {
                 let lost = try await self.bus.removeLostNodes()
                 if !lost.isEmpty {
                     self.logger.notice("cluster: nodes lost (their leases ran out): \(lost.joined(separator: ", "))")
                 }
             } catch {
-                self.logger.warning("cluster: cannot renew the lease: \(error)")
+                self.logger.warning("cluster: cannot look for lost nodes: \(error)")
             }
         }
     }
