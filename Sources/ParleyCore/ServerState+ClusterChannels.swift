@@ -6,7 +6,7 @@ import ParleyIRC
 extension ServerState {
     /// A channel event another node committed: applied to this node's copy of the channel and shown to this node's
     /// members of it.
-    mutating func relayEventFromOtherNode(_ event: IRCMessage, into outbox: inout Outbox) {
+    mutating func relayEventFromOtherNode(_ event: IRCMessage, into outbox: inout Outbox, tell: Bool = true) {
         guard let source = event.source, let msgid = event.tag("msgid"), let name = event.parameter(0) else { return }
         let node = String(msgid.prefix { $0 != "." })
         let run = String(msgid[..<(msgid.lastIndex(of: "-") ?? msgid.endIndex)])
@@ -41,12 +41,12 @@ extension ServerState {
             channel.topicSetter = source
             channel.topicTime = Self.time(of: event)
             self.channels[key] = channel
-            outbox.broadcast(event, to: self.members(of: channel, except: nil))
+            if tell { outbox.broadcast(event, to: self.members(of: channel, except: nil)) }
         case .mode:
             guard var channel = self.channels[key] else { return }
             self.applyRelayedModes(Array(event.parameters.dropFirst()), setter: source, event: event, to: &channel)
             self.channels[key] = channel
-            outbox.broadcast(event, to: self.members(of: channel, except: nil))
+            if tell { outbox.broadcast(event, to: self.members(of: channel, except: nil)) }
         case .quit:
             // One copy per channel the user was in: the first removes them everywhere and tells everyone once.
             let folded = NickKey(nick).folded
@@ -69,6 +69,15 @@ extension ServerState {
         default:
             return
         }
+    }
+
+    /// This node's own TOPIC or MODE as the log ordered it among the other nodes' changes: applied again, silently,
+    /// so that two changes made on two nodes at the same moment end the same way everywhere (the later in the log
+    /// wins), as if every node had applied them in the log's order.
+    public mutating func reapplyOwnChannelChange(_ event: IRCMessage) {
+        guard event.command == .topic || event.command == .mode else { return }
+        var ignored = Outbox()
+        self.relayEventFromOtherNode(event, into: &ignored, tell: false)
     }
 
     /// The start of this node's message ids (`NODE.RUN`), which names this run of it in the cluster.

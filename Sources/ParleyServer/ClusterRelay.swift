@@ -126,10 +126,14 @@ final class ClusterRelay: Sendable {
             let after = self.seen.withLockedValue { $0?[target] } ?? 0
             let page = try await self.bus.messages(in: target, after: after, limit: Self.page)
             guard let last = page.last?.number else { return }
-            let foreign = page.map(\.message).filter {
-                Self.relayed.contains($0.command) && !self.host.isOwnMessage($0.msgid)
+            // Other nodes' messages and events, and this node's own channel changes in the log's order among them.
+            let entries = page.map(\.message).compactMap { message -> (StoredMessage, own: Bool)? in
+                guard Self.relayed.contains(message.command) else { return nil }
+                let own = self.host.isOwnMessage(message.msgid)
+                return own && message.command != "TOPIC" && message.command != "MODE" ? nil : (message, own)
             }
-            if !foreign.isEmpty { self.host.relayFromOtherNodes(foreign.map(\.relayed)) }
+            if !entries.isEmpty { self.host.relayFromOtherNodes(entries.map { ($0.0.relayed, $0.own) }) }
+            let foreign = entries.filter { !$0.own }.map(\.0)
             let now = CoreHost.now().millisecondsSince1970
             // Messages, not channel events, are what the metric counts and what the lag is measured on.
             let content = foreign.filter { Self.content.contains($0.command) }

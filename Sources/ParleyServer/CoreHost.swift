@@ -241,10 +241,17 @@ final class CoreHost: Sendable {
         }
     }
 
-    /// Channel messages other nodes of the cluster committed, for this node's members.
-    func relayFromOtherNodes(_ messages: [IRCMessage]) {
+    /// What other nodes of the cluster committed, for this node's users, in the log's order; `own` marks this
+    /// node's channel changes, applied again in that order.
+    func relayFromOtherNodes(_ entries: [(IRCMessage, own: Bool)]) {
         self.perform { core, outbox in
-            for message in messages { core.relayFromOtherNode(message, into: &outbox) }
+            for (message, own) in entries {
+                if own {
+                    core.reapplyOwnChannelChange(message)
+                } else {
+                    core.relayFromOtherNode(message, into: &outbox)
+                }
+            }
         }
     }
 

@@ -38,6 +38,25 @@ import Testing
         #expect(self.names(&core, "me", "#c") == ["@live", "me"])
     }
 
+    @Test func twoNodesChangingTheTopicAtOnceEndWithTheLogsLastChange() throws {
+        var core = self.node()
+        core.connect("me")
+        core.answerClaim("me", "me", .granted)
+        core.send("me", "JOIN #c")
+        core.send("me", "TOPIC #c :mine")
+        _ = core.take("me")
+        // In the log, node y's change came after mine: it is shown, and it holds.
+        try self.relay(&core, "@msgid=y.r2-1;time=2026-11-26T03:00:00.000Z :bob!u@h TOPIC #c :theirs")
+        #expect(core.take("me").map(\.command) == [.topic])
+        #expect(core.state.channels[ChannelKey("#c")]?.topic == "theirs")
+        // Had mine come after theirs in the log, the relay hands mine back in that order: applied, not shown again.
+        var own = try IRCParser.parse(":me!u@h TOPIC #c :mine again")
+        own.tags = [IRCTag("msgid", "x"), IRCTag("time", "2026-11-26T03:00:01.000Z")]
+        core.state.reapplyOwnChannelChange(own)
+        #expect(core.state.channels[ChannelKey("#c")]?.topic == "mine again")
+        #expect(core.take("me").isEmpty)
+    }
+
     @Test func eventsFromAnotherNodeAreShownAndApplied() throws {
         var core = self.node()
         core.connect("me")
