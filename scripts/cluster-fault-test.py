@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Cluster fault test: three parley-server processes on one PostgreSQL; a node killed, then the database restarted.
+"""Cluster test: three parley-server processes on one PostgreSQL; one network, a node killed, the database restarted.
 
 Usage: scripts/cluster-fault-test.py PATH/TO/parley-server POSTGRES_URL POSTGRES_DIR
 POSTGRES_URL and POSTGRES_DIR are a throwaway server from scripts/postgres-temp (the test restarts it with
 `scripts/postgres-temp restart POSTGRES_DIR`). A database of its own is created and dropped with psql.
 
-1. alice on node n1, bob on n2 and carol on n3 share #k. carol streams labeled messages (echo-message: each echo is
-   an acknowledgement) and n3 gets SIGKILL mid-stream. alice and bob must see carol QUIT with "Node n3 was lost"
+0. alice on node n1, bob on n2 and carol on n3 share #k: a topic and modes set on n1 hold on n3, DMs cross nodes,
+   and a nick in use on n1 is refused on n2.
+1. carol streams labeled messages (echo-message: each echo is an acknowledgement) and n3 gets SIGKILL mid-stream.
+   alice and bob must see carol QUIT with "Node n3 was lost"
    within twice the lease (3 s here); every message carol had acknowledged must have reached alice exactly once and
    be in CHATHISTORY; and the nick carol must be free again.
 2. PostgreSQL is restarted while bob keeps talking: every line bob sent (before, during and after) must reach alice
@@ -15,6 +17,7 @@ Only the standard library is used.
 """
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -90,6 +93,29 @@ def main():
                              for i, nick in ((1, "alice"), (2, "bob"), (3, "carol")))
         wait_for(lambda: {"bob", "carol"} <= names(alice, "#k"), "alice to see bob and carol")
         wait_for(lambda: "carol" in names(bob, "#k"), "bob to see carol")
+
+        # Part 0: one network. A topic and modes set on n1 hold on n3; DMs cross nodes; a nick in use is refused.
+        alice.send("TOPIC #k :three nodes, one network")
+        carol.until(lambda l: command(l) == "TOPIC" and trailing(l) == "three nodes, one network")
+        alice.send("MODE #k +m")
+        carol.until(lambda l: command(l) == "MODE" and " #k +m" in l)
+        carol.send("PRIVMSG #k :can I talk?")
+        carol.until(lambda l: command(l) == "404")
+        alice.send("MODE #k +vv carol bob")
+        carol.until(lambda l: command(l) == "MODE" and "+vv carol bob" in l)
+        bob.send("PRIVMSG carol :psst, from n2")
+        carol.until(lambda l: command(l) == "PRIVMSG" and trailing(l) == "psst, from n2")
+        carol.send("PRIVMSG alice :hello n1, from n3")
+        alice.until(lambda l: command(l) == "PRIVMSG" and trailing(l) == "hello n1, from n3")
+        taken = socket.create_connection(("127.0.0.1", ports["n2"]), timeout=30)
+        taken.sendall(b"NICK alice\r\nUSER x 0 * :x\r\n")
+        answer = b""
+        while b" 433 " not in answer and b" 001 " not in answer:
+            answer += taken.recv(4096)
+        if b" 433 " not in answer:
+            fail("n2 gave out the nick alice, which n1 holds")
+        taken.close()
+        print("cluster-fault-test: topic and modes set on n1 hold on n3, DMs cross nodes, n2 refuses n1's nick")
 
         # Part 1: SIGKILL n3 while carol streams.
         acked = {}
