@@ -50,6 +50,14 @@ extension ServerState {
                     remote = channel.remoteMembers.values.sorted { $0.nick < $1.nick }.map { ($0, channel) }
                 }
             }
+        } else if self.session(named: mask) == nil, let user = self.remoteUser(mask) {
+            // A user on another node, shown when they share a channel with the asker (whether they are +i is not
+            // known here).
+            let folded = NickKey(mask).folded
+            let shared = self.channels.values.sorted { $0.name < $1.name }.first {
+                $0.members[request.id] != nil && $0.remoteMembers[folded]?.node == user.node
+            }
+            if let shared, let member = shared.remoteMembers[folded] { remote = [(member, shared)] }
         } else {
             let exact = self.session(named: mask)
             for session in self.sessions.values.sorted(by: { $0.id < $1.id }) where session.isRegistered {
