@@ -87,8 +87,11 @@ extension ServerState {
             self.renameToGuest(id, nick, now: now, into: &outbox)
         case .granted:
             self.takeNick(id, nick, now: now, into: &outbox)
-        case .taken where claim.forced, .unavailable where claim.forced:
+        case .taken where claim.forced:
             self.claimGuestNick(id, now: now, into: &outbox)
+        case .unavailable where claim.forced:
+            // Try again in a while rather than asking a database that does not answer for guest after guest.
+            self.sessions[id]?.renameAt = Timestamp(millisecondsSince1970: now.millisecondsSince1970 + 10_000)
         case .taken:
             self.reply(id, .errNicknameInUse, nick, "Nickname is already in use", into: &outbox)
         case .unavailable:

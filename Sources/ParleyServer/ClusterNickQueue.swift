@@ -10,7 +10,7 @@ final class ClusterNickQueue: Sendable {
         case claim(SessionID, nick: String, folded: String)
         case release(folded: String)
         /// The cluster gave this node up: join again and claim these nicks (folded to display) again.
-        case rejoin(lease: Duration, nicks: [String: String])
+        case rejoin(lease: Duration, run: String, nicks: [String: String])
     }
 
     private let stream: AsyncStream<Operation>
@@ -48,9 +48,9 @@ final class ClusterNickQueue: Sendable {
                     // The claim stays until this node leaves or is lost; the nick is refused elsewhere meanwhile.
                     self.logger.warning("cluster: cannot give back nick \(folded): \(error)")
                 }
-            case .rejoin(let lease, let nicks):
+            case .rejoin(let lease, let run, let nicks):
                 do {
-                    let lost = try await self.bus.rejoin(lease: lease, nicks: nicks)
+                    let lost = try await self.bus.rejoin(lease: lease, run: run, nicks: nicks)
                     self.logger.error(
                         "cluster: this node's lease had run out; it joined again",
                         metadata: ["parley.cluster.nicks_taken_meanwhile": "\(lost)"]

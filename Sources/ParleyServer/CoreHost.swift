@@ -235,9 +235,13 @@ final class CoreHost: Sendable {
     }
 
     /// The cluster gave this node up (its lease ran out): join again, claiming the nicks in use here again.
+    ///
+    /// The other nodes have already shown this node's users quitting and freed their nicks, so the users are
+    /// disconnected here too (they reconnect to a consistent network) before the node joins again.
     func rejoinCluster(lease: Duration) {
+        for id in self.sessionIDs { self.close(id, reason: "This server lost its place in the cluster; reconnect") }
         self.state.withLockedValue { state in
-            self.nickQueue?.enqueue(.rejoin(lease: lease, nicks: state.core.heldNicks))
+            self.nickQueue?.enqueue(.rejoin(lease: lease, run: state.core.runName, nicks: state.core.heldNicks))
         }
     }
 

@@ -65,7 +65,7 @@ public protocol ClusterBus: Sendable {
     func releaseNick(_ folded: String) async throws
     /// Removes the nodes whose lease ran out, with their nick claims; returns their ids.
     func removeLostNodes() async throws -> [String]
-    /// Joins again after the cluster gave this node up (its lease had run out), claiming `nicks` (folded to
-    /// display) again; returns the folded nicks another node took meanwhile.
-    func rejoin(lease: Duration, nicks: [String: String]) async throws -> [String]
+    /// Joins again after the cluster gave this node up (its lease had run out) as run `run`, claiming `nicks`
+    /// (folded to display) again; returns the folded nicks another node took meanwhile.
+    func rejoin(lease: Duration, run: String, nicks: [String: String]) async throws -> [String]
 }

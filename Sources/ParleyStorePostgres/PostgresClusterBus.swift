@@ -78,8 +78,9 @@ public struct PostgresClusterBus: ClusterBus {
         try await self.store.removeExpiredNodes()
     }
 
-    public func rejoin(lease: Duration, nicks: [String: String]) async throws -> [String] {
+    public func rejoin(lease: Duration, run: String, nicks: [String: String]) async throws -> [String] {
         try await self.store.joinCluster(node: self.nodeID, lease: lease)
+        try await self.store.announceRun(node: self.nodeID, run: run)
         var lost: [String] = []
         for (folded, display) in nicks.sorted(by: { $0.key < $1.key }) {
             if try await !self.store.claimNick(folded, display: display, node: self.nodeID) { lost.append(folded) }

@@ -152,4 +152,23 @@ import Testing
         #expect(renamed.last?.parameters == ["Guest2"])
         #expect(core.nickReleases == ["carol", "bob"])
     }
+
+    @Test func aForcedRenameWaitsWhileTheDatabaseDoesNotAnswer() {
+        var core = self.node()
+        core.state.loadAccounts(["Bob"])
+        self.register(&core, "carol")
+        core.send("carol", "NICK bob")
+        core.answerClaim("carol", "bob", .granted)
+        core.now.millisecondsSince1970 += 31_000
+        core.outbox.removeAll()
+        core.state.expireReservations(now: core.now, into: &core.outbox)
+        core.collect()
+        core.answerClaim("carol", "Guest1", .unavailable)
+        #expect(core.nickClaims.count == 3, "no claim of guest after guest while the database is away")
+        core.now.millisecondsSince1970 += 10_001
+        core.outbox.removeAll()
+        core.state.expireReservations(now: core.now, into: &core.outbox)
+        core.collect()
+        #expect(core.nickClaims.last?.1 == "Guest2", "asked again later")
+    }
 }

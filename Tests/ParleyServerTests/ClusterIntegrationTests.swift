@@ -1,4 +1,5 @@
 import ParleyIRC
+import ParleyServer
 import ParleyStorePostgres
 import ParleyTestSupport
 import Testing
@@ -251,6 +252,41 @@ struct ClusterIntegrationTests {
             await a.stop()
             try await storeB.close()
             try await storeA.close()
+        }
+    }
+
+    @Test func aNodeTheClusterGaveUpDisconnectsItsUsersAndJoinsAgain() async throws {
+        try await withPostgresDatabase { url in
+            let store = try await PostgresStore.open(url: url)
+            let bus = try await PostgresClusterBus.join(store: store, nodeID: "node-b", lease: .seconds(30))
+            // Renewals every second, so the test waits at most about that long.
+            let b = try await TestServer.start(store: store, cluster: bus) { $0.clusterLease = 3 }
+            let bob = try await b.register("bob")
+            // What another node does when it finds b's lease run out (b was frozen or cut off meanwhile).
+            _ = try await PostgresAdmin.run(
+                [
+                    "SELECT node_id FROM cluster_nodes WHERE node_id = 'node-b'",
+                    "DELETE FROM cluster_nodes WHERE node_id = 'node-b' RETURNING node_id",
+                ],
+                on: url
+            )
+            let last = try await bob.drainUntilClosed(timeout: .seconds(20)).last
+            #expect(last?.command == .error)
+            #expect(
+                last?.parameters.first?.contains("lost its place in the cluster") == true,
+                "\(String(describing: last))"
+            )
+            // The node joined again and its nicks are free to be claimed anew.
+            let again = try await b.register("bob")
+            try await again.send("PING back")
+            #expect(try await again.expect(.pong).parameters.last == "back")
+            let nodes = try await PostgresAdmin.run(
+                ["SELECT node_id || ' ' || (run <> '')::text FROM cluster_nodes"],
+                on: url
+            )
+            #expect(nodes == ["node-b true"], "joined again, with its run")
+            await b.stop()
+            try await store.close()
         }
     }
 
