@@ -14,21 +14,12 @@ import ParleyIRC
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
     let cluster = bytes.first.map { $0 & 1 == 1 } ?? false
-    var configuration = CoreConfiguration(serverName: "irc.fuzz", networkName: "Fuzz")
-    configuration.history = .init()
-    configuration.accounts = .init()
-    if cluster { configuration.nodeName = "a" }
-    var state = ServerState(configuration: configuration)
+    // The core is a value: every input starts from a copy of the same registered state instead of registering
+    // four clients again, which took three quarters of each run (1,481 against 6,109 runs/s, 60 s each).
+    var state = cluster ? registeredCluster : registered
     var outbox = Outbox()
-    var now = Timestamp(millisecondsSince1970: 1_800_000_000_000)
-    let ids = (1...4).map { SessionID(UInt64($0)) }
-    for (index, id) in ids.enumerated() {
-        state.connect(id, host: "h\(index)", address: "10.0.0.\(index)", now: now)
-        for line in ["NICK n\(index)", "USER u 0 * :r", "JOIN #a"] {
-            state.handle(try! IRCParser.parse(line), from: id, now: now, into: &outbox)
-            answerClaims(&state, &outbox, now: now)
-        }
-    }
+    var now = setupTime
+    let ids = clientIDs
     var relayed = 0
     for line in bytes.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
         let selector = line[line.startIndex]
@@ -57,6 +48,29 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         check(state)
     }
     return 0
+}
+
+let setupTime = Timestamp(millisecondsSince1970: 1_800_000_000_000)
+let clientIDs = (1...4).map { SessionID(UInt64($0)) }
+let registered = fourClientsInOneChannel(cluster: false)
+let registeredCluster = fourClientsInOneChannel(cluster: true)
+
+/// The state every input starts from: four registered clients in `#a`.
+func fourClientsInOneChannel(cluster: Bool) -> ServerState {
+    var configuration = CoreConfiguration(serverName: "irc.fuzz", networkName: "Fuzz")
+    configuration.history = .init()
+    configuration.accounts = .init()
+    if cluster { configuration.nodeName = "a" }
+    var state = ServerState(configuration: configuration)
+    var outbox = Outbox()
+    for (index, id) in clientIDs.enumerated() {
+        state.connect(id, host: "h\(index)", address: "10.0.0.\(index)", now: setupTime)
+        for line in ["NICK n\(index)", "USER u 0 * :r", "JOIN #a"] {
+            state.handle(try! IRCParser.parse(line), from: id, now: setupTime, into: &outbox)
+            answerClaims(&state, &outbox, now: setupTime)
+        }
+    }
+    return state
 }
 
 /// Plays the cluster's database: answers every nick claim in the outbox (and those the answers lead to).
