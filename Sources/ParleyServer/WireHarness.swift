@@ -50,11 +50,23 @@ public final class WireHarness {
         self.setup = ConnectionSetup(loopContext: context, tls: nil, web: web)
     }
 
+    /// Whether the last connection's pipeline was freed once it closed. A retain cycle among its handlers keeps a
+    /// closed connection's whole pipeline in memory for good.
+    public private(set) var lastPipelineFreed = true
+
     /// One connection: `chunks` arrive one read at a time, then the patience timer runs out, then it closes.
     /// - Returns: The bytes the server wrote back.
     @discardableResult
     public func connection(_ chunks: [[UInt8]]) -> Int {
+        weak var freed: ChannelPipeline?
+        let written = self.run(chunks) { freed = $0.pipeline }
+        self.lastPipelineFreed = freed == nil
+        return written
+    }
+
+    private func run(_ chunks: [[UInt8]], keep: (EmbeddedChannel) -> Void) -> Int {
         let channel = EmbeddedChannel(loop: self.loop)
+        keep(channel)
         var written = 0
         func drain() {
             while let data = try? channel.readOutbound(as: IOData.self) { written += data.readableBytes }

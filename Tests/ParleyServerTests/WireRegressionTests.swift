@@ -16,4 +16,25 @@ import Testing
         #expect(written > 0, "the 101 response went out before the close")
         #expect(harness.leftovers.sessions == 0 && harness.leftovers.slots == 0)
     }
+
+    /// A WebSocket upgrade request that announces a body and closes before sending it: NIO's upgrade handler waited
+    /// for the end of the request holding a closure over its own context, so the closed connection's pipeline was
+    /// never freed (about 5 KB each; 20,000 such connections grew a server by 108 MB). FuzzWire's leak check found
+    /// it. Such a request is now refused as plain HTTP, and the pipeline is freed.
+    @Test func anUpgradeRequestWithABodyThatNeverComesLeavesNothingInMemory() {
+        let harness = WireHarness()
+        for body in ["Content-Length: 5\r\n", "Transfer-Encoding: chunked\r\n"] {
+            let request =
+                "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(body)\r\n"
+            harness.connection([Array(request.utf8)])
+            #expect(harness.lastPipelineFreed, "the connection's pipeline is freed (\(body))")
+            #expect(harness.leftovers.sessions == 0 && harness.leftovers.slots == 0)
+        }
+        let upgrade =
+            "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let written = harness.connection([Array(upgrade.utf8)])
+        #expect(written > 0 && harness.lastPipelineFreed, "a real upgrade still works and is freed after it")
+    }
 }

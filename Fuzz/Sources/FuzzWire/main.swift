@@ -4,7 +4,7 @@ import ParleyServer
 /// What a connection's first bytes lead to: the sniffer, the HTTP decoder and handler, the WebSocket upgrade and
 /// frame decoder, the IRC-over-WebSocket adapter and the session, all on an embedded event loop. A byte 0xFF splits
 /// the input into separate reads (0xFF never appears in HTTP, and the splits matter to the sniffer). After each
-/// connection closes, no session and no connection slot may be left behind.
+/// connection closes, no session and no connection slot may be left behind, and its pipeline must be freed.
 nonisolated(unsafe) let harness = WireHarness()
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -14,6 +14,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     harness.connection(chunks)
     let left = harness.leftovers
     precondition(left.sessions == 0 && left.slots == 0, "a closed connection left \(left) behind")
+    precondition(harness.lastPipelineFreed, "a closed connection's pipeline was never freed")
     return 0
 }
 
