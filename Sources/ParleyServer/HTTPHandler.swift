@@ -77,6 +77,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.respond(head, .notFound, text: "WebSocket IRC is at / and /webirc.\n", [:], context)
             } else if !self.service.originAllowed(head) {
                 self.respond(head, .forbidden, text: "This origin may not open a WebSocket here.\n", [:], context)
+            } else if WebService.announcesBody(head) {
+                self.respond(head, .badRequest, text: "A WebSocket upgrade request has no body.\n", [:], context)
             } else {
                 self.respond(head, .badRequest, text: "Not a valid WebSocket upgrade request.\n", [:], context)
             }

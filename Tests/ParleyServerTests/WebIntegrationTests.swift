@@ -46,6 +46,24 @@ import Testing
         #expect(problem == nil)
     }
 
+    /// A body on a handshake is refused with a reason (NIO kept such a connection's pipeline if it closed first).
+    @Test func aWebSocketUpgradeRequestWithABodyGets400() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let connection = try await RawConnection.connect(port: server.port)
+        try await connection.send(
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                + "Content-Length: 2\r\n\r\nab"
+        )
+        let reply = try await connection.read { bytes -> (count: Int, value: String)? in
+            let text = String(decoding: bytes, as: UTF8.self)
+            return text.hasSuffix("has no body.\n") ? (bytes.count, text) : nil
+        }
+        #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply)")
+        await connection.close()
+    }
+
     @Test func healthSaysWhetherTheStoreAnswers() async throws {
         let store = try await TestStore.open()
         let server = try await TestServer.start(store: store)
