@@ -217,10 +217,6 @@ final class CoreHost: Sendable {
     /// This run's name in the cluster (`NODE.RUN`).
     var runName: String { self.state.withLockedValue { $0.core.runName } }
 
-    func isOwnMessage(_ msgid: String) -> Bool {
-        self.state.withLockedValue { $0.core.isOwnMessage(msgid) }
-    }
-
     func isRegistered(_ id: SessionID) -> Bool {
         self.state.withLockedValue { $0.core.sessions[id]?.isRegistered ?? false }
     }
