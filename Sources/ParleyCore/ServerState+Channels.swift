@@ -300,7 +300,10 @@ extension ServerState {
         guard let session = self.sessions[request.id] else { return }
         let nick = request.parameters[0]
         let name = request.parameters[1]
-        guard let target = self.session(named: nick), target.isRegistered else {
+        let local = self.session(named: nick).flatMap { $0.isRegistered ? $0 : nil }
+        // A user on another node of the cluster: the invitation reaches their node through the log.
+        let remote = local == nil && self.configuration.history != nil ? self.remoteUser(nick) : nil
+        guard let display = local?.displayNick ?? remote?.display else {
             self.reply(request.id, .errNoSuchNick, nick, "No such nick/channel", into: &outbox)
             return
         }
@@ -309,29 +312,30 @@ extension ServerState {
             self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
             return
         }
-        guard channel.members[target.id] == nil else {
-            self.reply(
-                request.id,
-                .errUserOnChannel,
-                target.displayNick,
-                channel.name,
-                "is already on channel",
-                into: &outbox
-            )
+        let isMember =
+            local.map { channel.members[$0.id] != nil } ?? (channel.remoteMembers[NickKey(nick).folded] != nil)
+        guard !isMember else {
+            self.reply(request.id, .errUserOnChannel, display, channel.name, "is already on channel", into: &outbox)
             return
         }
         if channel.flags.contains(.inviteOnly) && !status.contains(.op) {
             self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
             return
         }
-        channel.invited.insert(target.id)
-        self.channels[key] = channel
-        self.reply(request.id, .rplInviting, target.displayNick, channel.name, into: &outbox)
-        let invite = self.event(session, .invite, [target.displayNick, channel.name], now: request.now)
-        outbox.send(invite, to: target.id)
+        var invite = self.event(session, .invite, [display, channel.name], now: request.now)
+        if let local {
+            channel.invited.insert(local.id)
+            self.channels[key] = channel
+            outbox.send(invite, to: local.id)
+        } else {
+            invite.tags.append(IRCTag("msgid", self.nextMessageID()))
+            let conversation = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(nick).folded)
+            outbox.actions.append(.persist(invite, target: conversation, deliverTo: nil))
+        }
+        self.reply(request.id, .rplInviting, display, channel.name, into: &outbox)
         outbox.broadcast(invite, to: self.members(of: channel, except: request.id) { $0.caps.contains(.inviteNotify) })
-        if let away = target.away {
-            self.reply(request.id, .rplAway, target.displayNick, away, into: &outbox)
+        if let away = local?.away {
+            self.reply(request.id, .rplAway, display, away, into: &outbox)
         }
     }
 }

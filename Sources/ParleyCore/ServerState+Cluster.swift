@@ -22,6 +22,10 @@ extension ServerState {
     /// and TAGMSG to a channel reach this node's members of it, to a nick this node's user of that nick; channel
     /// events are applied to the channel (see ``relayEventFromOtherNode(_:into:)``).
     public mutating func relayFromOtherNode(_ message: IRCMessage, into outbox: inout Outbox) {
+        if message.command == .invite {
+            self.relayInviteFromOtherNode(message, into: &outbox)
+            return
+        }
         guard Self.isContent(message) else {
             self.relayEventFromOtherNode(message, into: &outbox)
             return
@@ -60,5 +64,19 @@ extension ServerState {
     /// The user of `nick` on another node, if any.
     func remoteUser(_ nick: String) -> RemoteNick? {
         self.remoteNicks.isEmpty ? nil : self.remoteNicks[NickKey(nick).folded]
+    }
+
+    /// An INVITE another node stored in the conversation of its sender and the invited user: the invited user, if
+    /// on this node, may now join (as if invited here) and is told; this node's members with invite-notify are told.
+    mutating func relayInviteFromOtherNode(_ invite: IRCMessage, into outbox: inout Outbox) {
+        guard let nick = invite.parameter(0), let name = invite.parameter(1) else { return }
+        let key = ChannelKey(name)
+        let invited = self.session(named: nick).flatMap { $0.isRegistered ? $0.id : nil }
+        if let invited {
+            self.channels[key]?.invited.insert(invited)
+            outbox.send(invite, to: invited)
+        }
+        guard let channel = self.channels[key] else { return }
+        outbox.broadcast(invite, to: self.members(of: channel, except: invited) { $0.caps.contains(.inviteNotify) })
     }
 }

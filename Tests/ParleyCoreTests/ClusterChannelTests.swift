@@ -4,9 +4,10 @@ import Testing
 
 /// Channel events other nodes committed, applied with plain values: the harness plays the relay.
 @Suite struct ClusterChannelTests {
-    private func node() -> CoreHarness {
+    private func node(history: Bool = false) -> CoreHarness {
         var configuration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")
         configuration.nodeName = "a"
+        if history { configuration.history = .init() }
         return CoreHarness(configuration: configuration)
     }
 
@@ -55,6 +56,43 @@ import Testing
         core.state.reapplyOwnChannelChange(own)
         #expect(core.state.channels[ChannelKey("#c")]?.topic == "mine again")
         #expect(core.take("me").isEmpty)
+    }
+
+    /// An op here invites a user on node y: the INVITE is stored in their conversation (y's relay takes it from
+    /// there); an INVITE stored on y for a user here lets them into the +i channel and tells them.
+    @Test func anInviteCrossesNodesThroughTheLog() throws {
+        var core = self.node(history: true)
+        core.connect("me", caps: ["invite-notify"])
+        core.answerClaim("me", "me", .granted)
+        core.connect("you")
+        core.answerClaim("you", "you", .granted)
+        core.send("me", "JOIN #c")
+        core.send("me", "MODE #c +i")
+        core.state.remoteNickClaimed("bob", RemoteNick(display: "Bob", node: "y"))
+        core.persisted.removeAll()
+        _ = core.take("me")
+        _ = core.take("you")
+        core.send("me", "INVITE bob #c")
+        #expect(core.take("me").map(\.command) == [IRCCommand(.rplInviting)])
+        let stored = try #require(core.persisted.first)
+        #expect(stored.0.command == .invite && stored.0.parameters == ["Bob", "#c"])
+        #expect(stored.1 == HistoryQuery.directTarget("bob", "me"), "in the conversation of the two")
+        #expect(stored.0.tag("msgid")?.hasPrefix(core.state.runName + "-") == true)
+        core.send("me", "INVITE nobody #c")
+        #expect(core.take("me").map(\.command) == [IRCCommand(.errNoSuchNick)], "a nick no node holds")
+
+        core.send("you", "JOIN #c")
+        #expect(core.take("you").map(\.command) == [IRCCommand(.errInviteOnlyChan)])
+        try self.relay(&core, "@msgid=y.r2-1 :bob!u@h JOIN #c")
+        _ = core.take("me")
+        try self.relay(&core, "@msgid=y.r2-2 :bob!u@h INVITE you #c")
+        #expect(core.take("you").map(\.command) == [.invite], "the invited user is told")
+        #expect(core.take("me").map(\.command) == [.invite], "a member with invite-notify is told")
+        core.send("you", "JOIN #c")
+        #expect(core.take("you").first?.command == .join, "and may join the +i channel")
+        _ = core.take("me")
+        core.send("me", "INVITE bob #c")
+        #expect(core.take("me").map(\.command) == [IRCCommand(.errUserOnChannel)], "bob on y is already in")
     }
 
     @Test func eventsFromAnotherNodeAreShownAndApplied() throws {

@@ -213,6 +213,42 @@ struct ClusterIntegrationTests {
         }
     }
 
+    @Test func anInviteToAnInviteOnlyChannelReachesAUserOnTheOtherNode() async throws {
+        try await self.withTwoNodes { a, b in
+            let alice = try await a.register("alice")
+            try await a.join("#club", alice)
+            try await alice.send("MODE #club +i")
+            _ = try await alice.expect(.mode)
+            let bob = try await b.register("bob")
+            // Node b knows #club is +i once it has applied alice's MODE from the log.
+            var refused = false
+            for _ in 0..<100 where !refused {
+                try await bob.send("JOIN #club")
+                let answer = try await bob.expect(.join, IRCCommand(.errInviteOnlyChan))
+                refused = answer.command == IRCCommand(.errInviteOnlyChan)
+                if answer.command == .join { Issue.record("bob joined a +i channel uninvited") }
+                if !refused { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(refused, "node b refuses an uninvited join")
+            var inviting: IRCMessage?
+            for _ in 0..<100 where inviting == nil {
+                try await alice.send("INVITE Bob #club")
+                let answer = try await alice.expect(.rplInviting, .errNoSuchNick)
+                if answer.command == IRCCommand(.rplInviting) { inviting = answer }
+                if inviting == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(inviting?.parameters == ["alice", "bob", "#club"], "node a knows bob is on node b")
+            let invite = try await bob.expect(.invite)
+            #expect(invite.source?.hasPrefix("alice!") == true && invite.parameters == ["bob", "#club"])
+            try await bob.send("JOIN #club")
+            #expect(try await bob.expect(.join, IRCCommand(.errInviteOnlyChan)).command == .join)
+            let joined = try await alice.expect(.join)
+            #expect(joined.source?.hasPrefix("bob!") == true)
+            try await alice.send("INVITE bob #club")
+            #expect(try await alice.expect(.errUserOnChannel).parameters.dropFirst(2).first == "#club")
+        }
+    }
+
     @Test func aNodeThatStartsLaterKnowsTheChannelsMembersTopicAndModes() async throws {
         try await withPostgresDatabase { url in
             let storeA = try await PostgresStore.open(url: url)
