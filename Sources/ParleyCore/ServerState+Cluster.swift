@@ -26,6 +26,10 @@ extension ServerState {
             self.relayInviteFromOtherNode(message, into: &outbox)
             return
         }
+        if message.command == .away {
+            self.relayAwayFromOtherNode(message, into: &outbox)
+            return
+        }
         guard Self.isContent(message) else {
             self.relayEventFromOtherNode(message, into: &outbox)
             return
@@ -59,6 +63,7 @@ extension ServerState {
     public mutating func remoteNickReleased(_ nick: String, node: String) {
         guard self.remoteNicks[nick]?.node == node else { return }
         self.remoteNicks[nick] = nil
+        self.remoteAway[nick] = nil
     }
 
     /// The user of `nick` on another node, if any.

@@ -22,6 +22,12 @@ extension ServerState {
             extended.parameters = [channel.name, "*", ""]
             outbox.broadcast(extended, to: self.members(of: channel, except: nil) { $0.caps.contains(.extendedJoin) })
             outbox.broadcast(event, to: self.members(of: channel, except: nil) { !$0.caps.contains(.extendedJoin) })
+            if let away = self.remoteAwayMessage(NickKey(nick).folded) {
+                var notify = event
+                notify.command = .away
+                notify.parameters = [away]
+                outbox.broadcast(notify, to: self.members(of: channel, except: nil) { $0.caps.contains(.awayNotify) })
+            }
         case .part:
             guard let channel = self.channels[key], channel.remoteMembers[NickKey(nick).folded] != nil else { return }
             outbox.broadcast(event, to: self.members(of: channel, except: nil))
@@ -62,6 +68,7 @@ extension ServerState {
                 }
                 member.prefix = name + source.drop { $0 != "!" }
                 channel.remoteMembers[new.folded] = member
+                if let away = self.remoteAway.removeValue(forKey: old) { self.remoteAway[new.folded] = away }
                 self.channels[channelKey] = channel
                 let unseen = channel.members.keys.filter { told.insert($0).inserted }
                 outbox.broadcast(event, to: unseen)
@@ -86,10 +93,13 @@ extension ServerState {
     /// After replaying the log's channel events at start: keeps only the members on runs of nodes that are alive
     /// (a user of a node that crashed, or of an earlier run of a restarted node, never quit in the log).
     public mutating func keepRemoteMembers(onRuns alive: Set<String>) {
+        var present: Set<String> = []
         for (key, var channel) in self.channels {
             channel.remoteMembers = channel.remoteMembers.filter { alive.contains($0.value.run) }
+            present.formUnion(channel.remoteMembers.keys)
             self.channels[key] = channel.memberCount == 0 ? nil : channel
         }
+        self.remoteAway = self.remoteAway.filter { present.contains($0.key) }
     }
 
     /// Removes a remote user from `keys` and tells each local member of those channels once.
@@ -105,6 +115,7 @@ extension ServerState {
             outbox.broadcast(message, to: channel.members.keys.filter { told.insert($0).inserted })
             self.removeRemoteMember(folded, from: key)
         }
+        self.remoteAway[folded] = nil
     }
 
     /// Node `node` left the cluster or was lost: its users quit every channel here, with a reason that says so.

@@ -146,6 +146,8 @@ extension ServerState {
         let events = query.purpose != .join && session.caps.contains(.eventPlayback)
         let visible = messages.filter { message in
             if message.command == .tagmsg { return session.caps.contains(.messageTags) }
+            // A cluster logs AWAY only so its nodes learn it; it is not part of a channel's history.
+            if message.command == .away { return false }
             return events || Self.isContent(message)
         }
         if query.purpose == .join && visible.isEmpty { return }

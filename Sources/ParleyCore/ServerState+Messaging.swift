@@ -72,6 +72,10 @@ extension ServerState {
                             outbox.actions.append(.persist(relayed, target: key, deliverTo: nil))
                         }
                         if session.caps.contains(.echoMessage) { outbox.send(relayed, to: request.id) }
+                        if command == .privmsg, let away = self.remoteAwayMessage(NickKey(target).folded) {
+                            let display = self.remoteUser(target)?.display ?? target
+                            self.reply(request.id, .rplAway, display, away, into: &outbox)
+                        }
                     } else if self.keepsForLater(relayed, to: target) {
                         let key = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(target).folded)
                         outbox.actions.append(.persist(relayed, target: key, deliverTo: NickKey(target).folded))
@@ -141,7 +145,11 @@ extension ServerState {
         } else {
             self.reply(request.id, .rplNowAway, "You have been marked as being away", into: &outbox)
         }
-        let notify = self.event(session, .away, message.map { [$0] } ?? [], now: request.now)
+        var notify = self.event(session, .away, message.map { [$0] } ?? [], now: request.now)
+        if self.configuration.nodeName != nil {
+            // In a cluster the other nodes learn it from the log of each channel the user is in.
+            self.recordEvent(&notify, in: session.channels, into: &outbox)
+        }
         outbox.broadcast(notify, to: self.peers(of: session) { $0.caps.contains(.awayNotify) })
     }
 

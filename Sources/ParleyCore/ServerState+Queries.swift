@@ -127,7 +127,8 @@ extension ServerState {
             }
         }
         for (member, channel) in remote where !operatorsOnly {
-            let flags = "H" + member.status.prefixes(multi: viewer.caps.contains(.multiPrefix))
+            let here = self.remoteAwayMessage(NickKey(member.nick).folded) == nil ? "H" : "G"
+            let flags = here + member.status.prefixes(multi: viewer.caps.contains(.multiPrefix))
             if let (fields, token) = whox {
                 var parameters: [String] = []
                 for field in "tcuihsnfdlaor" where fields.contains(field) {
@@ -294,6 +295,9 @@ extension ServerState {
             "another node of \(self.configuration.networkName)",
             into: &outbox
         )
+        if let away = self.remoteAwayMessage(folded) {
+            self.reply(viewer.id, .rplAway, remote.display, away, into: &outbox)
+        }
         self.reply(viewer.id, .rplEndOfWhois, remote.display, "End of /WHOIS list", into: &outbox)
     }
 

@@ -28,6 +28,8 @@ public struct ServerState: Sendable {
     var nickClaims: [String: NickClaim] = [:]
     /// In a cluster: the nicks other nodes' users hold (folded), kept current from the cluster's notifications.
     public internal(set) var remoteNicks: [String: RemoteNick] = [:]
+    /// In a cluster: who of the other nodes' users went away or came back (folded nick), from their AWAY events.
+    var remoteAway: [String: RemoteAway] = [:]
 
     public init(configuration: CoreConfiguration) {
         self.configuration = configuration

@@ -29,7 +29,7 @@ final class ClusterRelay: Sendable {
     private static let page = 500
     private static let content: Set<String> = ["PRIVMSG", "NOTICE", "TAGMSG"]
     private static let relayed: Set<String> = [
-        "PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "KICK", "QUIT", "NICK", "TOPIC", "MODE", "INVITE",
+        "PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "KICK", "QUIT", "NICK", "TOPIC", "MODE", "INVITE", "AWAY",
     ]
 
     init(bus: any ClusterBus, host: CoreHost, lease: Duration, metrics: ServerMetrics, logger: Logger) {

@@ -216,9 +216,9 @@ extension PostgresStore {
         )
     }
 
-    /// The channel events (JOIN, PART, KICK, QUIT, NICK, TOPIC, MODE) of `targets` numbered up to their heads, in
-    /// order within each target: what a starting node replays to learn who is in each channel and its topic and
-    /// modes.
+    /// The channel events (JOIN, PART, KICK, QUIT, NICK, TOPIC, MODE, AWAY) of `targets` numbered up to their heads,
+    /// in order within each target: what a starting node replays to learn who is in each channel, who of them is
+    /// away, and the channel's topic and modes.
     public func channelEvents(upTo heads: [String: Int64]) async throws -> [StoredMessage] {
         let targets = heads.keys.sorted()
         guard !targets.isEmpty else { return [] }
@@ -227,7 +227,7 @@ extension PostgresStore {
             "SELECT \(Self.columns) FROM messages JOIN unnest(\(try statement.bindArray(targets)), "
             + "\(try statement.bindArray(targets.map { heads[$0]! }))) AS head(target, last) USING (target) "
             + "WHERE target_sequence <= head.last AND command IN ('JOIN', 'PART', 'KICK', 'QUIT', 'NICK', 'TOPIC', "
-            + "'MODE') ORDER BY target, target_sequence"
+            + "'MODE', 'AWAY') ORDER BY target, target_sequence"
         return try await self.run("reading channel events") {
             var events: [StoredMessage] = []
             for try await row in try await self.client.query(statement.query(sql), logger: self.logger) {

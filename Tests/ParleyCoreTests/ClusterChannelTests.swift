@@ -95,6 +95,44 @@ import Testing
         #expect(core.take("me").map(\.command) == [IRCCommand(.errUserOnChannel)], "bob on y is already in")
     }
 
+    /// AWAY crosses nodes through the logs of the user's channels: away-notify, WHO's G, WHOIS and a DM's 301 here
+    /// for a user on node y; copies and older changes change nothing; this node logs its own users' AWAY.
+    @Test func awayCrossesNodesThroughTheChannelLogs() throws {
+        var core = self.node(history: true)
+        core.connect("me", caps: ["away-notify"])
+        core.answerClaim("me", "me", .granted)
+        core.send("me", "JOIN #c")
+        core.state.remoteNickClaimed("bob", RemoteNick(display: "bob", node: "y"))
+        try self.relay(&core, "@msgid=y.r2-1;time=2026-11-26T03:00:00.000Z :bob!u@h JOIN #c")
+        _ = core.take("me")
+        try self.relay(&core, "@msgid=y.r2-2;time=2026-11-26T03:00:01.000Z :bob!u@h AWAY :lunch")
+        try self.relay(&core, "@msgid=y.r2-2.1;time=2026-11-26T03:00:01.000Z :bob!u@h AWAY :lunch")
+        #expect(core.take("me").map(\.parameters) == [["lunch"]], "told once, however many channels logged it")
+        try self.relay(&core, "@msgid=y.r2-0;time=2026-11-26T02:59:00.000Z :bob!u@h AWAY :older")
+        #expect(core.take("me").isEmpty, "an older change that arrives late changes nothing")
+        core.send("me", "WHO #c")
+        let who = core.take("me").filter { $0.command == IRCCommand(.rplWhoReply) }
+        #expect(who.first { $0.parameters[5] == "bob" }?.parameters[6] == "G")
+        core.send("me", "WHOIS bob")
+        #expect(core.take("me").first { $0.command == IRCCommand(.rplAway) }?.parameters == ["me", "bob", "lunch"])
+        core.send("me", "PRIVMSG bob :are you back?")
+        #expect(core.take("me").map(\.command) == [IRCCommand(.rplAway)])
+        try self.relay(&core, "@msgid=y.r2-3;time=2026-11-26T03:00:02.000Z :bob!u@h AWAY")
+        #expect(core.take("me").map(\.parameters) == [[]], "back")
+        core.send("me", "WHOIS bob")
+        #expect(!core.take("me").contains { $0.command == IRCCommand(.rplAway) })
+
+        try self.relay(&core, "@msgid=y.r2-4;time=2026-11-26T03:00:03.000Z :carol!u@h AWAY :afk")
+        try self.relay(&core, "@msgid=y.r2-5;time=2026-11-26T03:00:04.000Z :carol!u@h JOIN #c")
+        #expect(core.take("me").map(\.command) == [.join, .away], "an away user who joins is shown away")
+
+        core.persisted.removeAll()
+        core.send("me", "AWAY :brb")
+        let logged = core.persisted.filter { $0.0.command == .away }
+        #expect(logged.map(\.1) == [ChannelKey("#c").folded], "logged in the channel for the other nodes")
+        #expect(logged.first?.0.parameters == ["brb"])
+    }
+
     @Test func eventsFromAnotherNodeAreShownAndApplied() throws {
         var core = self.node()
         core.connect("me")

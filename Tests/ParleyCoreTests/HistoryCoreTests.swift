@@ -155,6 +155,25 @@ import Testing
         #expect(replies[2].parameters == ["-" + reference])
     }
 
+    /// A cluster logs AWAY in the user's channels for its nodes; history never shows it, even with event-playback.
+    @Test func awayLoggedForTheClusterIsNotHistory() throws {
+        var core = self.harness()
+        core.connect("alice", caps: ["draft/chathistory", "batch", "draft/event-playback", "server-time"])
+        core.send("alice", "JOIN #room")
+        _ = core.take("alice")
+        core.send("alice", "CHATHISTORY LATEST #room * 10")
+        let query = try #require(core.historyQueries.first)
+        let time = IRCTag("time", "2026-01-01T00:00:00.000Z")
+        let stored = [
+            IRCMessage(tags: [time], source: "bob!b@h", command: .away, parameters: ["lunch"]),
+            IRCMessage(tags: [time], source: "bob!b@h", command: .join, parameters: ["#room"]),
+        ]
+        core.outbox.removeAll()
+        core.state.historyLoaded(query, messages: stored, into: &core.outbox)
+        core.collect()
+        #expect(core.take("alice").map(\.command) == [.batch, .join, .batch])
+    }
+
     @Test func joinReplaysRecentLinesOnlyToClientsWithoutChathistory() {
         var core = self.harness(replayOnJoin: 7)
         core.connect("timed", caps: ["server-time"])

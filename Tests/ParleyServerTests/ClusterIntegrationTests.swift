@@ -249,6 +249,25 @@ struct ClusterIntegrationTests {
         }
     }
 
+    @Test func awayOnOneNodeIsKnownOnTheOther() async throws {
+        try await self.withTwoNodes { a, b in
+            let alice = try await a.register("alice", caps: ["away-notify"])
+            try await a.join("#c", alice)
+            let bob = try await b.register("bob")
+            try await b.join("#c", bob)
+            _ = try await alice.expect(.join)
+            try await bob.send("AWAY :gone fishing")
+            _ = try await bob.expect(.rplNowAway)
+            let away = try await alice.expect(.away)
+            #expect(away.source?.hasPrefix("bob!") == true && away.parameters == ["gone fishing"])
+            try await alice.send("WHOIS bob")
+            #expect(try await alice.expect(.rplAway).parameters == ["alice", "bob", "gone fishing"])
+            try await bob.send("AWAY")
+            _ = try await bob.expect(.rplUnAway)
+            #expect(try await alice.expect(.away).parameters.isEmpty, "back")
+        }
+    }
+
     @Test func aNodeThatStartsLaterKnowsTheChannelsMembersTopicAndModes() async throws {
         try await withPostgresDatabase { url in
             let storeA = try await PostgresStore.open(url: url)
@@ -263,6 +282,8 @@ struct ClusterIntegrationTests {
             try await alice.expect(.mode)
             try await carol.send("QUIT :gone before b started")
             try await alice.expect(.quit)
+            try await alice.send("AWAY :away before b started")
+            try await alice.expect(.rplNowAway)
 
             let storeB = try await PostgresStore.open(url: url)
             let busB = try await PostgresClusterBus.join(store: storeB, nodeID: "node-b", lease: .seconds(30))
@@ -283,6 +304,8 @@ struct ClusterIntegrationTests {
             try await bob.send("PRIVMSG #late :may I?")
             #expect(try await bob.expect(.errCannotSendToChan).parameters.dropFirst().first == "#late")
             #expect(try await alice.expect(.join).source?.hasPrefix("bob!") == true)
+            try await bob.send("WHOIS alice")
+            #expect(try await bob.expect(.rplAway).parameters.last == "away before b started")
 
             await b.stop()
             await a.stop()
