@@ -145,8 +145,7 @@ extension PostgresStore {
                 "SELECT time FROM read_markers WHERE account = \(account) AND target = \(target)",
                 logger: self.logger
             )
-            for try await time in rows.decode(Int64.self) { return time }
-            return nil
+            return try await Self.first(rows.decode(Int64.self))
         }
     }
 
@@ -160,8 +159,7 @@ extension PostgresStore {
                 """,
                 logger: self.logger
             )
-            for try await stored in rows.decode(Int64.self) { return stored }
-            return time
+            return try await Self.first(rows.decode(Int64.self)) ?? time
         }
     }
 }

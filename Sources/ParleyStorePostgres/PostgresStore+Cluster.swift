@@ -113,8 +113,7 @@ extension PostgresStore {
                 PostgresQuery(unsafeSQL: "SELECT count(*) FROM cluster_nodes WHERE lease_until >= \(Self.now)"),
                 logger: self.logger
             )
-            for try await count in rows.decode(Int.self) { return count }
-            return 0
+            return try await Self.first(rows.decode(Int.self)) ?? 0
         }
     }
 

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import ParleyStore
 import PostgresNIO
 
@@ -49,7 +50,7 @@ extension PostgresStore {
             + "\(try deliveries.bindArray(waiting.map(\.1))), \(try deliveries.bindArray(waiting.map(\.0)))) "
             + "AS d (account, msgid) JOIN messages m ON m.msgid = d.msgid"
         let notify = self.notifiesOtherNodes
-        return try await self.run("storing \(messages.count) messages") {
+        let transaction: @Sendable () async throws -> [String: Int64] = { [heads, deliveries, counts] in
             try await self.client.withTransaction(logger: self.logger) { connection in
                 var head: [String: Int64] = [:]
                 for try await (target, sequence) in try await connection.query(
@@ -95,6 +96,90 @@ extension PostgresStore {
                 return head
             }
         }
+        return try await self.run("storing \(messages.count) messages") {
+            // A connection that broke (the server shut down or restarted) leaves the commit unknown: once the
+            // database answers again, a batch whose messages are there was committed, and one that is not is stored
+            // again. The batch's senders wait meanwhile, as for any slow commit.
+            var attempt = 1
+            var uncertain = false
+            while true {
+                do {
+                    if uncertain, let heads = try await self.headsIfStored(messages) { return heads }
+                    return try await Self.withDeadline(Self.attemptDeadline, transaction)
+                } catch let error as PSQLError where uncertain && error.serverInfo?[.sqlState] == "23505" {
+                    // An attempt given up for lost committed after all, just before this one.
+                    if let heads = try await self.headsIfStored(messages) { return heads }
+                    throw error
+                } catch  where attempt < Self.storeAttempts && Self.isConnectionLoss(error) {
+                    self.logger.warning(
+                        "storing \(messages.count) messages: the connection broke (\(Self.describe(error))); trying again"
+                    )
+                    attempt += 1
+                    uncertain = true
+                    try await Task.sleep(for: .milliseconds(250 * attempt))
+                }
+            }
+        }
+    }
+
+    /// How many times a batch is tried when connections break under it.
+    static let storeAttempts = 5
+    /// How long one attempt may take before it is given up for lost. A query whose backend was terminated
+    /// sometimes never completes in postgres-nio (about one time in four in `ClusterStoreTests`); without a
+    /// deadline that commit, and every message held behind it, would wait for ever.
+    static let attemptDeadline = Duration.seconds(10)
+
+    /// `body`'s result, or ``AttemptTimedOut`` after `deadline`; a body that never ends is left behind, cancelled.
+    static func withDeadline<Result: Sendable>(
+        _ deadline: Duration,
+        _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        let settled = NIOLockedValueBox(false)
+        let timer = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        return try await withCheckedThrowingContinuation { continuation in
+            let settle: @Sendable (Swift.Result<Result, any Error>) -> Bool = { result in
+                let first = settled.withLockedValue { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(with: result) }
+                return first
+            }
+            let work = Task {
+                let result: Swift.Result<Result, any Error>
+                do {
+                    result = .success(try await body())
+                } catch {
+                    result = .failure(error)
+                }
+                if settle(result) { timer.withLockedValue { $0?.cancel() } }
+            }
+            timer.withLockedValue {
+                $0 = Task {
+                    try? await Task.sleep(for: deadline)
+                    if !Task.isCancelled, settle(.failure(AttemptTimedOut())) { work.cancel() }
+                }
+            }
+        }
+    }
+
+    struct AttemptTimedOut: Error, CustomStringConvertible {
+        var description: String { "the database did not answer in time" }
+    }
+
+    /// Each target's head after `messages` were committed, or `nil` when they were not (a batch is all or nothing).
+    func headsIfStored(_ messages: [StoredMessage]) async throws -> [String: Int64]? {
+        var statement = Statement()
+        let sql =
+            "SELECT target, max(target_sequence) FROM messages WHERE msgid = ANY("
+            + "\(try statement.bindArray(messages.map(\.msgid)))) GROUP BY target"
+        var heads: [String: Int64] = [:]
+        for try await (target, head) in try await self.client.query(statement.query(sql), logger: self.logger)
+            .decode((String, Int64).self)
+        {
+            heads[target] = head
+        }
+        return heads.isEmpty ? nil : heads
     }
 
     static let columns = "msgid, target, time, sender, account, command, recipient, text, tags, sequence"
@@ -153,8 +238,7 @@ extension PostgresStore {
                     "SELECT time, sequence FROM messages WHERE target = \(target) AND msgid = \(msgid)",
                     logger: self.logger
                 )
-                for try await position in rows.decode((Int64, Int64).self) { return position }
-                return nil
+                return try await Self.first(rows.decode((Int64, Int64).self))
             }
         }
     }

@@ -104,6 +104,29 @@ public final class PostgresStore: ParleyStorage {
         return "\(error)"
     }
 
+    /// Whether `error` says the connection broke rather than that the database refused the work: the server closed
+    /// it, shut down or restarted (SQLSTATE class 08 and 57P01–57P03).
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        if let error = error as? PostgresTransactionError {
+            guard let cause = error.beginError ?? error.closureError ?? error.commitError else { return false }
+            return Self.isConnectionLoss(cause)
+        }
+        if error is AttemptTimedOut { return true }
+        guard let error = error as? PSQLError else { return false }
+        if let state = error.serverInfo?[.sqlState] {
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+        }
+        return [.connectionError, .serverClosedConnection, .uncleanShutdown].contains(error.code)
+    }
+
+    /// The first of `rows`, reading the others too, so that the query ends as it should and its connection goes
+    /// back to the pool without leaning on the row sequence's cancellation.
+    static func first<Rows: AsyncSequence>(_ rows: Rows) async throws -> Rows.Element? {
+        var first: Rows.Element?
+        for try await row in rows where first == nil { first = row }
+        return first
+    }
+
     /// Runs `body`, turning a database failure into a ``StoreError`` that says what the server said.
     @discardableResult
     func run<Result: Sendable>(_ what: String, _ body: () async throws -> Result) async throws -> Result {
@@ -125,8 +148,7 @@ public final class PostgresStore: ParleyStorage {
                 "SELECT version FROM parley_schema",
                 logger: self.logger
             )
-            for try await version in rows.decode(Int.self) { return version }
-            return 0
+            return try await Self.first(rows.decode(Int.self)) ?? 0
         }
     }
 
@@ -214,12 +236,8 @@ public final class PostgresStore: ParleyStorage {
     /// How many messages the database holds.
     public func countMessages() async throws -> Int {
         try await self.run("counting messages") {
-            for try await count in try await self.client.query("SELECT count(*) FROM messages", logger: self.logger)
-                .decode(Int.self)
-            {
-                return count
-            }
-            return 0
+            let rows = try await self.client.query("SELECT count(*) FROM messages", logger: self.logger)
+            return try await Self.first(rows.decode(Int.self)) ?? 0
         }
     }
 }

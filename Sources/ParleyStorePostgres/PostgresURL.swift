@@ -106,7 +106,7 @@ public struct PostgresURL: Sendable, Equatable {
     }
 
     /// One connection of its own (outside any pool): for checks, administration and LISTEN.
-    func connect(id: Int, logger: Logger) async throws -> PostgresConnection {
+    public func connect(id: Int, logger: Logger) async throws -> PostgresConnection {
         try await PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.next(),
             configuration: try self.connectionConfiguration(),

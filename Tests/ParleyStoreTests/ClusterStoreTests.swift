@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import ParleyStore
 import ParleyStorePostgres
 import ParleyTestSupport
+import PostgresNIO
 import Testing
 
 /// What nodes sharing one PostgreSQL database rely on, with two stores on one database standing for two nodes.
@@ -142,6 +144,51 @@ struct ClusterStoreTests {
             listening.cancel()
             await listening.value
             #expect(events.withLockedValue { $0.count } == 6)
+        }
+    }
+
+    /// The database cuts a node's connection in the middle of a batch (as a restart does): the batch is stored
+    /// once, not failed. The batch is held at its first statement by a lock, its backend is terminated, the lock
+    /// released.
+    @Test func aBatchWhoseConnectionBrokeIsStoredOnceNotFailed() async throws {
+        try await self.withTwoNodes { a, b, url in
+            let logger = Logger(label: "parley.test.locker")
+            let locker = try await url.connect(id: 99, logger: logger)
+            try await locker.query("BEGIN", logger: logger)
+            try await locker.query("LOCK TABLE target_heads IN EXCLUSIVE MODE", logger: logger)
+            let appending = Task { try await a.append([self.message("m1", "#c"), self.message("m2", "#c")]) }
+            let waiting =
+                "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() "
+                + "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO target_heads%'"
+            var blocked = false
+            for _ in 0..<200 where !blocked {
+                blocked = try await PostgresAdmin.run([waiting], on: url) == ["1"]
+                if !blocked { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            #expect(blocked, "the batch waits for the lock")
+            try await PostgresAdmin.run(
+                [
+                    "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = current_database() "
+                        + "AND query LIKE 'INSERT INTO target_heads%'"
+                ],
+                on: url
+            )
+            // The backend ends a moment after it is told to: release the lock only once it has.
+            let remaining =
+                "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() "
+                + "AND query LIKE 'INSERT INTO target_heads%'"
+            var gone = false
+            for _ in 0..<200 where !gone {
+                gone = try await PostgresAdmin.run([remaining], on: url) == ["0"]
+                if !gone { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            #expect(gone, "the batch's backend ended")
+            try await locker.query("COMMIT", logger: logger)
+            try await locker.close()
+            try await appending.value
+            let stored = try await b.messages(in: "#c", after: 0, limit: 10)
+            #expect(stored.map(\.message.msgid) == ["m1", "m2"])
+            #expect(stored.map(\.number) == [1, 2], "numbered once")
         }
     }
 
