@@ -13,6 +13,10 @@ final class ClusterNickQueue: Sendable {
         case rejoin(lease: Duration, run: String, nicks: [String: String])
     }
 
+    /// One operation that gets no answer in this long is given up (a claim is then refused as unavailable), so that
+    /// a lost query cannot hold up every later claim of the node.
+    static let deadline = Duration.seconds(10)
+
     private let stream: AsyncStream<Operation>
     private let continuation: AsyncStream<Operation>.Continuation
     let bus: any ClusterBus
@@ -35,7 +39,9 @@ final class ClusterNickQueue: Sendable {
             switch operation {
             case .claim(let id, let nick, let folded):
                 do {
-                    let granted = try await self.bus.claimNick(folded, display: nick)
+                    let granted = try await withDeadline(Self.deadline) {
+                        try await self.bus.claimNick(folded, display: nick)
+                    }
                     answer(id, nick, granted ? .granted : .taken)
                 } catch {
                     self.logger.warning("cluster: cannot claim a nick: \(error)")
@@ -43,14 +49,16 @@ final class ClusterNickQueue: Sendable {
                 }
             case .release(let folded):
                 do {
-                    try await self.bus.releaseNick(folded)
+                    try await withDeadline(Self.deadline) { try await self.bus.releaseNick(folded) }
                 } catch {
                     // The claim stays until this node leaves or is lost; the nick is refused elsewhere meanwhile.
                     self.logger.warning("cluster: cannot give back nick \(folded): \(error)")
                 }
             case .rejoin(let lease, let run, let nicks):
                 do {
-                    let lost = try await self.bus.rejoin(lease: lease, run: run, nicks: nicks)
+                    let lost = try await withDeadline(Self.deadline) {
+                        try await self.bus.rejoin(lease: lease, run: run, nicks: nicks)
+                    }
                     self.logger.error(
                         "cluster: this node's lease had run out; it joined again",
                         metadata: ["parley.cluster.nicks_taken_meanwhile": "\(lost)"]

@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import ParleyStore
 import PostgresNIO
 
@@ -105,7 +104,7 @@ extension PostgresStore {
             while true {
                 do {
                     if uncertain, let heads = try await self.headsIfStored(messages) { return heads }
-                    return try await Self.withDeadline(Self.attemptDeadline, transaction)
+                    return try await withDeadline(Self.attemptDeadline, transaction)
                 } catch let error as PSQLError where uncertain && error.serverInfo?[.sqlState] == "23505" {
                     // An attempt given up for lost committed after all, just before this one.
                     if let heads = try await self.headsIfStored(messages) { return heads }
@@ -128,44 +127,6 @@ extension PostgresStore {
     /// sometimes never completes in postgres-nio (about one time in four in `ClusterStoreTests`); without a
     /// deadline that commit, and every message held behind it, would wait for ever.
     static let attemptDeadline = Duration.seconds(10)
-
-    /// `body`'s result, or ``AttemptTimedOut`` after `deadline`; a body that never ends is left behind, cancelled.
-    static func withDeadline<Result: Sendable>(
-        _ deadline: Duration,
-        _ body: @escaping @Sendable () async throws -> Result
-    ) async throws -> Result {
-        let settled = NIOLockedValueBox(false)
-        let timer = NIOLockedValueBox<Task<Void, Never>?>(nil)
-        return try await withCheckedThrowingContinuation { continuation in
-            let settle: @Sendable (Swift.Result<Result, any Error>) -> Bool = { result in
-                let first = settled.withLockedValue { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume(with: result) }
-                return first
-            }
-            let work = Task {
-                let result: Swift.Result<Result, any Error>
-                do {
-                    result = .success(try await body())
-                } catch {
-                    result = .failure(error)
-                }
-                if settle(result) { timer.withLockedValue { $0?.cancel() } }
-            }
-            timer.withLockedValue {
-                $0 = Task {
-                    try? await Task.sleep(for: deadline)
-                    if !Task.isCancelled, settle(.failure(AttemptTimedOut())) { work.cancel() }
-                }
-            }
-        }
-    }
-
-    struct AttemptTimedOut: Error, CustomStringConvertible {
-        var description: String { "the database did not answer in time" }
-    }
 
     /// Each target's head after `messages` were committed, or `nil` when they were not (a batch is all or nothing).
     func headsIfStored(_ messages: [StoredMessage]) async throws -> [String: Int64]? {

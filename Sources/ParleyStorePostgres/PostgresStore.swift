@@ -111,7 +111,7 @@ public final class PostgresStore: ParleyStorage {
             guard let cause = error.beginError ?? error.closureError ?? error.commitError else { return false }
             return Self.isConnectionLoss(cause)
         }
-        if error is AttemptTimedOut { return true }
+        if error is DeadlineExceeded { return true }
         guard let error = error as? PSQLError else { return false }
         if let state = error.serverInfo?[.sqlState] {
             return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
