@@ -157,32 +157,22 @@ struct ClusterStoreTests {
             try await locker.query("BEGIN", logger: logger)
             try await locker.query("LOCK TABLE target_heads IN EXCLUSIVE MODE", logger: logger)
             let appending = Task { try await a.append([self.message("m1", "#c"), self.message("m2", "#c")]) }
-            let waiting =
-                "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() "
-                + "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO target_heads%'"
-            var blocked = false
-            for _ in 0..<200 where !blocked {
-                blocked = try await PostgresAdmin.run([waiting], on: url) == ["1"]
-                if !blocked { try await Task.sleep(for: .milliseconds(25)) }
-            }
-            #expect(blocked, "the batch waits for the lock")
-            try await PostgresAdmin.run(
-                [
-                    "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = current_database() "
-                        + "AND query LIKE 'INSERT INTO target_heads%'"
-                ],
-                on: url
+            let batches =
+                "pg_stat_activity WHERE datname = current_database() AND query LIKE 'INSERT INTO target_heads%'"
+            #expect(
+                try await self.waitUntil(
+                    "SELECT count(*)::text FROM \(batches) AND wait_event_type = 'Lock'",
+                    is: "1",
+                    url
+                ),
+                "the batch waits for the lock"
             )
+            try await PostgresAdmin.run(["SELECT pg_terminate_backend(pid)::text FROM \(batches)"], on: url)
             // The backend ends a moment after it is told to: release the lock only once it has.
-            let remaining =
-                "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() "
-                + "AND query LIKE 'INSERT INTO target_heads%'"
-            var gone = false
-            for _ in 0..<200 where !gone {
-                gone = try await PostgresAdmin.run([remaining], on: url) == ["0"]
-                if !gone { try await Task.sleep(for: .milliseconds(25)) }
-            }
-            #expect(gone, "the batch's backend ended")
+            #expect(
+                try await self.waitUntil("SELECT count(*)::text FROM \(batches)", is: "0", url),
+                "the backend ended"
+            )
             try await locker.query("COMMIT", logger: logger)
             try await locker.close()
             try await appending.value
@@ -190,6 +180,15 @@ struct ClusterStoreTests {
             #expect(stored.map(\.message.msgid) == ["m1", "m2"])
             #expect(stored.map(\.number) == [1, 2], "numbered once")
         }
+    }
+
+    /// Whether `sql` answers `answer` within about five seconds.
+    private func waitUntil(_ sql: String, is answer: String, _ url: PostgresURL) async throws -> Bool {
+        for _ in 0..<200 {
+            if try await PostgresAdmin.run([sql], on: url) == [answer] { return true }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return false
     }
 
     @Test func aSingleNodeSendsNoNotifications() async throws {
