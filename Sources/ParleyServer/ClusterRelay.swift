@@ -75,11 +75,11 @@ final class ClusterRelay: Sendable {
             case .connected:
                 self.status.withLockedValue { $0.listening = true }
                 // Nicks first: a message relayed below may be answered by a DM to its sender on another node.
-                let nicks = try await self.bus.nicks()
+                let nicks = try await self.ask { try await self.bus.nicks() }
                 self.host.perform { core, _ in
                     core.loadRemoteNicks(nicks.map { ($0.nick, RemoteNick(display: $0.display, node: $0.node)) })
                 }
-                let heads = try await self.bus.heads()
+                let heads = try await self.ask { try await self.bus.heads() }
                 // The first connection sets the baseline: what was committed before this node ran is history, not
                 // news. Later ones catch up every target that moved while this node was not listening.
                 guard let seen = self.seen.withLockedValue({ $0 }) else {
@@ -111,8 +111,9 @@ final class ClusterRelay: Sendable {
     /// At start: replays the log's channel events up to `heads` (this node has no members yet, so no one is told)
     /// and keeps the members whose node runs now: who is in each channel, its topic, modes and bans.
     private func learnChannels(upTo heads: [String: Int64]) async throws {
-        let events = try await self.bus.channelEvents(upTo: heads.filter { !$0.key.hasPrefix("\u{1}") })
-        let alive = try await self.bus.liveRuns()
+        let channels = heads.filter { !$0.key.hasPrefix("\u{1}") }
+        let events = try await self.ask { try await self.bus.channelEvents(upTo: channels) }
+        let alive = try await self.ask { try await self.bus.liveRuns() }
         let messages = events.map(\.relayed)
         self.host.perform { core, outbox in
             for message in messages { core.relayFromOtherNode(message, into: &outbox) }
@@ -126,7 +127,7 @@ final class ClusterRelay: Sendable {
         let ownPrefix = self.host.runName + "-"
         while true {
             let after = self.seen.withLockedValue { $0?[target] } ?? 0
-            let page = try await self.bus.messages(in: target, after: after, limit: Self.page)
+            let page = try await self.ask { try await self.bus.messages(in: target, after: after, limit: Self.page) }
             guard let last = page.last?.number else { return }
             // Other nodes' messages and events, and this node's own channel changes in the log's order among them.
             let entries = page.map(\.message).compactMap { message -> (StoredMessage, own: Bool)? in
@@ -147,14 +148,14 @@ final class ClusterRelay: Sendable {
 
     private func renewLeases() async {
         while !Task.isCancelled {
-            if let count = try? await self.bus.liveNodes() {
+            if let count = try? await self.ask({ try await self.bus.liveNodes() }) {
                 self.metrics.clusterNodesAlive(count)
                 self.status.withLockedValue { $0.nodesAlive = count }
             }
             try? await Task.sleep(for: self.lease / 3)
             guard !Task.isCancelled else { return }
             do {
-                if try await !self.bus.renewLease(self.lease) {
+                if try await !self.ask({ try await self.bus.renewLease(self.lease) }) {
                     self.logger.error("cluster: this node's lease had run out and the cluster gave it up")
                     self.host.rejoinCluster(lease: self.lease)
                 }
@@ -172,7 +173,7 @@ final class ClusterRelay: Sendable {
             try? await Task.sleep(for: self.lease / 10)
             guard !Task.isCancelled else { return }
             do {
-                let lost = try await self.bus.removeLostNodes()
+                let lost = try await self.ask { try await self.bus.removeLostNodes() }
                 if !lost.isEmpty {
                     self.logger.notice("cluster: nodes lost (their leases ran out): \(lost.joined(separator: ", "))")
                 }
@@ -180,5 +181,11 @@ final class ClusterRelay: Sendable {
                 self.logger.warning("cluster: cannot look for lost nodes: \(error)")
             }
         }
+    }
+
+    /// A database call the relay makes, given up after ``ClusterNickQueue/deadline``: a query postgres-nio lost would
+    /// otherwise stop the relay (no more deliveries from other nodes) or the lease renewals for good.
+    private func ask<Result: Sendable>(_ call: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        try await withDeadline(ClusterNickQueue.deadline, call)
     }
 }
