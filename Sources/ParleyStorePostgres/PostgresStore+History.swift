@@ -124,7 +124,7 @@ extension PostgresStore {
     /// How many times a batch is tried when connections break under it.
     static let storeAttempts = 5
     /// How long one attempt may take before it is given up for lost. A query whose backend was terminated
-    /// sometimes never completes in postgres-nio (about one time in four in `ClusterStoreTests`); without a
+    /// sometimes never completes in postgres-nio (6 hangs in about 38 runs of `ClusterStoreTests`); without a
     /// deadline that commit, and every message held behind it, would wait for ever.
     static let attemptDeadline = Duration.seconds(10)
 
