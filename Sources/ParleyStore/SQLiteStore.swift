@@ -200,9 +200,10 @@ public final class SQLiteStore: ParleyStorage {
         [.text(target), .integer(Int(position.0)), .integer(Int(position.1))]
     }
 
-    /// The extra condition that leaves out channel events.
+    /// The extra condition that leaves out channel events, or only what is never history: a cluster logs AWAY so
+    /// its nodes learn it. Filtered here, before the limit, so a page holds as many lines as were asked for.
     static func filter(_ events: Bool) -> String {
-        events ? "" : " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')"
+        events ? " AND command <> 'AWAY'" : " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')"
     }
 
     public func latest(

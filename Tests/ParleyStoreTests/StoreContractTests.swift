@@ -127,7 +127,7 @@ import Testing
 
     @Test(arguments: StoreKind.available) func channelEventsAreLeftOutWhenAsked(kind: StoreKind) async throws {
         try await kind.withStore { store in
-            let commands = ["JOIN", "PRIVMSG", "PART", "NOTICE", "TAGMSG", "TOPIC"]
+            let commands = ["JOIN", "PRIVMSG", "PART", "NOTICE", "TAGMSG", "TOPIC", "AWAY"]
             try await store.append(
                 commands.enumerated().map { index, command in
                     StoredMessage(
@@ -143,6 +143,9 @@ import Testing
             )
             #expect(ids(try await store.latest("#c", after: nil, limit: 10, events: false)) == ["e1", "e3", "e4"])
             #expect(ids(try await store.latest("#c", after: nil, limit: 10, events: true)).count == 6)
+            // A cluster's AWAY row is never history, and never takes the place of a line in a page.
+            #expect(ids(try await store.latest("#c", after: nil, limit: 2, events: true)) == ["e4", "e5"])
+            #expect(ids(try await store.before("#c", .msgid("e6"), limit: 2, events: true)) == ["e4", "e5"])
             #expect(ids(try await store.after("#c", .msgid("e0"), limit: 2, events: false)) == ["e1", "e3"])
         }
     }
