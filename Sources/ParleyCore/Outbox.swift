@@ -42,6 +42,9 @@ public struct Outbox: Sendable {
         case claimNick(SessionID, nick: String, folded: String)
         /// In a cluster: give nick `folded` back (no session of this node uses it any more).
         case releaseNick(folded: String)
+        /// In a cluster: pass a message that is not stored (a typing notice) to the other nodes, at most once; they
+        /// hand it to ``ServerState/relaySignalFromOtherNode(_:into:)``.
+        case signal(IRCMessage)
     }
 
     /// The actions, in order.

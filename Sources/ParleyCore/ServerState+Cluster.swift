@@ -45,6 +45,13 @@ extension ServerState {
         }
     }
 
+    /// A message another node passed on without storing it (``Outbox/Action/signal(_:)``). Only TAGMSGs are
+    /// signals; they reach this node's members of the channel, or its user of the nick, who take message tags.
+    public mutating func relaySignalFromOtherNode(_ message: IRCMessage, into outbox: inout Outbox) {
+        guard message.command == .tagmsg, message.parameters.count == 1 else { return }
+        self.relayFromOtherNode(message, into: &outbox)
+    }
+
     /// Every nick the other nodes hold (after this node (re)connected to the cluster's database).
     public mutating func loadRemoteNicks(_ nicks: [(nick: String, remote: RemoteNick)]) {
         self.remoteNicks = [:]

@@ -53,6 +53,8 @@ extension ServerState {
                 }
                 if self.keepsHistory(of: relayed) {
                     outbox.actions.append(.persist(relayed, target: ChannelKey(channel.name).folded, deliverTo: nil))
+                } else if isTagmsg && !channel.remoteMembers.isEmpty {
+                    outbox.actions.append(.signal(relayed))
                 }
                 let recipients =
                     isTagmsg
@@ -63,13 +65,15 @@ extension ServerState {
                 guard let recipient = self.session(named: target), recipient.isRegistered else {
                     if self.remoteUser(target) != nil, self.configuration.history != nil {
                         // On another node: the log carries it there (its relay delivers it); stored like any DM.
-                        // Typing notices are not kept, so they do not cross nodes.
+                        // Typing notices are not kept: they go as a signal.
                         if self.keepsHistory(of: relayed) {
                             let key = HistoryQuery.directTarget(
                                 NickKey(session.displayNick).folded,
                                 NickKey(target).folded
                             )
                             outbox.actions.append(.persist(relayed, target: key, deliverTo: nil))
+                        } else {
+                            outbox.actions.append(.signal(relayed))
                         }
                         if session.caps.contains(.echoMessage) { outbox.send(relayed, to: request.id) }
                         if command == .privmsg, let away = self.remoteAwayMessage(NickKey(target).folded) {

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import ParleyCore
+import ParleyIRC
 import ParleyStore
 
 /// Delivers the messages other nodes of the cluster commit to this node's users (channel members, DM recipients),
@@ -101,6 +102,9 @@ final class ClusterRelay: Sendable {
                 self.host.perform { core, outbox in
                     core.remoteNodeGone(node, lost: lost, now: CoreHost.now(), into: &outbox)
                 }
+            case .signal(let node, let line):
+                guard node != self.bus.nodeID, let message = try? IRCParser.parse(line) else { return }
+                self.host.perform { core, outbox in core.relaySignalFromOtherNode(message, into: &outbox) }
             }
         } catch {
             // The numbers did not move: the next event retries.

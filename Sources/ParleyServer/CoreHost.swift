@@ -59,6 +59,8 @@ final class CoreHost: Sendable {
     let cloak: HostCloak
     /// In a cluster: where nick claims and releases go, in order.
     let nickQueue: ClusterNickQueue?
+    /// In a cluster: where typing notices for the other nodes go, in order.
+    let signals: ClusterSignals?
     private let channelWrites = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// Store and password tasks running now.
     private let inFlight = NIOLockedValueBox(0)
@@ -70,10 +72,12 @@ final class CoreHost: Sendable {
         store: (any ParleyStorage)?,
         cloak: HostCloak = HostCloak(key: nil),
         nickQueue: ClusterNickQueue? = nil,
+        signals: ClusterSignals? = nil,
         logger: Logger
     ) {
         self.cloak = cloak
         self.nickQueue = nickQueue
+        self.signals = signals
         self.state = NIOLockedValueBox(State(core: core))
         self.history = history
         self.accounts = accounts
@@ -332,6 +336,8 @@ final class CoreHost: Sendable {
                     self.nickQueue?.enqueue(.claim(id, nick: nick, folded: folded))
                 case .releaseNick(let folded):
                     self.nickQueue?.enqueue(.release(folded: folded))
+                case .signal(let message):
+                    self.signals?.enqueue(message.line)
                 }
             }
             guard !persists.isEmpty || !state.held.isEmpty else { return (result, work, [], nil) }

@@ -100,6 +100,7 @@ public final class ParleyServer: Service, Sendable {
                     : nil
             ),
             nickQueue: cluster.map { ClusterNickQueue(bus: $0, logger: logger) },
+            signals: cluster.map { ClusterSignals(bus: $0, logger: logger) },
             logger: logger
         )
         let limiter = ConnectionLimiter(
@@ -149,7 +150,12 @@ public final class ParleyServer: Service, Sendable {
                 if let queue = self.host.nickQueue {
                     let host = self.host
                     let task = Task {
-                        await queue.run { id, nick, answer in host.nickClaimed(id, nick: nick, answer) }
+                        await withTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                await queue.run { id, nick, answer in host.nickClaimed(id, nick: nick, answer) }
+                            }
+                            if let signals = host.signals { group.addTask { await signals.run() } }
+                        }
                     }
                     self.nickTask.withLockedValue { $0 = task }
                 }
@@ -318,6 +324,7 @@ public final class ParleyServer: Service, Sendable {
         relay.cancel()
         await relay.value
         self.host.nickQueue?.finish()
+        self.host.signals?.finish()
         await self.nickTask.withLockedValue({ $0 })?.value
         do {
             try await self.cluster?.leave()

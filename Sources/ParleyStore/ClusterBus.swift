@@ -12,6 +12,8 @@ public enum ClusterEvent: Sendable, Equatable {
     case nickReleased(node: String, nick: String)
     /// Node `node` left (`lost` false) or its lease ran out; its nicks are free.
     case nodeGone(String, lost: Bool)
+    /// Node `node` passed on `line`, a message that is not stored (a typing notice), as an IRC line.
+    case signal(node: String, line: String)
 }
 
 /// A nick claimed in the cluster.
@@ -28,6 +30,9 @@ public struct ClusterNick: Sendable, Equatable {
         self.node = node
     }
 }
+
+/// The longest line ``ClusterBus/signal(_:)`` passes on: PostgreSQL's NOTIFY payloads end at 8,000 bytes.
+public let signalLimit = 7_900
 
 /// How the nodes of a cluster hear of each other's messages: every stored message is numbered within its target in
 /// commit order, and a commit wakes the other nodes. Implemented on PostgreSQL (`PostgresClusterBus`).
@@ -63,6 +68,9 @@ public protocol ClusterBus: Sendable {
     func claimNick(_ folded: String, display: String) async throws -> Bool
     /// Gives nick `folded` back.
     func releaseNick(_ folded: String) async throws
+    /// Passes `line` (an IRC line of at most ``signalLimit`` bytes) to the other nodes without storing it: at most
+    /// once, to the nodes listening at that moment.
+    func signal(_ line: String) async throws
     /// Removes the nodes whose lease ran out, with their nick claims; returns their ids.
     func removeLostNodes() async throws -> [String]
     /// Joins again after the cluster gave this node up (its lease had run out) as run `run`, claiming `nicks`

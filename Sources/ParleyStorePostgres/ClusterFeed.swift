@@ -49,11 +49,18 @@ public struct ClusterFeed: Sendable {
     }
 
     /// `SEQUENCE TARGET` as the append transaction sends it; `+ NODE NICK DISPLAY`, `- NODE NICK`, `l NODE` and `x NODE`
-    /// for nick claims, releases, nodes that left and nodes lost (node ids and nicks hold no spaces).
+    /// for nick claims, releases, nodes that left and nodes lost (node ids and nicks hold no spaces); `t NODE LINE`
+    /// for a signal (the line may hold spaces).
     static func event(_ payload: String) -> Event? {
         guard let space = payload.firstIndex(of: " ") else { return nil }
         if let head = Int64(payload[..<space]) {
             return .newMessages(target: String(payload[payload.index(after: space)...]), head: head)
+        }
+        if payload.hasPrefix("t ") {
+            let rest = payload[payload.index(after: space)...]
+            guard let end = rest.firstIndex(of: " "), end > rest.startIndex else { return nil }
+            let line = rest[rest.index(after: end)...]
+            return line.isEmpty ? nil : .signal(node: String(rest[..<end]), line: String(line))
         }
         let fields = payload.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         switch (fields[0], fields.count) {

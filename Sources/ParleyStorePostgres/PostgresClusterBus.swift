@@ -74,6 +74,10 @@ public struct PostgresClusterBus: ClusterBus {
         try await self.store.releaseNick(folded, node: self.nodeID)
     }
 
+    public func signal(_ line: String) async throws {
+        try await self.store.signal("t \(self.nodeID) \(line)")
+    }
+
     public func removeLostNodes() async throws -> [String] {
         try await self.store.removeExpiredNodes()
     }

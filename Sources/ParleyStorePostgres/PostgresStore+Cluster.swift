@@ -159,6 +159,19 @@ extension PostgresStore {
         }
     }
 
+    /// Wakes every node listening with `payload`, outside any transaction: nothing is stored.
+    public func signal(_ payload: String) async throws {
+        try await self.run("passing on a signal") {
+            try await self.client.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT pg_notify('\(PostgresSchema.messagesChannel)', $1)",
+                    binds: Self.binds(payload)
+                ),
+                logger: self.logger
+            )
+        }
+    }
+
     /// Every nick claimed in the cluster, with the node holding it.
     public func clusterNicks() async throws -> [ClusterNick] {
         try await self.run("listing nicks") {

@@ -58,6 +58,50 @@ import Testing
         #expect(core.take("me").isEmpty)
     }
 
+    /// Typing notices are not stored, so they cannot travel through the log: they go to the other nodes as a
+    /// signal, only when someone there can see them, and a signal from another node reaches the members here who
+    /// take message tags.
+    @Test func typingNoticesCrossNodesAsSignals() throws {
+        var core = self.node(history: true)
+        core.connect("me", caps: ["message-tags"])
+        core.answerClaim("me", "me", .granted)
+        core.connect("plain")
+        core.answerClaim("plain", "plain", .granted)
+        core.send("me", "JOIN #c")
+        core.send("plain", "JOIN #c")
+        core.send("me", "@+typing=active TAGMSG #c")
+        #expect(core.signals.isEmpty, "no one on another node is in #c")
+        try self.relay(&core, "@msgid=y.r2-1 :bob!u@h JOIN #c")
+        core.state.remoteNickClaimed("bob", RemoteNick(display: "bob", node: "y"))
+        core.persisted.removeAll()
+        core.send("me", "@+typing=active TAGMSG #c")
+        core.send("me", "@+typing=active TAGMSG bob")
+        #expect(core.signals.map(\.command) == [.tagmsg, .tagmsg])
+        #expect(core.signals.map { $0.parameters } == [["#c"], ["bob"]])
+        #expect(core.signals.allSatisfy { $0.tag("+typing") == "active" && $0.source?.hasPrefix("me!") == true })
+        #expect(core.persisted.isEmpty, "typing is never stored")
+        // A reaction is content: it goes through the log like a message, not as a signal.
+        core.signals.removeAll()
+        core.send("me", "@+draft/react=x;+draft/reply=y TAGMSG #c")
+        #expect(core.signals.isEmpty && core.persisted.count == 1)
+
+        _ = core.take("me")
+        _ = core.take("plain")
+        core.outbox.removeAll()
+        let typing = try IRCParser.parse("@+typing=paused;msgid=y.r2-9 :bob!u@h TAGMSG #c")
+        core.state.relaySignalFromOtherNode(typing, into: &core.outbox)
+        core.collect()
+        #expect(core.take("me") == [typing])
+        #expect(core.take("plain").isEmpty, "without message-tags there is nothing to show")
+        core.outbox.removeAll()
+        core.state.relaySignalFromOtherNode(
+            try IRCParser.parse(":bob!u@h PRIVMSG #c :not a signal"),
+            into: &core.outbox
+        )
+        core.collect()
+        #expect(core.take("me").isEmpty && core.take("plain").isEmpty, "only a TAGMSG is taken as a signal")
+    }
+
     /// An op here invites a user on node y: the INVITE is stored in their conversation (y's relay takes it from
     /// there); an INVITE stored on y for a user here lets them into the +i channel and tells them.
     @Test func anInviteCrossesNodesThroughTheLog() throws {

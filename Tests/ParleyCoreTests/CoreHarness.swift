@@ -25,6 +25,7 @@ struct CoreHarness {
     /// Nick claims asked of the cluster (session, nick) and nicks given back (folded), in order.
     var nickClaims: [(SessionID, String)] = []
     var nickReleases: [String] = []
+    var signals: [IRCMessage] = []
     var now = Timestamp(millisecondsSince1970: 1_795_615_041_000)
     private var nextID: UInt64 = 0
 
@@ -103,6 +104,8 @@ struct CoreHarness {
                 self.nickClaims.append((id, nick))
             case .releaseNick(let folded):
                 self.nickReleases.append(folded)
+            case .signal(let message):
+                self.signals.append(message)
             }
         }
     }

@@ -268,6 +268,25 @@ struct ClusterIntegrationTests {
         }
     }
 
+    @Test func typingOnOneNodeIsShownOnTheOther() async throws {
+        try await self.withTwoNodes { a, b in
+            let alice = try await a.register("alice", caps: ["message-tags"])
+            try await a.join("#c", alice)
+            let bob = try await b.register("bob", caps: ["message-tags"])
+            try await b.join("#c", bob)
+            _ = try await alice.expect(.join)
+            try await bob.send("@+typing=active TAGMSG #c")
+            let typing = try await alice.expect(.tagmsg)
+            #expect(typing.source?.hasPrefix("bob!") == true && typing.parameters == ["#c"])
+            #expect(typing.tag("+typing") == "active")
+            try await bob.send("@+typing=done TAGMSG alice")
+            let direct = try await alice.expect(.tagmsg)
+            #expect(direct.parameters == ["alice"] && direct.tag("+typing") == "done")
+            try await bob.send("PRIVMSG #c :hello")
+            #expect(try await alice.expect(.privmsg).parameters == ["#c", "hello"])
+        }
+    }
+
     @Test func aNodeThatStartsLaterKnowsTheChannelsMembersTopicAndModes() async throws {
         try await withPostgresDatabase { url in
             let storeA = try await PostgresStore.open(url: url)

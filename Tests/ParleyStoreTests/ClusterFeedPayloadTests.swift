@@ -13,10 +13,17 @@ struct ClusterFeedPayloadTests {
         #expect(ClusterFeed.event("- n2 bob") == .nickReleased(node: "n2", nick: "bob"))
         #expect(ClusterFeed.event("x n3") == .nodeGone("n3", lost: true))
         #expect(ClusterFeed.event("l n3") == .nodeGone("n3", lost: false))
+        #expect(
+            ClusterFeed.event("t n1 @+typing=active :a!u@h TAGMSG #c")
+                == .signal(node: "n1", line: "@+typing=active :a!u@h TAGMSG #c")
+        )
     }
 
     @Test func malformedPayloadsAreIgnored() {
-        for payload in ["", "42", "x", "+ n1 alice", "+ n1 alice Alice extra", "- n2", "x n3 more", "? n1", " 5 #a"] {
+        for payload in [
+            "", "42", "x", "+ n1 alice", "+ n1 alice Alice extra", "- n2", "x n3 more", "? n1", " 5 #a", "t", "t n1",
+            "t n1 ", "t  x",
+        ] {
             #expect(ClusterFeed.event(payload) == nil, "\(payload.debugDescription)")
         }
     }
