@@ -9,7 +9,7 @@ import ParleyIRC
 ///
 /// An input whose first byte is odd runs the core as a cluster node: nick claims are answered (refused when the
 /// nick starts with `t`), a line whose first byte is 0xFE is an event or message another node committed (handed to
-/// the relay path with a msgid of node `b`), and 0xFD says node `b` was lost.
+/// the relay path with a msgid of node `b`), 0xFD says node `b` was lost, and 0xFC is a signal (typing) from `b`.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
@@ -34,6 +34,8 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
                 message.tags.append(IRCTag("msgid", "b.r1-\(relayed)"))
                 state.relayFromOtherNode(message, into: &outbox)
             }
+        } else if cluster && selector == 0xFC {
+            if let message = try? IRCParser.parse(rest) { state.relaySignalFromOtherNode(message, into: &outbox) }
         } else if cluster && selector == 0xFD {
             state.remoteNodeGone("b", lost: true, now: now, into: &outbox)
         } else {
