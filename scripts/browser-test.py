@@ -45,9 +45,12 @@ def wait_for(predicate, what, timeout=15.0):
 class TCPClient:
     """A plain IRC client on a socket: what irssi or a bot would be."""
 
-    def __init__(self, port, nick):
+    def __init__(self, port, nick, caps=()):
         self.lines = []
         self.sock = socket.create_connection(("127.0.0.1", port))
+        if caps:
+            self.send("CAP REQ :" + " ".join(caps))
+            self.send("CAP END")
         self.send(f"NICK {nick}")
         self.send(f"USER {nick} 0 * :TCP client")
         threading.Thread(target=self.read, daemon=True).start()
@@ -181,6 +184,31 @@ def main():
         lobby = [b for b in bob.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name") if b.text == "#lobby"]
         lobby[0].click()
         wait_for(lambda: not bob.find_element(By.ID, "sidebar").is_displayed(), "bob's sidebar to close")
+
+        # Typing: a notice from an IRC client shows under alice's messages and goes when done; alice typing is sent
+        # as +typing=active, and emptying the line as done.
+        typist = TCPClient(port, "typist", caps=("message-tags",))
+        typist.send("JOIN #lobby")
+        wait_for(lambda: typist.saw(" 366 "), "the typist in #lobby")
+        typing_line = lambda: alice.find_element(By.ID, "typing").text
+        typist.send("@+typing=active TAGMSG #lobby")
+        wait_for(lambda: typing_line() == "typist is typing…", "alice to see the typist typing")
+        alice.save_screenshot(os.path.join(shots, "desktop-typing.png"))
+        typist.send("@+typing=done TAGMSG #lobby")
+        wait_for(lambda: typing_line() == "", "the typing line to go when done")
+        typist.send("@+typing=active TAGMSG #lobby")
+        wait_for(lambda: typing_line() == "typist is typing…", "the typist typing again")
+        typist.send("PRIVMSG #lobby :typed it")
+        wait_for(lambda: typing_line() == "" and "typed it" in messages_text(alice), "a message to end the typing")
+        field = alice.find_element(By.ID, "input")
+        field.send_keys("hel")
+        notice = lambda value: any(
+            line.startswith("@") and f"+typing={value}" in line.split(" ")[0] and " :alice!" in line
+            and line.endswith(" TAGMSG #lobby") for line in typist.lines)
+        wait_for(lambda: notice("active"), "alice's active notice at the typist")
+        field.send_keys(Keys.BACKSPACE * 3)
+        wait_for(lambda: notice("done"), "alice's done notice at the typist")
+        assert not any("+typing" in line for line in tcp.lines), "the client without message-tags got a TAGMSG"
 
         say(alice, "/me waves")
         wait_for(lambda: "* alice waves" in messages_text(bob), "the action on bob's screen")

@@ -3,6 +3,7 @@
 import { Connection } from './connection.js';
 import { fold, isChannel } from './irc.js';
 import { runCommand } from './commands.js';
+import { Typing } from './typing.js';
 import { renderBufferList, renderLines, renderMembers } from './view.js';
 
 const $ = (id) => document.getElementById(id);
@@ -16,6 +17,9 @@ export const state = {
   buffers: new Map(),
   active: null,
   batches: new Map(),
+  typing: new Typing((key) => {
+    if (key === state.active) renderTyping();
+  }),
 };
 
 function makeBuffer(name, kind) {
@@ -81,6 +85,17 @@ export function renderMessages(options = {}) {
   $('topic').title = current.topic;
   renderMembers($('member-list'), current.members);
   $('members').hidden = current.kind !== 'channel';
+  renderTyping();
+}
+
+function renderTyping() {
+  $('typing').textContent = state.typing.describe(state.active);
+}
+
+/** Where a typing notice for the active buffer goes: a joined channel or a conversation; nowhere else. */
+function typingTarget() {
+  const current = activeBuffer();
+  return (current.kind === 'channel' && current.joined) || current.kind === 'query' ? current.name : null;
 }
 
 export function renderSidebar() {
@@ -88,6 +103,7 @@ export function renderSidebar() {
 }
 
 export function select(key) {
+  if (key !== state.active && state.typing.target) state.typing.stop(state.connection);
   state.active = key;
   const chosen = activeBuffer();
   chosen.unread = 0;
@@ -151,6 +167,7 @@ function chatLine(message, history) {
   } else if (text.startsWith('\x01')) {
     return;
   }
+  state.typing.ended(fold(into.name), message.nick);
   const mine = me();
   const highlight = !isMe(message.nick) && mine && new RegExp(`\\b${mine.replace(/[^\w]/g, '\\$&')}\\b`, 'i').test(body);
   addLine(into, { id: message.tags.msgid, kind, nick: message.nick, text: body, time: timeOf(message), highlight }, { history });
@@ -184,6 +201,12 @@ function handle(message) {
     case 'PRIVMSG': case 'NOTICE':
       chatLine(message, false);
       break;
+    case 'TAGMSG': {
+      const value = message.tags['+typing'] ?? message.tags['+draft/typing'];
+      if (value === undefined || !message.nick || isMe(message.nick)) break;
+      state.typing.received(fold(isChannel(first) ? first : message.nick), message.nick, value);
+      break;
+    }
     case 'JOIN': {
       const channel = buffer(first, 'channel');
       channel.members.set(message.nick, '');
@@ -204,6 +227,7 @@ function handle(message) {
       const channel = buffer(first, 'channel');
       const who = message.command === 'KICK' ? second : message.nick;
       channel.members.delete(who);
+      state.typing.ended(fold(first), who);
       const reason = message.params[message.command === 'KICK' ? 2 : 1];
       const verb = message.command === 'KICK' ? `was kicked by ${message.nick}` : 'left';
       eventLine(first, `${who} ${verb}${reason ? ` (${reason})` : ''}`, message);
@@ -216,12 +240,14 @@ function handle(message) {
       break;
     }
     case 'QUIT':
+      state.typing.ended(null, message.nick);
       for (const channel of state.buffers.values()) {
         if (channel.members.delete(message.nick)) eventLine(channel.name, `${message.nick} quit${first ? ` (${first})` : ''}`, message);
       }
       renderMessages();
       break;
     case 'NICK':
+      state.typing.ended(null, message.nick);
       for (const channel of state.buffers.values()) {
         if (!channel.members.has(message.nick)) continue;
         channel.members.set(first, channel.members.get(message.nick));
@@ -424,7 +450,11 @@ function setup() {
     event.preventDefault();
     const text = $('input').value;
     $('input').value = '';
+    state.typing.submitted(state.connection, text);
     if (text.trim()) runCommand(text);
+  });
+  $('input').addEventListener('input', () => {
+    state.typing.composing(state.connection, typingTarget(), $('input').value);
   });
   $('join-form').addEventListener('submit', (event) => {
     event.preventDefault();

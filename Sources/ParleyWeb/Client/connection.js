@@ -1,7 +1,7 @@
 // One IRC session over the server's own WebSocket (text.ircv3.net): capability negotiation, SASL PLAIN,
 // registration, PING, and reconnecting with a growing delay when the connection drops.
 
-import { build, parse } from './irc.js';
+import { build, parse, tagPrefix } from './irc.js';
 
 const WANTED_CAPS = [
   'server-time', 'echo-message', 'message-tags', 'batch', 'multi-prefix', 'away-notify', 'account-tag',
@@ -69,6 +69,10 @@ export class Connection {
 
   send(command, ...params) {
     this.sendRaw(build(command, ...params));
+  }
+
+  sendTagged(tags, command, ...params) {
+    this.sendRaw(tagPrefix(tags) + build(command, ...params));
   }
 
   sendRaw(line) {

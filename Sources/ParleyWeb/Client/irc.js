@@ -54,6 +54,12 @@ export function build(command, ...params) {
   return parts.join(' ');
 }
 
+/** `@key=value;…` (with a trailing space) for client tags, their values escaped. */
+export function tagPrefix(tags) {
+  const escape = (value) => value.replace(/[\\; \r\n]/g, (c) => ({ '\\': '\\\\', ';': '\\:', ' ': '\\s', '\r': '\\r', '\n': '\\n' })[c]);
+  return '@' + Object.entries(tags).map(([key, value]) => (value === '' ? key : `${key}=${escape(value)}`)).join(';') + ' ';
+}
+
 /** ASCII case folding, as the server advertises (CASEMAPPING=ascii). */
 export function fold(name) {
   return name.toLowerCase();
