@@ -28,6 +28,8 @@ public struct ChatState: Sendable {
     public private(set) var capabilities: Set<String> = []
     /// Keyed by the case-folded channel name.
     public private(set) var channels: [String: ChannelState] = [:]
+    /// Who is typing in which window.
+    public var typists = Typists()
     /// Channel-membership modes and their symbols, highest first (from ISUPPORT PREFIX).
     public private(set) var prefixModes: [(mode: Character, symbol: Character)] = [("o", "@"), ("v", "+")]
     /// Channel modes that always take a parameter (lists and keys) and those that take one only when set.
@@ -111,6 +113,9 @@ public struct ChatState: Sendable {
 
         switch message.command {
         case .privmsg, .notice:
+            if let target = message.parameter(0) {
+                self.typists.end(from, in: IRCName.isChannel(target) ? target : from)
+            }
             return self.applyMessage(message, time: time, from: from, isMe: isMe)
         case .join:
             guard let name = message.parameter(0) else { return [] }
@@ -128,6 +133,7 @@ public struct ChatState: Sendable {
                 return [line(.event, "You left \(channel.name)\(reason)", window: channel.name)]
             }
             self.channels[CaseMapping.fold(name)]?.members[CaseMapping.fold(from)] = nil
+            self.typists.end(from, in: name)
             return [line(.event, "\(from) left \(channel.name)\(reason)", window: channel.name)]
         case .kick:
             guard let name = message.parameter(0), let victim = message.parameter(1), let channel = self.channel(name)
@@ -138,8 +144,10 @@ public struct ChatState: Sendable {
                 return [line(.error, "You were kicked from \(channel.name) by \(from)\(reason)", window: channel.name)]
             }
             self.channels[CaseMapping.fold(name)]?.members[CaseMapping.fold(victim)] = nil
+            self.typists.end(victim, in: name)
             return [line(.event, "\(victim) was kicked by \(from)\(reason)", window: channel.name)]
         case .quit:
+            self.typists.end(from, in: nil)
             let reason = message.parameter(0).map { " (\($0))" } ?? ""
             var lines: [ChatLine] = []
             for (key, channel) in self.channels.sorted(by: { $0.key < $1.key })
@@ -151,6 +159,7 @@ public struct ChatState: Sendable {
         case .nick:
             guard let newNick = message.parameter(0) else { return [] }
             if isMe { self.nick = newNick }
+            self.typists.end(from, in: nil)
             var lines: [ChatLine] = []
             for (key, channel) in self.channels.sorted(by: { $0.key < $1.key }) {
                 guard var member = channel.members[CaseMapping.fold(from)] else { continue }
@@ -192,7 +201,14 @@ public struct ChatState: Sendable {
                 }
             }
             return []
-        case .ping, .pong, .batch, .away, .setname, .chghost, .tagmsg:
+        case .tagmsg:
+            if let value = message.tag("+typing") ?? message.tag("+draft/typing"), !isMe, !from.isEmpty,
+                let target = message.parameter(0)
+            {
+                self.typists.note(value, from: from, in: IRCName.isChannel(target) ? target : from, now: now)
+            }
+            return []
+        case .ping, .pong, .batch, .away, .setname, .chghost:
             return []
         default:
             guard message.command.isNumeric, let code = UInt16(message.command.rawValue) else {

@@ -29,6 +29,8 @@ extension ChatApp {
             }
         case .nick where !fromMe:
             if let newNick = message.parameter(0) { self.windows.rename(oldNick, to: newNick) }
+        case .tagmsg:
+            self.redraw()  // who is typing may have changed
         case IRCCommand(.rplEndOfNames):
             if let channel = message.parameter(1), self.awaitingNames.remove(CaseMapping.fold(channel)) != nil {
                 let others = max((self.state.channel(channel)?.members.count ?? 1) - 1, 0)
@@ -82,8 +84,10 @@ extension ChatApp {
             break
         case .changed:
             self.redraw()
+            await self.inputChanged()
         case .submit(let line):
             self.redraw()
+            await self.inputSubmitted(line)
             await self.submit(line)
         case .endOfInput, .interrupt:
             await self.quit(nil)

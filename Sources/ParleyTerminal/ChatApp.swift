@@ -17,6 +17,7 @@ public final class ChatApp {
         case endOfInput
         case resize
         case interrupt
+        case tick
     }
 
     let options: ChatOptions
@@ -42,6 +43,8 @@ public final class ChatApp {
     var switchOnJoin: Set<String> = []
     /// Channels joined whose member list has not ended yet; its end prints "You are in …".
     var awaitingNames: Set<String> = []
+    /// Where this person last said they are typing, and when.
+    var typingSent: (target: String, at: Int64)?
 
     init(options: ChatOptions, endpoint: ChatEndpoint, nick: String) {
         self.options = options
@@ -125,6 +128,7 @@ public final class ChatApp {
             self.screen = Screen(style: self.style)
             self.startKeyboard()
             self.watchResize()
+            self.startTicking()
         } else {
             self.startScriptInput()
             self.watchInterrupt()
@@ -200,6 +204,8 @@ public final class ChatApp {
             self.repaint()
         case .interrupt:
             await self.quit(nil)
+        case .tick:
+            self.typingTick()
         }
     }
 
@@ -249,6 +255,16 @@ public final class ChatApp {
             }
         }
         thread.start()
+    }
+
+    private func startTicking() {
+        let continuation = self.continuation
+        Task {
+            while true {
+                try? await Task.sleep(for: .seconds(1))
+                continuation.yield(.tick)
+            }
+        }
     }
 
     private func startScriptInput() {
@@ -350,6 +366,11 @@ public final class ChatApp {
                 part += " \(window.unread)\(window.highlighted ? "!" : "")"
             }
             parts.append(part)
+        }
+        if let window = self.windows.currentName,
+            let typing = Typists.sentence(self.state.typists.names(in: window, now: ChatConnection.now()))
+        {
+            parts.append(typing)
         }
         return parts.joined(separator: " │ ")
     }

@@ -34,6 +34,36 @@ import Testing
         #expect(state.channel("#lobby") == nil)
     }
 
+    @Test func typingNoticesLapseOrEndWithAMessageOrLeaving() throws {
+        var state = try self.joined()
+        for line in [":bob!b@h JOIN #lobby", ":carol!c@h JOIN #lobby"] {
+            _ = state.apply(try self.message(line), now: 0)
+        }
+        #expect(state.apply(try self.message("@+typing=active :bob!b@h TAGMSG #lobby"), now: 1_000).isEmpty)
+        _ = state.apply(try self.message("@+draft/typing=paused :carol!c@h TAGMSG #lobby"), now: 1_000)
+        _ = state.apply(try self.message("@+typing=active :dave!d@h TAGMSG me"), now: 1_000)
+        _ = state.apply(try self.message("@+typing=active :me!u@h TAGMSG #lobby"), now: 1_000)
+        #expect(state.typists.names(in: "#LOBBY", now: 2_000) == ["bob", "carol"], "not me, and any case")
+        #expect(state.typists.names(in: "dave", now: 2_000) == ["dave"], "a conversation is the sender's window")
+        #expect(Typists.sentence(state.typists.names(in: "#lobby", now: 2_000)) == "bob and carol are typing…")
+        // active lapses after 6 s without another notice, paused after 30 s.
+        #expect(state.typists.names(in: "#lobby", now: 7_001) == ["carol"])
+        let lapsed = state.typists.expire(now: 7_001)
+        let lapsedAgain = state.typists.expire(now: 7_002)
+        #expect(lapsed && !lapsedAgain, "bob's notice lapsed once")
+        _ = state.apply(try self.message(":carol!c@h PRIVMSG #lobby :there"), now: 8_000)
+        #expect(state.typists.names(in: "#lobby", now: 8_000).isEmpty, "a message ends it")
+        _ = state.apply(try self.message("@+typing=active :bob!b@h TAGMSG #lobby"), now: 9_000)
+        _ = state.apply(try self.message("@+typing=done :bob!b@h TAGMSG #lobby"), now: 9_000)
+        #expect(state.typists.names(in: "#lobby", now: 9_000).isEmpty, "done ends it")
+        _ = state.apply(try self.message("@+typing=active :bob!b@h TAGMSG #lobby"), now: 9_000)
+        _ = state.apply(try self.message(":bob!b@h PART #lobby"), now: 9_000)
+        _ = state.apply(try self.message(":dave!d@h QUIT :bye"), now: 9_000)
+        #expect(state.typists.isEmpty, "leaving and quitting end it")
+        #expect(Typists.sentence([]) == nil && Typists.sentence(["a"]) == "a is typing…")
+        #expect(Typists.sentence(["a", "b", "c", "d"]) == "several people are typing…")
+    }
+
     @Test func modesChangePrefixes() throws {
         var state = try self.joined()
         _ = state.apply(try self.message(":op!o@h MODE #lobby +ov-o me voiced op"), now: 0)
