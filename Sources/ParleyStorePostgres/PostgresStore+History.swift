@@ -104,8 +104,8 @@ extension PostgresStore {
             while true {
                 do {
                     if uncertain, let heads = try await self.headsIfStored(messages) { return heads }
-                    return try await withDeadline(Self.attemptDeadline, transaction)
-                } catch let error as PSQLError where uncertain && error.serverInfo?[.sqlState] == "23505" {
+                    return try await withDeadline(self.attemptDeadline, transaction)
+                } catch  where uncertain && Self.sqlState(of: error) == "23505" {
                     // An attempt given up for lost committed after all, just before this one.
                     if let heads = try await self.headsIfStored(messages) { return heads }
                     throw error
@@ -123,10 +123,6 @@ extension PostgresStore {
 
     /// How many times a batch is tried when connections break under it.
     static let storeAttempts = 5
-    /// How long one attempt may take before it is given up for lost. A query whose backend was terminated
-    /// sometimes never completes in postgres-nio (6 hangs in about 38 runs of `ClusterStoreTests`); without a
-    /// deadline that commit, and every message held behind it, would wait for ever.
-    static let attemptDeadline = Duration.seconds(10)
 
     /// Each target's head after `messages` were committed, or `nil` when they were not (a batch is all or nothing).
     func headsIfStored(_ messages: [StoredMessage]) async throws -> [String: Int64]? {

@@ -182,6 +182,33 @@ struct ClusterStoreTests {
         }
     }
 
+    /// An attempt given up at its deadline (it waited on a lock) may still commit once the lock goes; the attempt
+    /// after it, queued behind the same lock, then finds its message ids taken (SQLSTATE 23505): the batch was
+    /// stored, once, by the first. Neither an error nor a second copy.
+    @Test func anAttemptGivenUpThatCommittedAfterAllIsStoredOnce() async throws {
+        try await self.withTwoNodes { a, b, url in
+            a.attemptDeadline = .seconds(1)
+            let logger = Logger(label: "parley.test.locker")
+            let locker = try await url.connect(id: 98, logger: logger)
+            try await locker.query("BEGIN", logger: logger)
+            try await locker.query("LOCK TABLE target_heads IN EXCLUSIVE MODE", logger: logger)
+            let appending = Task { try await a.append([self.message("late1", "#c"), self.message("late2", "#c")]) }
+            let waiting =
+                "SELECT (count(*) >= 2)::text FROM pg_stat_activity WHERE datname = current_database() "
+                + "AND query LIKE 'INSERT INTO target_heads%' AND wait_event_type = 'Lock'"
+            #expect(
+                try await self.waitUntil(waiting, is: "true", url),
+                "the attempt given up still waits on the lock, and the next one behind it"
+            )
+            try await locker.query("COMMIT", logger: logger)
+            try await locker.close()
+            try await appending.value
+            let stored = try await b.messages(in: "#c", after: 0, limit: 10)
+            #expect(stored.map(\.message.msgid) == ["late1", "late2"])
+            #expect(stored.map(\.number) == [1, 2], "numbered once")
+        }
+    }
+
     /// Whether `sql` answers `answer` within about five seconds.
     private func waitUntil(_ sql: String, is answer: String, _ url: PostgresURL) async throws -> Bool {
         for _ in 0..<200 {
