@@ -55,6 +55,12 @@ public struct HistoryQuery: Sendable, Equatable {
         first < second ? "\u{1}\(first)\u{1}\(second)" : "\u{1}\(second)\u{1}\(first)"
     }
 
+    /// In a cluster: the storage key where the AWAY changes of a user in no channel are logged, so the other nodes
+    /// learn them as they learn DMs. Never a channel's or a conversation's key, and never history.
+    public static func awayTarget(_ folded: String) -> String {
+        "\u{2}\(folded)"
+    }
+
     /// The other party of a direct conversation key, or `nil` when `key` is not one of `nick`'s conversations.
     public static func otherParty(of key: String, for nick: String) -> String? {
         let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: true).map(String.init)

@@ -151,8 +151,9 @@ extension ServerState {
         }
         var notify = self.event(session, .away, message.map { [$0] } ?? [], now: request.now)
         if self.configuration.nodeName != nil {
-            // In a cluster the other nodes learn it from the log of each channel the user is in.
-            self.recordEvent(&notify, in: session.channels, into: &outbox)
+            // In a cluster the other nodes learn it from the log of each channel the user is in, or of their own.
+            let own = ChannelKey(HistoryQuery.awayTarget(NickKey(session.displayNick).folded))
+            self.recordEvent(&notify, in: session.channels.isEmpty ? [own] : Array(session.channels), into: &outbox)
         }
         outbox.broadcast(notify, to: self.peers(of: session) { $0.caps.contains(.awayNotify) })
     }

@@ -115,7 +115,9 @@ final class ClusterRelay: Sendable {
     /// At start: replays the log's channel events up to `heads` (this node has no members yet, so no one is told)
     /// and keeps the members whose node runs now: who is in each channel, its topic, modes and bans.
     private func learnChannels(upTo heads: [String: Int64]) async throws {
-        let channels = heads.filter { !$0.key.hasPrefix("\u{1}") }
+        // Conversations (\u{1}) and the AWAY logs of users in no channel (\u{2}) say nothing of channels; and only
+        // users in a channel are kept from before this node ran.
+        let channels = heads.filter { !$0.key.hasPrefix("\u{1}") && !$0.key.hasPrefix("\u{2}") }
         let events = try await self.ask { try await self.bus.channelEvents(upTo: channels) }
         let alive = try await self.ask { try await self.bus.liveRuns() }
         let messages = events.map(\.relayed)

@@ -175,6 +175,18 @@ import Testing
         let logged = core.persisted.filter { $0.0.command == .away }
         #expect(logged.map(\.1) == [ChannelKey("#c").folded], "logged in the channel for the other nodes")
         #expect(logged.first?.0.parameters == ["brb"])
+
+        // In no channel: logged where the user's own AWAY changes go; a DM from this node then answers 301.
+        core.send("me", "PART #c")
+        core.persisted.removeAll()
+        core.send("me", "AWAY :gone")
+        let alone = core.persisted.filter { $0.0.command == .away }
+        #expect(alone.map(\.1) == [HistoryQuery.awayTarget("me")])
+        core.state.remoteNickClaimed("dave", RemoteNick(display: "dave", node: "y"))
+        try self.relay(&core, "@msgid=y.r2-6;time=2026-11-26T03:00:05.000Z :dave!u@h AWAY :out")
+        _ = core.take("me")
+        core.send("me", "PRIVMSG dave :hello?")
+        #expect(core.take("me").first { $0.command == IRCCommand(.rplAway) }?.parameters == ["me", "dave", "out"])
     }
 
     @Test func eventsFromAnotherNodeAreShownAndApplied() throws {

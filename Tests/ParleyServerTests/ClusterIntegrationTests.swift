@@ -268,6 +268,31 @@ struct ClusterIntegrationTests {
         }
     }
 
+    @Test func awayOfAUserInNoChannelIsKnownOnTheOtherNode() async throws {
+        try await self.withTwoNodes { a, b in
+            let alice = try await a.register("alice")
+            let bob = try await b.register("bob")
+            try await alice.send("AWAY :in no channel")
+            _ = try await alice.expect(.rplNowAway)
+            // The AWAY reaches node b through the log a moment later: ask until it has.
+            var answer: [String] = []
+            for _ in 0..<100 where answer.isEmpty {
+                try await bob.send("WHOIS alice")
+                let reply = try await bob.expect(.rplAway, .rplEndOfWhois)
+                if reply.command == IRCCommand(.rplAway) {
+                    answer = reply.parameters
+                    _ = try await bob.expect(.rplEndOfWhois)
+                } else {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(answer == ["bob", "alice", "in no channel"])
+            try await bob.send("PRIVMSG alice :are you there?")
+            #expect(try await bob.expect(.rplAway).parameters == ["bob", "alice", "in no channel"])
+            #expect(try await alice.expect(.privmsg).parameters == ["alice", "are you there?"])
+        }
+    }
+
     @Test func typingOnOneNodeIsShownOnTheOther() async throws {
         try await self.withTwoNodes { a, b in
             let alice = try await a.register("alice", caps: ["message-tags"])
