@@ -117,6 +117,14 @@ def say(driver, text):
     field.send_keys(Keys.ENTER)
 
 
+def member(driver, nick):
+    """The member list's entry for `nick` (its text is the prefix and the nick)."""
+    for item in driver.find_elements(By.CSS_SELECTOR, "#member-list li"):
+        if item.get_attribute("textContent").lstrip("@+") == nick:
+            return item
+    return None
+
+
 def no_alert(driver):
     try:
         driver.switch_to.alert
@@ -138,12 +146,21 @@ def main():
         wait_for(lambda: tcp.saw(" 001 "), "the TCP client's welcome")
         tcp.send("JOIN #lobby")
         tcp.send("PRIVMSG #lobby :an earlier line, before anyone opened a browser")
-        wait_for(lambda: tcp.saw(" 366 "), "the TCP client in #lobby")
+        tcp.send("AWAY :reading the logs")
+        wait_for(lambda: tcp.saw(" 366 ") and tcp.saw(" 306 "), "the TCP client in #lobby, away")
 
         alice = browser(1280, 800)
         log_in(alice, port, "alice")
         # History: the line sent before alice arrived is loaded with CHATHISTORY.
         wait_for(lambda: "an earlier line" in messages_text(alice), "history on join")
+        # Away users are dimmed in the member list: known on joining (WHO), and changes arrive (away-notify).
+        wait_for(lambda: "away" in member(alice, "terminal").get_attribute("class").split(), "terminal shown away")
+        assert "away" not in member(alice, "alice").get_attribute("class").split()
+        assert "End of WHO list" not in messages_text(alice), "the WHO asked for the away states printed its replies"
+        tcp.send("AWAY :back soon")
+        wait_for(lambda: member(alice, "terminal").get_attribute("title") == "away: back soon", "the away reason")
+        tcp.send("AWAY")
+        wait_for(lambda: "away" not in member(alice, "terminal").get_attribute("class").split(), "terminal back")
         bob = browser(390, 844)
         log_in(bob, port, "bob")
 

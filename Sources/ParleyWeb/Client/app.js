@@ -24,8 +24,8 @@ export const state = {
 
 function makeBuffer(name, kind) {
   return {
-    name, kind, lines: [], ids: new Set(), members: new Map(), topic: '', unread: 0, highlight: false,
-    joined: false, loadingHistory: false, historyDone: false,
+    name, kind, lines: [], ids: new Set(), members: new Map(), away: new Map(), topic: '', unread: 0,
+    highlight: false, joined: false, loadingHistory: false, historyDone: false, quietWho: false,
   };
 }
 
@@ -83,7 +83,7 @@ export function renderMessages(options = {}) {
   $('buffer-name').textContent = current.name;
   $('topic').textContent = current.topic;
   $('topic').title = current.topic;
-  renderMembers($('member-list'), current.members);
+  renderMembers($('member-list'), current.members, current.away);
   $('members').hidden = current.kind !== 'channel';
   renderTyping();
 }
@@ -227,6 +227,7 @@ function handle(message) {
       const channel = buffer(first, 'channel');
       const who = message.command === 'KICK' ? second : message.nick;
       channel.members.delete(who);
+      channel.away.delete(who);
       state.typing.ended(fold(first), who);
       const reason = message.params[message.command === 'KICK' ? 2 : 1];
       const verb = message.command === 'KICK' ? `was kicked by ${message.nick}` : 'left';
@@ -234,6 +235,7 @@ function handle(message) {
       if (isMe(who)) {
         channel.joined = false;
         channel.members.clear();
+        channel.away.clear();
         renderSidebar();
       }
       if (fold(first) === state.active) renderMessages();
@@ -242,6 +244,7 @@ function handle(message) {
     case 'QUIT':
       state.typing.ended(null, message.nick);
       for (const channel of state.buffers.values()) {
+        channel.away.delete(message.nick);
         if (channel.members.delete(message.nick)) eventLine(channel.name, `${message.nick} quit${first ? ` (${first})` : ''}`, message);
       }
       renderMessages();
@@ -252,6 +255,8 @@ function handle(message) {
         if (!channel.members.has(message.nick)) continue;
         channel.members.set(first, channel.members.get(message.nick));
         channel.members.delete(message.nick);
+        if (channel.away.has(message.nick)) channel.away.set(first, channel.away.get(message.nick));
+        channel.away.delete(message.nick);
         eventLine(channel.name, `${message.nick} is now ${first}`, message);
       }
       if (isMe(first)) $('my-nick').textContent = first;
@@ -289,12 +294,42 @@ function handle(message) {
       }
       break;
     }
-    case '366':
+    case '366': {
+      // Who is away is not in NAMES: a WHO tells (flag G), quietly, for channels small enough to ask about.
+      const channel = state.buffers.get(fold(second || ''));
+      if (channel && channel.joined && state.connection.has('away-notify') && !channel.quietWho
+        && channel.members.size <= 500) {
+        channel.quietWho = true;
+        state.connection.send('WHO', channel.name);
+      }
+      renderMessages();
+      break;
+    }
+    case '352': case '315': {
+      const channel = state.buffers.get(fold(second || ''));
+      if (!channel || !channel.quietWho) {
+        info(message.params.slice(1).join(' '));
+      } else if (message.command === '315') {
+        channel.quietWho = false;
+        renderMessages();
+      } else if ((message.params[6] || '').startsWith('G')) {
+        if (!channel.away.has(message.params[5])) channel.away.set(message.params[5], '');
+      } else {
+        channel.away.delete(message.params[5]);
+      }
+      break;
+    }
+    case 'AWAY':
+      for (const channel of state.buffers.values()) {
+        if (!channel.members.has(message.nick)) continue;
+        if (first) channel.away.set(message.nick, first);
+        else channel.away.delete(message.nick);
+      }
       renderMessages();
       break;
     case '372': case '375': case '376': case '422': case '002': case '003': case '004': case '251': case '252':
     case '253': case '254': case '255': case '265': case '266': case 'CAP': case 'PONG': case 'AUTHENTICATE':
-    case '333': case '900': case '903': case 'ACCOUNT': case 'AWAY': case 'MARKREAD':
+    case '333': case '900': case '903': case 'ACCOUNT': case 'MARKREAD':
       if (message.command === '372' || message.command === '900') info(message.params[message.params.length - 1], 'info', serverBuffer());
       break;
     case '311': // WHOIS, in words

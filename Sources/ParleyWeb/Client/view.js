@@ -133,7 +133,8 @@ export function renderBufferList(list, buffers, activeKey, onSelect, onClose) {
 
 const RANK = { '~': 0, '&': 1, '@': 2, '%': 3, '+': 4, '': 5 };
 
-export function renderMembers(list, members) {
+/** The member list; `away` maps the nicks who are away to their reason (dimmed, the reason as a tooltip). */
+export function renderMembers(list, members, away = new Map()) {
   list.replaceChildren();
   const sorted = [...members.entries()].sort(([a, pa], [b, pb]) => {
     const ra = RANK[pa[0] || ''] ?? 5;
@@ -141,7 +142,8 @@ export function renderMembers(list, members) {
     return ra - rb || a.toLowerCase().localeCompare(b.toLowerCase());
   });
   for (const [nick, prefix] of sorted) {
-    const item = element('li', 'member');
+    const item = element('li', away.has(nick) ? 'member away' : 'member');
+    if (away.has(nick)) item.title = away.get(nick) ? `away: ${away.get(nick)}` : 'away';
     item.append(element('span', 'prefix', prefix.slice(0, 1)), nickElement(nick));
     list.append(item);
   }
