@@ -43,7 +43,7 @@ extension ChatApp {
         try? await connection.client.send(message)
     }
 
-    /// Once a second while anyone is typing: lapsed notices go from the status line.
+    /// Once a second (interactive only): lapsed notices go from the status line, which is redrawn only if one did.
     func typingTick() {
         if self.state.typists.expire(now: ChatConnection.now()) { self.redraw() }
     }
