@@ -47,10 +47,14 @@ public struct CoreConfiguration: Sendable {
         public var minimumPasswordLength = 8
         /// Seconds someone holding a registered nick has to log in before being renamed.
         public var nickGrace: Int64 = 30
+        /// Seconds a registered nick stays reserved for its owner after someone was renamed away from it: only a
+        /// client logged in to that account takes it meanwhile, so a grace period cannot be had again and again.
+        public var nickHold: Int64 = 300
 
-        public init(minimumPasswordLength: Int = 8, nickGrace: Int64 = 30) {
+        public init(minimumPasswordLength: Int = 8, nickGrace: Int64 = 30, nickHold: Int64 = 300) {
             self.minimumPasswordLength = minimumPasswordLength
             self.nickGrace = nickGrace
+            self.nickHold = nickHold
         }
     }
 

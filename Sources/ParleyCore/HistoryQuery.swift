@@ -1,3 +1,5 @@
+import ParleyIRC
+
 /// A question about stored history that the host answers asynchronously, then hands back to
 /// ``ServerState/historyLoaded(_:messages:into:)`` or ``ServerState/historyTargetsLoaded(_:targets:into:)``.
 public struct HistoryQuery: Sendable, Equatable {
@@ -32,7 +34,7 @@ public struct HistoryQuery: Sendable, Equatable {
     }
 
     public var session: SessionID
-    /// The storage key: a folded channel name or ``HistoryQuery/directTarget(_:_:)`` of two nicks.
+    /// The storage key: a folded channel name or ``HistoryQuery/directTarget(owner:correspondent:)``.
     public var target: String
     /// The target as the client named it, for the batch and the replies.
     public var name: String
@@ -46,28 +48,42 @@ public struct HistoryQuery: Sendable, Equatable {
     /// For ``Kind/targets(from:to:)`` and ``Kind/search(sender:text:after:before:)``: the storage keys the client
     /// may read.
     public var channels: [String] = []
-    /// For ``Kind/targets(from:to:)`` and ``Kind/search(sender:text:after:before:)``: the folded nick whose direct
-    /// conversations count (empty: none).
-    public var nick: String = ""
+    /// For ``Kind/targets(from:to:)`` and ``Kind/search(sender:text:after:before:)``: the owner
+    /// (``HistoryQuery/owner(account:connection:)``) whose copies of direct conversations count (empty: none).
+    public var owner: String = ""
 
-    /// The storage key of a direct conversation between two folded nicks: the same whoever sent it.
-    public static func directTarget(_ first: String, _ second: String) -> String {
-        first < second ? "\u{1}\(first)\u{1}\(second)" : "\u{1}\(second)\u{1}\(first)"
+    /// Who private history belongs to: an account (a person, on every device) or, for a user without one, the one
+    /// connection that took part (`connection` is unique across runs and nodes). Never a nick: a nick is a label
+    /// that anyone can take once it is free.
+    public static func owner(account: String?, connection: String) -> String {
+        account.map { "a:" + CaseMapping.fold($0) } ?? "c:" + connection
+    }
+
+    /// The storage key of `owner`'s copy of a direct conversation with whoever used the folded nick `correspondent`.
+    /// Each party of a DM has a copy of its own, so what one reads never depends on who holds the other's nick now.
+    /// (Nicks hold no `:`, so these keys never meet the nick-pair keys of schema versions before 5.)
+    public static func directTarget(owner: String, correspondent: String) -> String {
+        "\u{1}\(owner)\u{1}\(correspondent)"
+    }
+
+    /// The folded nick of the other party of `key`, when `key` is one of `owner`'s conversations.
+    public static func correspondent(of key: String, for owner: String) -> String? {
+        let prefix = "\u{1}\(owner)\u{1}"
+        guard key.hasPrefix(prefix) else { return nil }
+        return String(key.dropFirst(prefix.count))
+    }
+
+    /// The folded nick a copy of a DM names as its other party (whatever its owner), or `nil` for any other key.
+    public static func correspondent(of key: String) -> String? {
+        guard key.hasPrefix("\u{1}") else { return nil }
+        let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: true)
+        return parts.count == 2 ? String(parts[1]) : nil
     }
 
     /// In a cluster: the storage key where the AWAY changes of a user in no channel are logged, so the other nodes
     /// learn them as they learn DMs. Never a channel's or a conversation's key, and never history.
     public static func awayTarget(_ folded: String) -> String {
         "\u{2}\(folded)"
-    }
-
-    /// The other party of a direct conversation key, or `nil` when `key` is not one of `nick`'s conversations.
-    public static func otherParty(of key: String, for nick: String) -> String? {
-        let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: true).map(String.init)
-        guard parts.count == 2 else { return nil }
-        if parts[0] == nick { return parts[1] }
-        if parts[1] == nick { return parts[0] }
-        return nil
     }
 }
 

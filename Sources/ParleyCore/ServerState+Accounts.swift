@@ -82,6 +82,8 @@ extension ServerState {
             default:
                 say("CERT ADD [fingerprint], CERT DEL <fingerprint> or CERT LIST.")
             }
+        case ("GHOST", 1), ("REGAIN", 1):
+            self.freeNick(arguments[0], for: id, andTake: command == "REGAIN", now: now, into: &outbox)
         case ("LOGOUT", 0):
             guard session.account != nil else { return say("You are not logged in.") }
             self.setAccount(id, nil, now: now, into: &outbox)
@@ -92,6 +94,8 @@ extension ServerState {
                 "REGISTER <password> [email] — register your current nick as an account",
                 "IDENTIFY [account] <password> — log in",
                 "LOGOUT — log out",
+                "GHOST <nick> — disconnect whoever uses your account's nick",
+                "REGAIN <nick> — the same, then take the nick",
                 "INFO [account] — when an account was registered",
                 "SET PASSWORD <new password> — change your password",
                 "DROP <password> — delete your account",
@@ -292,6 +296,7 @@ extension ServerState {
 
     /// Renames sessions whose grace period for a registered nick has passed. The host calls it about once a second.
     public mutating func expireReservations(now: Timestamp, into outbox: inout Outbox) {
+        if !self.heldForOwner.isEmpty { self.heldForOwner = self.heldForOwner.filter { now < $0.value } }
         let expired = self.sessions.values.filter { ($0.renameAt.map { $0 <= now }) ?? false }.map(\.id)
         for id in expired {
             self.sessions[id]?.renameAt = nil
@@ -315,6 +320,12 @@ extension ServerState {
             "You did not log in to the account \(oldNick) in time, so your nick is now \(guest).",
             into: &outbox
         )
+        if let settings = self.configuration.accounts, let session = self.sessions[id], self.holdsReservedNick(session)
+        {
+            self.heldForOwner[NickKey(oldNick).folded] = Timestamp(
+                millisecondsSince1970: now.millisecondsSince1970 + settings.nickHold * 1000
+            )
+        }
         self.changeNick(id, to: guest, now: now, into: &outbox)
     }
 }

@@ -329,7 +329,11 @@ extension ServerState {
             outbox.send(invite, to: local.id)
         } else {
             invite.tags.append(IRCTag("msgid", self.nextMessageID()))
-            let conversation = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(nick).folded)
+            // The inviter's copy of the conversation: the invited user's node learns it from there.
+            let conversation = HistoryQuery.directTarget(
+                owner: self.historyOwner(session),
+                correspondent: NickKey(nick).folded
+            )
             outbox.actions.append(.persist(invite, target: conversation, deliverTo: nil))
         }
         self.reply(request.id, .rplInviting, display, channel.name, into: &outbox)

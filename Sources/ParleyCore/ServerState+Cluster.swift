@@ -40,9 +40,36 @@ extension ServerState {
         if IRCName.isChannel(target) {
             guard let channel = self.channels[ChannelKey(target)] else { return }
             outbox.broadcast(message, to: self.members(of: channel, except: nil, where: wants))
-        } else if let recipient = self.session(named: target), recipient.isRegistered, wants(recipient) {
-            outbox.send(message, to: recipient.id)
+        } else if let recipient = self.session(named: target), recipient.isRegistered {
+            self.relayDirectFromOtherNode(message, to: recipient, wants: wants(recipient), into: &outbox)
         }
+    }
+
+    /// A DM from a user on another node to `recipient`, here. That node stored the sender's copy; this one stores
+    /// the recipient's, since only here is it known whose it is (an account, or this connection). A registered nick
+    /// held by someone not logged in to it gets nothing: the message waits for the account's owner.
+    private mutating func relayDirectFromOtherNode(
+        _ message: IRCMessage,
+        to recipient: Session,
+        wants: Bool,
+        into outbox: inout Outbox
+    ) {
+        let impostor = self.holdsReservedNick(recipient)
+        if impostor && message.command == .tagmsg { return }
+        if self.keepsHistory(of: message), let source = message.source {
+            let sender = NickKey(String(source.prefix { $0 != "!" })).folded
+            let owner =
+                impostor
+                ? HistoryQuery.owner(account: recipient.displayNick, connection: "") : self.historyOwner(recipient)
+            outbox.actions.append(
+                .persist(
+                    message,
+                    target: HistoryQuery.directTarget(owner: owner, correspondent: sender),
+                    deliverTo: impostor ? NickKey(recipient.displayNick).folded : nil
+                )
+            )
+        }
+        if !impostor && wants { outbox.send(message, to: recipient.id) }
     }
 
     /// A message another node passed on without storing it (``Outbox/Action/signal(_:)``). Only TAGMSGs are

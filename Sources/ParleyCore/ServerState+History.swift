@@ -50,15 +50,15 @@ extension ServerState {
             return nil
         }
         if subcommand == "TARGETS" {
-            guard case .timestamp(let first)?? = point(1), case .timestamp(let second)?? = point(2) else {
-                if point(1) != nil, point(2) != nil {
-                    fail("INVALID_PARAMS", [subcommand], "TARGETS takes two timestamp= bounds")
-                }
+            // Each bound is checked once, so a bad one is answered once.
+            guard let start = point(1), let end = point(2) else { return }
+            guard case .timestamp(let first)? = start, case .timestamp(let second)? = end else {
+                fail("INVALID_PARAMS", [subcommand], "TARGETS takes two timestamp= bounds")
                 return
             }
             query.kind = .targets(from: min(first, second), to: max(first, second))
             query.channels = session.channels.map(\.folded)
-            query.nick = NickKey(session.displayNick).folded
+            query.owner = self.historyOwner(session)
             outbox.actions.append(.queryHistory(query))
             return
         }
@@ -76,7 +76,11 @@ extension ServerState {
                 fail("INVALID_TARGET", [subcommand, name], "No such channel or nick")
                 return
             }
-            query.target = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(name).folded)
+            // This user's own copy of the conversation with whoever used that nick: never another person's.
+            query.target = HistoryQuery.directTarget(
+                owner: self.historyOwner(session),
+                correspondent: NickKey(name).folded
+            )
             query.name = name
         }
         switch subcommand {
@@ -172,7 +176,7 @@ extension ServerState {
         var lines: [IRCMessage] = []
         for (target, time) in targets {
             let name: String
-            if let other = HistoryQuery.otherParty(of: target, for: query.nick) {
+            if let other = HistoryQuery.correspondent(of: target, for: query.owner) {
                 name = self.session(named: other)?.displayNick ?? other
             } else {
                 name = self.channels[ChannelKey(target)]?.name ?? target

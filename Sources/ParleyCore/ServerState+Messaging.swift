@@ -62,16 +62,19 @@ extension ServerState {
                     : self.members(of: channel, except: request.id)
                 outbox.broadcast(relayed, to: recipients)
             } else {
-                guard let recipient = self.session(named: target), recipient.isRegistered else {
-                    if self.remoteUser(target) != nil, self.configuration.history != nil {
-                        // On another node: the log carries it there (its relay delivers it); stored like any DM.
-                        // Typing notices are not kept: they go as a signal.
+                // A registered nick held by someone not logged in to it is not its owner: what is meant for the
+                // account waits for the owner, as it does while the owner is offline.
+                let recipient = self.session(named: target).flatMap {
+                    $0.isRegistered && !self.holdsReservedNick($0) ? $0 : nil
+                }
+                guard let recipient else {
+                    if self.session(named: target)?.isRegistered != true, self.remoteUser(target) != nil,
+                        self.configuration.history != nil
+                    {
+                        // On another node: the log carries it there (its relay delivers it and stores the
+                        // recipient's copy); the sender's copy is stored here. Typing notices go as a signal.
                         if self.keepsHistory(of: relayed) {
-                            let key = HistoryQuery.directTarget(
-                                NickKey(session.displayNick).folded,
-                                NickKey(target).folded
-                            )
-                            outbox.actions.append(.persist(relayed, target: key, deliverTo: nil))
+                            self.persistDirect(relayed, from: session, to: target, recipientOwner: nil, into: &outbox)
                         } else {
                             outbox.actions.append(.signal(relayed))
                         }
@@ -81,12 +84,22 @@ extension ServerState {
                             self.reply(request.id, .rplAway, display, away, into: &outbox)
                         }
                     } else if self.keepsForLater(relayed, to: target) {
-                        let key = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(target).folded)
-                        outbox.actions.append(.persist(relayed, target: key, deliverTo: NickKey(target).folded))
+                        self.persistDirect(
+                            relayed,
+                            from: session,
+                            to: target,
+                            recipientOwner: HistoryQuery.owner(account: target, connection: ""),
+                            deliverTo: NickKey(target).folded,
+                            into: &outbox
+                        )
+                        let online = self.session(named: target)?.isRegistered == true
                         self.serviceNotice(
                             Self.nickServ,
                             to: request.id,
-                            "\(target) is offline; your message is kept and delivered when they next log in.",
+                            online
+                                ? "\(target) is not logged in to the account of that nick; your message is kept and "
+                                    + "delivered when the account's owner logs in."
+                                : "\(target) is offline; your message is kept and delivered when they next log in.",
                             into: &outbox
                         )
                         if session.caps.contains(.echoMessage) { outbox.send(relayed, to: request.id) }
@@ -96,8 +109,13 @@ extension ServerState {
                     continue
                 }
                 if self.keepsHistory(of: relayed) {
-                    let key = HistoryQuery.directTarget(NickKey(session.displayNick).folded, NickKey(target).folded)
-                    outbox.actions.append(.persist(relayed, target: key, deliverTo: nil))
+                    self.persistDirect(
+                        relayed,
+                        from: session,
+                        to: target,
+                        recipientOwner: self.historyOwner(recipient),
+                        into: &outbox
+                    )
                 }
                 if wants(recipient) && recipient.id != request.id {
                     outbox.send(relayed, to: recipient.id)
@@ -109,6 +127,29 @@ extension ServerState {
             if session.caps.contains(.echoMessage) {
                 outbox.send(relayed, to: request.id)
             }
+        }
+    }
+
+    /// Stores a direct message once for each party that keeps it: the sender's copy (with whoever holds `nick`
+    /// now) and, when `recipientOwner` is known, the recipient's (with the sender's nick). One copy when both are
+    /// the same conversation (a message to oneself).
+    mutating func persistDirect(
+        _ message: IRCMessage,
+        from session: Session,
+        to nick: String,
+        recipientOwner: String?,
+        deliverTo: String? = nil,
+        into outbox: inout Outbox
+    ) {
+        let own = HistoryQuery.directTarget(owner: self.historyOwner(session), correspondent: NickKey(nick).folded)
+        outbox.actions.append(.persist(message, target: own, deliverTo: nil))
+        guard let recipientOwner else { return }
+        let theirs = HistoryQuery.directTarget(
+            owner: recipientOwner,
+            correspondent: NickKey(session.displayNick).folded
+        )
+        if theirs != own || deliverTo != nil {
+            outbox.actions.append(.persist(message, target: theirs, deliverTo: deliverTo))
         }
     }
 

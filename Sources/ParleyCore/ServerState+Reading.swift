@@ -159,7 +159,7 @@ extension ServerState {
             limit: limit,
             purpose: .search
         )
-        let own = NickKey(session.displayNick).folded
+        let owner = self.historyOwner(session)
         if let place = attributes["in"] {
             if IRCName.isChannel(place) {
                 guard let channel = self.channels[ChannelKey(place)], channel.members[request.id] != nil else {
@@ -167,11 +167,11 @@ extension ServerState {
                 }
                 query.channels = [ChannelKey(channel.name).folded]
             } else {
-                query.channels = [HistoryQuery.directTarget(own, NickKey(place).folded)]
+                query.channels = [HistoryQuery.directTarget(owner: owner, correspondent: NickKey(place).folded)]
             }
         } else {
             query.channels = session.channels.map(\.folded)
-            query.nick = own
+            query.owner = owner
         }
         outbox.actions.append(.queryHistory(query))
     }

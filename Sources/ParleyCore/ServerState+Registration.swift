@@ -28,6 +28,16 @@ extension ServerState {
             self.reply(request.id, .errNicknameInUse, nick, "Nickname is reserved for services", into: &outbox)
             return
         }
+        if let until = self.heldForOwner[key.folded], request.now < until, session.account.map(NickKey.init) != key {
+            self.reply(
+                request.id,
+                .errNicknameInUse,
+                nick,
+                "Nickname is reserved for the owner of the account \(nick); log in to that account to use it",
+                into: &outbox
+            )
+            return
+        }
         if let current = session.nick, current == nick { return }
         self.takeOrClaimNick(request.id, nick, now: request.now, into: &outbox)
     }

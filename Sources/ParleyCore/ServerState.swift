@@ -13,6 +13,8 @@ public struct ServerState: Sendable {
     /// offline delivery are decided without a store round trip.
     public internal(set) var registeredAccounts: Set<String> = []
     var guestCounter: UInt64 = 0
+    /// Registered nicks (folded) held for their owner until a time, after someone not logged in was renamed away.
+    var heldForOwner: [String: Timestamp] = [:]
     /// Times of failed OPER attempts by address, for the limit on them.
     var operFailures: [String: [Timestamp]] = [:]
     /// Channels registered with ChanServ, loaded at start.
@@ -243,6 +245,19 @@ public struct ServerState: Sendable {
             command: command,
             parameters: parameters
         )
+    }
+
+    /// Who the private history `session` writes and reads belongs to: its account, or this connection alone.
+    func historyOwner(_ session: Session) -> String {
+        HistoryQuery.owner(
+            account: session.account,
+            connection: self.messageIDPrefix + "." + String(session.id.rawValue, radix: 36)
+        )
+    }
+
+    /// The owner of `id`'s private history, while it is connected.
+    public func historyOwner(of id: SessionID) -> String? {
+        self.sessions[id].map(self.historyOwner)
     }
 
     mutating func nextMessageID() -> String {

@@ -137,7 +137,7 @@ final class ClusterRelay: Sendable {
             guard let last = page.last?.number else { return }
             // Other nodes' messages and events, and this node's own channel changes in the log's order among them.
             let entries = page.map(\.message).compactMap { message -> (StoredMessage, own: Bool)? in
-                guard Self.relayed.contains(message.command) else { return nil }
+                guard Self.relayed.contains(message.command), !Self.isRecipientsCopy(message) else { return nil }
                 let own = message.msgid.hasPrefix(ownPrefix)
                 return own && message.command != "TOPIC" && message.command != "MODE" ? nil : (message, own)
             }
@@ -150,6 +150,14 @@ final class ClusterRelay: Sendable {
             self.seen.withLockedValue { $0?[target] = last }
             if page.count < Self.page { return }
         }
+    }
+
+    /// Each party of a DM has a copy of it under its own key; the recipient's (stored by the recipient's node,
+    /// naming the sender as the other party) is never delivered again: only the sender's, which names the recipient.
+    private static func isRecipientsCopy(_ message: StoredMessage) -> Bool {
+        guard let correspondent = HistoryQuery.correspondent(of: message.target) else { return false }
+        let recipient = message.recipient.isEmpty ? message.relayed.parameter(0) ?? "" : message.recipient
+        return correspondent != CaseMapping.fold(recipient)
     }
 
     private func renewLeases() async {

@@ -85,7 +85,7 @@ extension CoreHost {
                 if case .targets(let from, let to) = query.kind {
                     let targets = try await store.targets(
                         channels: query.channels,
-                        directFor: query.nick,
+                        directFor: query.owner,
                         from: from,
                         to: to,
                         limit: query.limit

@@ -98,7 +98,7 @@ extension MessageStore {
             return try await self.search(
                 SearchQuery(
                     targets: query.channels,
-                    directFor: query.nick.isEmpty ? nil : query.nick,
+                    directFor: query.owner.isEmpty ? nil : query.owner,
                     sender: sender,
                     text: text,
                     after: after,

@@ -72,6 +72,8 @@ public struct ServerConfiguration: Sendable {
     public var cloakKey: String?
     /// Seconds someone holding a registered nick has to log in before being renamed.
     public var nickGrace = 30
+    /// Seconds a registered nick stays held for its owner after someone who did not log in was renamed away.
+    public var nickHold = 300
     /// PEM files of the certificate (chain) and private key; with them, TLS is offered on every port that sniffs.
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?

@@ -2,7 +2,8 @@
 public struct StoredMessage: Sendable, Equatable {
     /// The server-assigned message id (the `msgid` tag).
     public var msgid: String
-    /// The case-folded history target: a channel name, or ``StoredMessage/directTarget(_:_:)`` for a DM.
+    /// The case-folded history target: a channel name, or ``StoredMessage/directTarget(owner:correspondent:)`` for a
+    /// DM.
     public var target: String
     /// Server time in milliseconds since 1970.
     public var time: Int64
@@ -48,9 +49,16 @@ public struct StoredMessage: Sendable, Equatable {
         self.deliverTo = deliverTo
     }
 
-    /// The history target of a DM between two (case-folded) nicks or accounts: the same whoever sent it.
-    public static func directTarget(_ first: String, _ second: String) -> String {
-        first < second ? "\u{1}\(first)\u{1}\(second)" : "\u{1}\(second)\u{1}\(first)"
+    /// The history target of `owner`'s copy of a DM with whoever used the folded nick `correspondent`. Each party
+    /// of a DM has a copy (same msgid) under its own key; `owner` is `a:ACCOUNT` or `c:CONNECTION`, as the server's
+    /// core makes it (`HistoryQuery.owner`).
+    public static func directTarget(owner: String, correspondent: String) -> String {
+        self.directPrefix(owner: owner) + correspondent
+    }
+
+    /// What every key of `owner`'s direct conversations starts with.
+    public static func directPrefix(owner: String) -> String {
+        "\u{1}\(owner)\u{1}"
     }
 }
 
@@ -108,10 +116,10 @@ public protocol MessageStore: Sendable {
     func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int
 
     /// Conversations with a message strictly between two times, each with the time of its latest message there,
-    /// oldest first: the channels among `channels`, and direct conversations of `nick` (a folded nick).
+    /// oldest first: the channels among `channels`, and `owner`'s copies of direct conversations.
     func targets(
         channels: [String],
-        directFor nick: String,
+        directFor owner: String,
         from: Int64,
         to: Int64,
         limit: Int
@@ -121,7 +129,7 @@ public protocol MessageStore: Sendable {
 /// What to look for in history. Targets are storage keys the searcher may read.
 public struct SearchQuery: Sendable, Equatable {
     public var targets: [String]
-    /// A folded nick whose direct conversations are searched too.
+    /// An owner (`a:ACCOUNT` or `c:CONNECTION`) whose copies of direct conversations are searched too.
     public var directFor: String?
     /// A folded nick: only messages from it.
     public var sender: String?

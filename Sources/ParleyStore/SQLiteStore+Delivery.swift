@@ -35,8 +35,8 @@ extension SQLiteStore {
                 )
                 binds += query.targets.map { .text($0) }
             }
-            if let nick = query.directFor {
-                let (condition, directBinds) = Self.directConversations(of: nick)
+            if let owner = query.directFor {
+                let (condition, directBinds) = Self.directConversations(of: owner)
                 places.append(condition)
                 binds += directBinds
             }

@@ -88,18 +88,33 @@ public final class SQLiteStore: ParleyStorage {
             )
         }
         guard current < target else { return }
-        for version in (current + 1)...target {
-            _ = try await self.connection.query("BEGIN IMMEDIATE")
-            do {
-                for statement in SQLiteSchema.migrations[version - 1] {
-                    _ = try await self.connection.query(statement)
-                }
-                _ = try await self.connection.query("PRAGMA user_version = \(version)")
-                _ = try await self.connection.query("COMMIT")
-            } catch {
-                _ = try? await self.connection.query("ROLLBACK")
-                throw StoreError("migration to schema version \(version) failed: \(error)")
+        // A migration that rebuilds a table drops the old one: with foreign keys on, that would delete the rows
+        // that refer to it (offline deliveries). The setting cannot change inside a transaction, so it is off for
+        // the migrations and on again after them.
+        _ = try await self.connection.query("PRAGMA foreign_keys = OFF")
+        do {
+            for version in (current + 1)...target { try await self.apply(migration: version) }
+        } catch {
+            _ = try? await self.connection.query("PRAGMA foreign_keys = ON")
+            throw error
+        }
+        _ = try await self.connection.query("PRAGMA foreign_keys = ON")
+    }
+
+    private func apply(migration version: Int) async throws {
+        _ = try await self.connection.query("BEGIN IMMEDIATE")
+        do {
+            for statement in SQLiteSchema.migrations[version - 1] {
+                _ = try await self.connection.query(statement)
             }
+            // What the migration left must still hold together (PRAGMA foreign_key_check reports what does not).
+            let broken = try await self.connection.query("PRAGMA foreign_key_check")
+            if !broken.isEmpty { throw StoreError("\(broken.count) rows refer to rows that are gone") }
+            _ = try await self.connection.query("PRAGMA user_version = \(version)")
+            _ = try await self.connection.query("COMMIT")
+        } catch {
+            _ = try? await self.connection.query("ROLLBACK")
+            throw StoreError("migration to schema version \(version) failed: \(error)")
         }
     }
 
@@ -130,8 +145,9 @@ public final class SQLiteStore: ParleyStorage {
                 for message in messages {
                     guard let account = message.deliverTo else { continue }
                     _ = try await self.connection.query(
-                        "INSERT INTO pending_deliveries (account, sequence) SELECT ?, sequence FROM messages WHERE msgid = ?",
-                        [.text(account), .text(message.msgid)]
+                        "INSERT INTO pending_deliveries (account, sequence) "
+                            + "SELECT ?, sequence FROM messages WHERE msgid = ? AND target = ?",
+                        [.text(account), .text(message.msgid), .text(message.target)]
                     )
                 }
                 _ = try await self.connection.query("COMMIT")
@@ -326,13 +342,13 @@ public final class SQLiteStore: ParleyStorage {
 
     public func targets(
         channels: [String],
-        directFor nick: String,
+        directFor owner: String,
         from: Int64,
         to: Int64,
         limit: Int
     ) async throws -> [(target: String, time: Int64)] {
         try await self.gate.run {
-            let (direct, directBinds) = Self.directConversations(of: nick)
+            let (direct, directBinds) = Self.directConversations(of: owner)
             var conditions = [direct]
             var binds = directBinds
             if !channels.isEmpty {
@@ -354,20 +370,12 @@ public final class SQLiteStore: ParleyStorage {
         }
     }
 
-    /// The condition matching direct conversation keys of `nick`: `\u{1}a\u{1}b` with a < b, the nick either part.
-    static func directConversations(of nick: String) -> (String, [SQLiteData]) {
+    /// The condition matching `owner`'s copies of direct conversations (`\u{1}owner\u{1}nick`): one range of the
+    /// (target, time, sequence) index.
+    static func directConversations(of owner: String) -> (String, [SQLiteData]) {
         (
-            "((target >= ? AND target < ?) OR (substr(target, 1, 1) = char(1) AND target LIKE ? ESCAPE '!'))",
-            [.text("\u{1}\(nick)\u{1}"), .text("\u{1}\(nick)\u{2}"), .text("%\u{1}" + Self.likeEscaped(nick))]
+            "(target >= ? AND target < ?)",
+            [.text(StoredMessage.directPrefix(owner: owner)), .text("\u{1}\(owner)\u{2}")]
         )
-    }
-
-    private static func likeEscaped(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "!" { out.append("!") }
-            out.append(character)
-        }
-        return out
     }
 }

@@ -113,6 +113,32 @@ enum PostgresSchema {
         [
             "ALTER TABLE cluster_nodes ADD COLUMN run text NOT NULL DEFAULT ''"
         ],
+        // 4: private history belongs to people, not nicks (SQLite's version 5): each party of a DM keeps a copy under
+        // its own key (`\u{1}a:ACCOUNT\u{1}nick` or `\u{1}c:CONNECTION\u{1}nick`), so a msgid is unique per target.
+        // An old DM (keyed by the pair of nicks) whose sender was logged in to the account of its nick becomes that
+        // account's copy, keeping its number (each new key takes the rows of one old key, so numbers stay unique);
+        // the rest keep their old keys, which no query reads any more.
+        [
+            "ALTER TABLE messages DROP CONSTRAINT messages_msgid_key",
+            "CREATE UNIQUE INDEX messages_by_msgid_target ON messages (msgid, target)",
+            """
+            UPDATE messages SET target = chr(1) || 'a:' || old.owner || chr(1)
+                || CASE WHEN old.first = old.sender THEN old.second ELSE old.first END
+            FROM (
+                SELECT sequence, lower(account) AS owner, split_part(target, chr(1), 2) AS first,
+                    split_part(target, chr(1), 3) AS second, lower(split_part(sender, '!', 1)) AS sender
+                FROM messages
+                WHERE left(target, 1) = chr(1) AND strpos(target, ':') = 0 AND account IS NOT NULL
+            ) AS old
+            WHERE messages.sequence = old.sequence AND old.owner = old.sender
+                AND (old.first = old.sender OR old.second = old.sender)
+            """,
+            """
+            INSERT INTO target_heads (target, sequence)
+            SELECT target, max(target_sequence) FROM messages WHERE left(target, 3) = chr(1) || 'a:' GROUP BY target
+            ON CONFLICT (target) DO UPDATE SET sequence = greatest(target_heads.sequence, excluded.sequence)
+            """,
+        ],
     ]
 
     /// The channel of the notification a commit of new messages sends: `SEQUENCE TARGET`, the target's new head.

@@ -42,12 +42,14 @@ extension PostgresStore {
             + "\(try heads.bindArray(targets)), \(try heads.bindArray(targets.map { counts[$0]! }))) "
             + "ON CONFLICT (target) DO UPDATE SET sequence = target_heads.sequence + excluded.sequence "
             + "RETURNING target, sequence"
-        let waiting = messages.compactMap { message in message.deliverTo.map { (message.msgid, $0) } }
+        let waiting = messages.filter { $0.deliverTo != nil }
         var deliveries = Statement()
+        // A DM is stored once per party, under the same msgid: the row is the one of the copy to hand over.
         let deliverySQL =
             "INSERT INTO pending_deliveries (account, sequence) SELECT d.account, m.sequence FROM unnest("
-            + "\(try deliveries.bindArray(waiting.map(\.1))), \(try deliveries.bindArray(waiting.map(\.0)))) "
-            + "AS d (account, msgid) JOIN messages m ON m.msgid = d.msgid"
+            + "\(try deliveries.bindArray(waiting.map { $0.deliverTo ?? "" })), "
+            + "\(try deliveries.bindArray(waiting.map(\.msgid))), \(try deliveries.bindArray(waiting.map(\.target)))) "
+            + "AS d (account, msgid, target) JOIN messages m ON m.msgid = d.msgid AND m.target = d.target"
         let notify = self.notifiesOtherNodes
         let transaction: @Sendable () async throws -> [String: Int64] = { [heads, deliveries, counts] in
             try await self.client.withTransaction(logger: self.logger) { connection in
@@ -128,8 +130,9 @@ extension PostgresStore {
     func headsIfStored(_ messages: [StoredMessage]) async throws -> [String: Int64]? {
         var statement = Statement()
         let sql =
-            "SELECT target, max(target_sequence) FROM messages WHERE msgid = ANY("
-            + "\(try statement.bindArray(messages.map(\.msgid)))) GROUP BY target"
+            "SELECT target, max(target_sequence) FROM messages WHERE (msgid, target) IN (SELECT * FROM unnest("
+            + "\(try statement.bindArray(messages.map(\.msgid))), \(try statement.bindArray(messages.map(\.target)))"
+            + ")) GROUP BY target"
         var heads: [String: Int64] = [:]
         for try await (target, head) in try await self.client.query(statement.query(sql), logger: self.logger)
             .decode((String, Int64).self)

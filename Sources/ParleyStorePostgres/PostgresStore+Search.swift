@@ -16,13 +16,12 @@ extension PostgresStore {
         }
     }
 
-    /// The condition matching direct conversation keys of `nick`: `\u{1}a\u{1}b` with a < b, the nick either part.
-    static func directConversations(of nick: String, _ statement: inout Statement) -> String {
-        let low = statement.bind("\u{1}\(nick)\u{1}")
-        let high = statement.bind("\u{1}\(nick)\u{2}")
-        let suffix = statement.bind("\u{1}\(nick)")
-        return "((target >= \(low) AND target < \(high)) OR (left(target, 1) = chr(1) AND right(target, "
-            + "char_length(\(suffix))) = \(suffix) AND target <> \(suffix)))"
+    /// The condition matching `owner`'s copies of direct conversations (`\u{1}owner\u{1}nick`): one range of
+    /// the (target, time, sequence) index.
+    static func directConversations(of owner: String, _ statement: inout Statement) -> String {
+        let low = statement.bind(StoredMessage.directPrefix(owner: owner))
+        let high = statement.bind("\u{1}\(owner)\u{2}")
+        return "(target >= \(low) AND target < \(high))"
     }
 
     public func search(_ query: SearchQuery) async throws -> [StoredMessage] {
@@ -31,8 +30,8 @@ extension PostgresStore {
         if !query.targets.isEmpty {
             places.append("target = ANY(\(try statement.bindArray(query.targets)))")
         }
-        if let nick = query.directFor {
-            places.append(Self.directConversations(of: nick, &statement))
+        if let owner = query.directFor {
+            places.append(Self.directConversations(of: owner, &statement))
         }
         guard !places.isEmpty else { return [] }
         var conditions = ["(" + places.joined(separator: " OR ") + ")", "command IN ('PRIVMSG', 'NOTICE')"]
@@ -91,13 +90,13 @@ extension PostgresStore {
 
     public func targets(
         channels: [String],
-        directFor nick: String,
+        directFor owner: String,
         from: Int64,
         to: Int64,
         limit: Int
     ) async throws -> [(target: String, time: Int64)] {
         var statement = Statement()
-        var conditions = [Self.directConversations(of: nick, &statement)]
+        var conditions = [Self.directConversations(of: owner, &statement)]
         if !channels.isEmpty {
             conditions.append("target = ANY(\(try statement.bindArray(channels)))")
         }

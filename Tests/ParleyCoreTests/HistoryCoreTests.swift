@@ -9,7 +9,7 @@ import Testing
         return CoreHarness(configuration: configuration)
     }
 
-    @Test func channelMessagesAndDirectMessagesArePersistedWithTheirTargets() {
+    @Test func channelMessagesAndDirectMessagesArePersistedWithTheirTargets() throws {
         var core = self.harness()
         core.connect("alice")
         core.connect("Bob")
@@ -19,9 +19,19 @@ import Testing
         core.send("alice", "@+typing=active TAGMSG #room")
         core.send("alice", "@+react=1 TAGMSG #room")
         let messages = core.persisted.filter { $0.0.command != .join }
-        #expect(messages.map(\.1) == ["#room", "\u{1}alice\u{1}bob", "#room"])
+        let alice = try #require(core.state.historyOwner(of: core.ids["alice"]!))
+        let bob = try #require(core.state.historyOwner(of: core.ids["Bob"]!))
+        // The DM is stored twice, one copy for each party, each naming the other by nick; one msgid.
+        #expect(
+            messages.map(\.1) == [
+                "#room", HistoryQuery.directTarget(owner: alice, correspondent: "bob"),
+                HistoryQuery.directTarget(owner: bob, correspondent: "alice"), "#room",
+            ]
+        )
+        #expect(alice != bob && alice.hasPrefix("c:") && bob.hasPrefix("c:"))
+        #expect(messages[1].0.tag("msgid") == messages[2].0.tag("msgid"))
         #expect(messages[0].0.tag("msgid") != nil)
-        #expect(messages[2].0.command == .tagmsg)
+        #expect(messages[3].0.command == .tagmsg)
         // The JOIN is kept too, for event-playback, with its own msgid.
         #expect(core.persisted.first?.0.command == .join)
         #expect(core.persisted.first?.0.tag("msgid") != nil)
@@ -97,7 +107,8 @@ import Testing
         #expect(core.historyQueries[1].kind == .before(.msgid("abc")))
         #expect(core.historyQueries[1].target == "#room")
         #expect(core.historyQueries[2].kind == .between(.timestamp(1_767_225_600_000), .msgid("x")))
-        #expect(core.historyQueries[3].target == "\u{1}alice\u{1}bob")
+        let alice = core.state.historyOwner(of: core.ids["alice"]!) ?? ""
+        #expect(core.historyQueries[3].target == HistoryQuery.directTarget(owner: alice, correspondent: "bob"))
         #expect(core.take("alice").isEmpty)
     }
 
@@ -203,7 +214,10 @@ import Testing
         core.outbox.removeAll()
         core.state.historyTargetsLoaded(
             query,
-            targets: [("#room", 1_767_225_600_500), ("\u{1}alice\u{1}zed", 1_767_225_601_000)],
+            targets: [
+                ("#room", 1_767_225_600_500),
+                (HistoryQuery.directTarget(owner: query.owner, correspondent: "zed"), 1_767_225_601_000),
+            ],
             into: &core.outbox
         )
         core.collect()

@@ -94,7 +94,8 @@ import Testing
         // Without in=, only the searcher's own channels (none) and DMs are searched.
         let query = h.historyQueries.last
         #expect(query?.channels == [])
-        #expect(query?.nick == "carol")
+        #expect(query?.owner == h.state.historyOwner(of: h.ids["carol"]!))
+        #expect(query?.owner.hasPrefix("c:") == true, "carol has no account: only this connection's DMs")
     }
 
     @Test func bannedAndUninvitedUsersCannotJoinOrRead() {

@@ -181,12 +181,18 @@ import Testing
             let renamed = try await squatter.expect(.nick)
             #expect(renamed.parameters.first?.hasPrefix("Guest") == true)
 
-            // Logging in in time keeps it.
+            // Now the nick is held for its owner: no second grace period for anyone not logged in to it.
             let rightful = try await server.register("henry")
             try await rightful.send("NICK frank")
-            try await rightful.expect(.notice)
+            let held = try await rightful.expect(.errNicknameInUse)
+            #expect(held.parameters.last?.contains("reserved for the owner") == true)
+            try await squatter.send("NICK frank")
+            try await squatter.expect(.errNicknameInUse)
+            // The owner, logged in, takes it at once.
             try await rightful.send("PRIVMSG NickServ :IDENTIFY frank frank-password")
             try await rightful.expect(.rplLoggedIn)
+            try await rightful.send("NICK frank")
+            try await rightful.expect(.nick)
             try await rightful.send("PING still-frank")
             try await Task.sleep(for: .milliseconds(4500))
             try await rightful.send("WHOIS frank")

@@ -107,6 +107,17 @@ struct ClusterIntegrationTests {
             #expect(history.map { $0.parameters.last! }.suffix(2) == ["dm 19", "got them"])
             #expect(history.count == 22)
 
+            // Each party has a copy of the conversation: bob's node stored his when the DMs crossed to him, and
+            // delivered each once (the copy it stored is not delivered again when it comes back through the log).
+            try await bob.send("PING settled")
+            var beforePong: [IRCMessage] = []
+            while let line = try await bob.next(), line.command != .pong { beforePong.append(line) }
+            let again = beforePong.filter { $0.command == .privmsg && $0.source?.hasPrefix("alice!") == true }
+            #expect(again.isEmpty, "no DM delivered twice: \(again)")
+            try await bob.send("CHATHISTORY LATEST alice * 100")
+            let bobs = try await self.readBatch(bob).filter { $0.command == .privmsg }
+            #expect(bobs.map { $0.tag("msgid") } == history.map { $0.tag("msgid") }, "the same conversation")
+
             try await alice.send("PRIVMSG nobody-here :hello")
             #expect(try await alice.expect(.errNoSuchNick).parameters.dropFirst().first == "nobody-here")
 

@@ -72,11 +72,11 @@ struct PostgresStoreTests {
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await withPostgresDatabase { url in
             let store = try await PostgresStore.open(url: url)
-            #expect(try await store.schemaVersion() == 3)
+            #expect(try await store.schemaVersion() == 4)
             try await store.append(lobbyMessages())
             try await store.close()
             let reopened = try await PostgresStore.open(url: url)
-            #expect(try await reopened.schemaVersion() == 3)
+            #expect(try await reopened.schemaVersion() == 4)
             #expect(ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             #expect(try await reopened.countMessages() == 10)
             try await reopened.close()
@@ -97,7 +97,7 @@ struct PostgresStoreTests {
                 on: url
             )
             let current = try await PostgresStore.open(url: url)
-            #expect(try await current.schemaVersion() == 3)
+            #expect(try await current.schemaVersion() == 4)
             let numbered = try await current.messages(in: "#a", after: 0, limit: 10)
             #expect(numbered.map(\.number) == [1, 2])
             #expect(numbered.map(\.message.msgid) == ["x1", "x2"], "numbered in time order")
@@ -124,9 +124,53 @@ struct PostgresStoreTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             for store in stores {
-                #expect(try await store.schemaVersion() == 3)
+                #expect(try await store.schemaVersion() == 4)
                 try await store.close()
             }
+        }
+    }
+
+    /// Version 4 keys DMs by their owner: an old DM whose sender was logged in to the account of its nick becomes
+    /// that account's copy (readable and numbered for the cluster's relay); any other is read by nobody.
+    @Test func migrationFourGivesOldDirectMessagesToTheAccountThatSentThemOrToNobody() async throws {
+        try await withPostgresDatabase { url in
+            let old = try await PostgresStore.open(url: url, upToVersion: 3)
+            try await old.close()
+            try await PostgresAdmin.run(
+                [
+                    "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, "
+                        + "target_sequence) VALUES "
+                        + "('d1', chr(1) || 'alice' || chr(1) || 'bob', 10, 'Alice!u@h', 'alice', 'PRIVMSG', 'bob', "
+                        + "'secret from alice', 1), "
+                        + "('d2', chr(1) || 'alice' || chr(1) || 'bob', 11, 'bob!u@h', NULL, 'PRIVMSG', 'alice', "
+                        + "'secret from bob', 2), "
+                        + "('d3', chr(1) || 'bob' || chr(1) || 'mallory', 12, 'mallory!u@h', 'eve', 'PRIVMSG', 'bob', "
+                        + "'secret from eve', 1)"
+                ],
+                on: url
+            )
+            let current = try await PostgresStore.open(url: url)
+            #expect(try await current.schemaVersion() == 4)
+            let key = StoredMessage.directTarget(owner: "a:alice", correspondent: "bob")
+            #expect(try await current.latest(key, after: nil, limit: 10).map(\.msgid) == ["d1"])
+            #expect(try await current.messages(in: key, after: 0, limit: 10).map(\.number) == [1])
+            for owner in ["a:bob", "a:eve", "a:mallory"] {
+                let found = try await current.targets(channels: [], directFor: owner, from: 0, to: 100, limit: 10)
+                #expect(found.isEmpty, "\(owner) reads nothing of the old conversations: \(found)")
+            }
+            // One msgid, a copy per party.
+            try await current.append([
+                StoredMessage(
+                    msgid: "d1",
+                    target: StoredMessage.directTarget(owner: "c:x.1", correspondent: "alice"),
+                    time: 10,
+                    sender: "Alice!u@h",
+                    command: "PRIVMSG",
+                    recipient: "bob",
+                    text: "secret from alice"
+                )
+            ])
+            try await current.close()
         }
     }
 
@@ -138,7 +182,7 @@ struct PostgresStoreTests {
             await #expect {
                 _ = try await PostgresStore.open(url: url)
             } throws: { error in
-                "\(error)".contains("schema version 99, newer than this Parley knows (3)")
+                "\(error)".contains("schema version 99, newer than this Parley knows (4)")
             }
         }
     }

@@ -22,11 +22,11 @@ import Testing
 
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await self.withStore { store, path in
-            #expect(try await store.schemaVersion() == 4)
+            #expect(try await store.schemaVersion() == 5)
             try await store.append(lobbyMessages())
             try await store.close()
             let reopened = try await SQLiteStore.open(path: path)
-            #expect(try await reopened.schemaVersion() == 4)
+            #expect(try await reopened.schemaVersion() == 5)
             #expect(ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             try await reopened.close()
         }
@@ -42,13 +42,13 @@ import Testing
             do {
                 _ = try await SQLiteStore.open(path: path)
             } catch {
-                #expect("\(error)".contains("schema version 99, newer than this Parley knows (4)"))
+                #expect("\(error)".contains("schema version 99, newer than this Parley knows (5)"))
             }
         }
     }
 
     @Test func migratesEachEarlierSchemaKeepingItsData() async throws {
-        for version in 1..<4 {
+        for version in 1..<5 {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-migrate-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -59,7 +59,7 @@ import Testing
             try await old.close()
 
             let current = try await SQLiteStore.open(path: path)
-            #expect(try await current.schemaVersion() == 4)
+            #expect(try await current.schemaVersion() == 5)
             #expect(ids(try await current.latest("#lobby", after: nil, limit: 2)) == ["m8", "m9"])
             let credentials = Account.Credentials(salt: [1], iterations: 4096, storedKey: [2], serverKey: [3])
             let created = try await current.create(
@@ -74,11 +74,60 @@ import Testing
         }
     }
 
+    /// Version 5 keys DMs by their owner. An old DM whose sender was logged in to the account of its nick becomes
+    /// that account's; any other is read by nobody. Offline deliveries and the full-text index survive the rebuild.
+    @Test func migrationFiveGivesOldDirectMessagesToTheAccountThatSentThemOrToNobody() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-migrate-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("parley.sqlite").path
+        let old = try await SQLiteStore.open(path: path, upToVersion: 4)
+        func dm(_ id: String, from sender: String, account: String?, to recipient: String) -> StoredMessage {
+            let pair = [sender.lowercased(), recipient.lowercased()].sorted()
+            return StoredMessage(
+                msgid: id,
+                target: "\u{1}\(pair[0])\u{1}\(pair[1])",
+                time: 10,
+                sender: "\(sender)!u@h",
+                account: account,
+                command: "PRIVMSG",
+                recipient: recipient,
+                text: "words from \(sender)",
+                deliverTo: id == "d3" ? "carol" : nil
+            )
+        }
+        try await old.append([
+            dm("d1", from: "Alice", account: "alice", to: "bob"),
+            dm("d2", from: "bob", account: nil, to: "Alice"),
+            dm("d3", from: "bob", account: nil, to: "carol"),
+            // Logged in, but to an account that is not the nick's: the nick's later owner must not get it.
+            dm("d4", from: "mallory", account: "eve", to: "bob"),
+        ])
+        try await old.close()
+
+        let current = try await SQLiteStore.open(path: path)
+        #expect(try await current.schemaVersion() == 5)
+        let alices = try await current.latest(
+            StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
+            after: nil,
+            limit: 10
+        )
+        #expect(alices.map(\.msgid) == ["d1"])
+        for owner in ["a:bob", "a:carol", "a:eve", "a:mallory"] {
+            let found = try await current.targets(channels: [], directFor: owner, from: 0, to: 100, limit: 10)
+            #expect(found.isEmpty, "\(owner) reads nothing of the old conversations: \(found)")
+        }
+        #expect(try await current.takePendingDeliveries(for: "carol").map(\.msgid) == ["d3"])
+        let hits = try await current.search(SearchQuery(targets: [], directFor: "a:alice", text: "alice", limit: 5))
+        #expect(hits.map(\.msgid) == ["d1"], "the full-text index still points at the rebuilt rows")
+        try await current.close()
+    }
+
     @Test func storesEveryFieldAndIndexesTextForSearch() async throws {
         try await self.withStore { store, path in
             let dm = StoredMessage(
                 msgid: "dm1",
-                target: StoredMessage.directTarget("bob", "alice"),
+                target: StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
                 time: 5,
                 sender: "alice!a@h",
                 account: "alice",
@@ -88,8 +137,11 @@ import Testing
                 tags: "+draft/react=👍"
             )
             try await store.append([dm])
-            #expect(StoredMessage.directTarget("alice", "bob") == StoredMessage.directTarget("bob", "alice"))
-            let stored = try await store.latest(StoredMessage.directTarget("alice", "bob"), after: nil, limit: 1)
+            let stored = try await store.latest(
+                StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
+                after: nil,
+                limit: 1
+            )
             var expected = dm
             expected.sequence = stored.first?.sequence ?? -1
             #expect(stored == [expected])

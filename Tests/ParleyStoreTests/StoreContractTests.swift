@@ -154,7 +154,7 @@ import Testing
         try await kind.withStore { store in
             let dm = StoredMessage(
                 msgid: "dm1",
-                target: StoredMessage.directTarget("bob", "alice"),
+                target: StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
                 time: 5,
                 sender: "alice!a@h",
                 account: "alice",
@@ -164,7 +164,11 @@ import Testing
                 tags: "+draft/react=👍"
             )
             try await store.append([dm])
-            let stored = try await store.latest(StoredMessage.directTarget("alice", "bob"), after: nil, limit: 1)
+            let stored = try await store.latest(
+                StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
+                after: nil,
+                limit: 1
+            )
             var expected = dm
             expected.sequence = stored.first?.sequence ?? -1
             #expect(stored == [expected])
@@ -206,7 +210,7 @@ import Testing
         async throws
     {
         try await kind.withStore { store in
-            let key = StoredMessage.directTarget("bob", "zed")
+            let key = StoredMessage.directTarget(owner: "a:bob", correspondent: "zed")
             try await store.append([
                 StoredMessage(
                     msgid: "a",
@@ -229,7 +233,7 @@ import Testing
                 ),
                 StoredMessage(
                     msgid: "c",
-                    target: StoredMessage.directTarget("bobby", "zed"),
+                    target: StoredMessage.directTarget(owner: "a:bobby", correspondent: "zed"),
                     time: 3,
                     sender: "zed!z@h",
                     command: "PRIVMSG",
@@ -241,7 +245,7 @@ import Testing
             #expect(try await store.takePendingDeliveries(for: "bob").isEmpty)
             // Query operators in user text are words, not syntax; bobby's conversation is not bob's.
             let hits = try await store.search(
-                SearchQuery(targets: [], directFor: "bob", text: "NOT \"quoted", limit: 10)
+                SearchQuery(targets: [], directFor: "a:bob", text: "NOT \"quoted", limit: 10)
             )
             #expect(hits.map(\.msgid) == ["a"])
             let bySender = try await store.search(SearchQuery(targets: ["#c"], sender: "zed", limit: 10))
@@ -341,21 +345,36 @@ import Testing
             }
             try await store.append([
                 message("1", "#a", 10), message("2", "#a", 30), message("3", "#b", 20),
-                message("4", StoredMessage.directTarget("ann", "zed"), 25),
-                message("5", StoredMessage.directTarget("anne", "zed"), 26), message("6", "#c", 40, "JOIN"),
-                message("7", StoredMessage.directTarget("aaa", "ann"), 27),
+                message("4", StoredMessage.directTarget(owner: "a:ann", correspondent: "zed"), 25),
+                message("5", StoredMessage.directTarget(owner: "a:anne", correspondent: "zed"), 26),
+                message("6", "#c", 40, "JOIN"),
+                message("7", StoredMessage.directTarget(owner: "a:ann", correspondent: "aaa"), 27),
+                // The other party's copy of a conversation with ann is not ann's.
+                message("8", StoredMessage.directTarget(owner: "a:zed", correspondent: "ann"), 28),
+                // A DM has one msgid and a copy per party: the same msgid under another key is no duplicate.
+                message("7", StoredMessage.directTarget(owner: "c:x.1", correspondent: "ann"), 27),
             ])
             let found = try await store.targets(
                 channels: ["#a", "#b", "#c"],
-                directFor: "ann",
+                directFor: "a:ann",
                 from: 0,
                 to: 100,
                 limit: 10
             )
-            #expect(found.map(\.target) == ["#b", StoredMessage.directTarget("ann", "zed"), "\u{1}aaa\u{1}ann", "#a"])
+            let (zed, aaa) = (
+                StoredMessage.directTarget(owner: "a:ann", correspondent: "zed"),
+                StoredMessage.directTarget(owner: "a:ann", correspondent: "aaa")
+            )
+            #expect(found.map(\.target) == ["#b", zed, aaa, "#a"])
             #expect(found.map(\.time) == [20, 25, 27, 30])
-            let window = try await store.targets(channels: ["#a", "#b"], directFor: "ann", from: 20, to: 30, limit: 10)
-            #expect(window.map(\.target) == [StoredMessage.directTarget("ann", "zed"), "\u{1}aaa\u{1}ann"])
+            let window = try await store.targets(
+                channels: ["#a", "#b"],
+                directFor: "a:ann",
+                from: 20,
+                to: 30,
+                limit: 10
+            )
+            #expect(window.map(\.target) == [zed, aaa])
         }
     }
 }
