@@ -235,7 +235,7 @@ extension ServerState {
             switch failure {
             case .exists: (code, text) = ("ACCOUNT_EXISTS", "The account already exists")
             case .noSuchAccount: (code, text) = ("ACCOUNT_REQUIRED", "There is no such account")
-            case .wrongPassword: (code, text) = ("INVALID_PASSWORD", "Wrong password")
+            case .wrongPassword: (code, text) = ("INVALID_PASSWORD", "Wrong account name or password")
             case .rateLimited(let seconds):
                 (code, text) = ("TEMPORARILY_UNAVAILABLE", "Too many failed attempts; try again in \(seconds) s")
             case .unavailable(let reason): (code, text) = ("TEMPORARILY_UNAVAILABLE", "Accounts unavailable: \(reason)")

@@ -1,20 +1,14 @@
 import ParleyIRC
 
 extension ServerState {
-    /// Failed OPER attempts allowed per address within ``operFailureWindow`` milliseconds.
+    /// Failed OPER (or connection password) attempts allowed per address within ``operFailureWindow``
+    /// milliseconds.
     static let operFailuresAllowed = 5
     static let operFailureWindow: Int64 = 60_000
 
     mutating func oper(_ request: Request, _ outbox: inout Outbox) {
         guard let address = self.sessions[request.id]?.address else { return }
-        let recent = (self.operFailures[address] ?? []).filter {
-            request.now.millisecondsSince1970 - $0.millisecondsSince1970 < Self.operFailureWindow
-        }
-        self.operFailures[address] = recent.isEmpty ? nil : recent
-        if recent.count >= Self.operFailuresAllowed {
-            let wait =
-                (recent[0].millisecondsSince1970 + Self.operFailureWindow - request.now.millisecondsSince1970
-                    + 999) / 1000
+        if let wait = self.reserveAttempt("oper", address: address, now: request.now) {
             self.reply(
                 request.id,
                 .errPasswdMismatch,
@@ -25,13 +19,36 @@ extension ServerState {
         }
         let name = request.parameters[0]
         guard let entry = self.configuration.operators.first(where: { $0.name == name }) else {
-            self.reply(request.id, .errNoOperHost, "No O-lines for your host", into: &outbox)
+            // Answered as a wrong password is, so operator names cannot be found out by trying.
+            self.reply(request.id, .errPasswdMismatch, "Password incorrect", into: &outbox)
             return
         }
         // Hashing is slow on purpose; the host checks it off the event loop and calls back.
         outbox.actions.append(
             .verifyOperator(request.id, name: entry.name, password: request.parameters[1], hash: entry.passwordHash)
         )
+    }
+
+    /// Counts an attempt of `kind` (`oper`, `pass`) from `address` as failed before it is checked, so attempts in
+    /// flight count against the limit; returns the seconds to wait instead when the limit is reached.
+    mutating func reserveAttempt(_ kind: String, address: String, now: Timestamp) -> Int64? {
+        let key = kind + " " + address
+        let recent = (self.operFailures[key] ?? []).filter {
+            now.millisecondsSince1970 - $0.millisecondsSince1970 < Self.operFailureWindow
+        }
+        if recent.count >= Self.operFailuresAllowed {
+            self.operFailures[key] = recent
+            return (recent[0].millisecondsSince1970 + Self.operFailureWindow - now.millisecondsSince1970 + 999) / 1000
+        }
+        self.operFailures[key] = recent + [now]
+        return nil
+    }
+
+    /// The last attempt of `kind` from `address` succeeded: it no longer counts.
+    mutating func attemptSucceeded(_ kind: String, address: String) {
+        let key = kind + " " + address
+        self.operFailures[key]?.removeLast()
+        if self.operFailures[key]?.isEmpty == true { self.operFailures[key] = nil }
     }
 
     /// The result of a `verifyOperator` action.
@@ -44,10 +61,10 @@ extension ServerState {
     ) {
         guard let session = self.sessions[id], session.isRegistered else { return }
         guard success else {
-            self.operFailures[session.address, default: []].append(now)
             self.reply(id, .errPasswdMismatch, "Password incorrect", into: &outbox)
             return
         }
+        self.attemptSucceeded("oper", address: session.address)
         self.setUserModes(id, session.modes.union(.oper))
         self.reply(id, .rplYoureOper, "You are now an IRC operator", into: &outbox)
         if !session.modes.contains(.oper) {

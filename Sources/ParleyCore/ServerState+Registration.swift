@@ -104,10 +104,18 @@ extension ServerState {
         guard let session = self.sessions[id], !session.isRegistered, !session.negotiatingCaps,
             let nick = session.nick, session.user != nil
         else { return }
-        if let password = self.configuration.password, session.givenPassword != password {
-            self.reply(id, .errPasswdMismatch, "Password incorrect", into: &outbox)
-            self.closeSession(id, reason: "Bad password", now: now, into: &outbox)
-            return
+        if let password = self.configuration.password {
+            if let wait = self.reserveAttempt("pass", address: session.address, now: now) {
+                self.reply(id, .errPasswdMismatch, "Too many wrong passwords; try again in \(wait) s", into: &outbox)
+                self.closeSession(id, reason: "Too many wrong passwords", now: now, into: &outbox)
+                return
+            }
+            guard session.givenPassword == password else {
+                self.reply(id, .errPasswdMismatch, "Password incorrect", into: &outbox)
+                self.closeSession(id, reason: "Bad password", now: now, into: &outbox)
+                return
+            }
+            self.attemptSucceeded("pass", address: session.address)
         }
         let key = NickKey(nick)
         if let owner = self.nicks[key], owner != id {

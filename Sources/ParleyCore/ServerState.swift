@@ -15,7 +15,7 @@ public struct ServerState: Sendable {
     var guestCounter: UInt64 = 0
     /// Registered nicks (folded) held for their owner until a time, after someone not logged in was renamed away.
     var heldForOwner: [String: Timestamp] = [:]
-    /// Times of failed OPER attempts by address, for the limit on them.
+    /// Times of failed OPER and connection password attempts, by `KIND ADDRESS`, for the limits on them.
     var operFailures: [String: [Timestamp]] = [:]
     /// Channels registered with ChanServ, loaded at start.
     public internal(set) var registeredChannels: [ChannelKey: ChannelRegistration] = [:]

@@ -17,9 +17,12 @@ final class AccountService: Sendable {
 
     private struct State {
         var exchanges: [SessionID: Scram.Exchange] = [:]
+        /// When each SCRAM exchange's attempt was reserved (``AccountService/reserveAttempt(account:address:now:)``).
+        var scramStarted: [SessionID: Int64] = [:]
         /// Accounts whose SCRAM server-final was sent: the client's empty response completes the login.
         var verified: [SessionID: String] = [:]
-        /// Times (ms) of recent failed logins, by `account:NAME` and `address:IP`.
+        /// Times (ms) of recent login attempts that did not succeed (or are still being checked), by
+        /// `pair:NAME IP`, `address:IP` and `account:NAME`.
         var failures: [String: [Int64]] = [:]
     }
 
@@ -27,9 +30,12 @@ final class AccountService: Sendable {
     private let state = NIOLockedValueBox(State())
     let iterations: Int
 
-    /// Failed logins allowed per window before further attempts are refused.
-    static let failuresPerAccount = 5
+    /// Failed logins allowed per window before further attempts are refused: per account from one address, per
+    /// address, and per account from everywhere (higher, so that guesses from one place never lock the owner out
+    /// elsewhere, while a crowd of addresses is still bounded).
+    static let failuresPerAccountAndAddress = 5
     static let failuresPerAddress = 20
+    static let failuresPerAccount = 100
     static let window: Int64 = 60_000
 
     init(store: any ParleyStorage, iterations: Int = Scram.iterations) {
@@ -102,46 +108,56 @@ final class AccountService: Sendable {
         case failure(AccountFailure)
     }
 
-    /// Checks a password, within the limits on failures.
+    /// Checks a password, within the limits on failures. An unknown account is answered as a wrong password is.
     private func login(_ name: String, password: String, address: String, now: Int64) async throws -> LoginResult {
         let folded = NickKey(name).folded
-        if let wait = self.limited(account: folded, address: address, now: now) {
+        if let wait = self.reserveAttempt(account: folded, address: address, now: now) {
             return .failure(.rateLimited(seconds: wait))
         }
-        guard let account = try await self.store.account(named: folded) else {
-            self.recordFailure(account: folded, address: address, now: now)
-            return .failure(.noSuchAccount)
-        }
+        guard let account = try await self.store.account(named: folded) else { return .failure(.wrongPassword) }
         let credentials = account.credentials
         let matches = try await NIOThreadPool.singleton.runIfActive { Scram.verify(password, against: credentials) }
-        guard matches else {
-            self.recordFailure(account: folded, address: address, now: now)
-            return .failure(.wrongPassword)
-        }
+        guard matches else { return .failure(.wrongPassword) }
+        self.attemptSucceeded(account: folded, address: address, now: now)
         return .success(account)
     }
 
-    /// Seconds to wait before another attempt, or `nil` when one is allowed now.
-    private func limited(account: String, address: String, now: Int64) -> Int? {
+    private static func attemptKeys(account: String, address: String) -> [(key: String, limit: Int)] {
+        [
+            ("pair:\(account) \(address)", Self.failuresPerAccountAndAddress),
+            ("address:" + address, Self.failuresPerAddress), ("account:" + account, Self.failuresPerAccount),
+        ]
+    }
+
+    /// Counts an attempt as failed before its password is checked, so guesses in flight count against the limits
+    /// (checking first and counting after let parallel guesses through); returns the seconds to wait instead when
+    /// a limit is reached, and then nothing is hashed.
+    private func reserveAttempt(account: String, address: String, now: Int64) -> Int? {
         self.state.withLockedValue { state in
             var wait: Int64 = 0
-            for (key, limit) in [
-                ("account:" + account, Self.failuresPerAccount), ("address:" + address, Self.failuresPerAddress),
-            ] {
+            for (key, limit) in Self.attemptKeys(account: account, address: address) {
                 let recent = (state.failures[key] ?? []).filter { now - $0 < Self.window }
                 state.failures[key] = recent.isEmpty ? nil : recent
                 if recent.count >= limit, let oldest = recent.first {
                     wait = max(wait, oldest + Self.window - now)
                 }
             }
-            return wait > 0 ? Int((wait + 999) / 1000) : nil
+            guard wait == 0 else { return Int((wait + 999) / 1000) }
+            for (key, _) in Self.attemptKeys(account: account, address: address) {
+                state.failures[key, default: []].append(now)
+            }
+            return nil
         }
     }
 
-    private func recordFailure(account: String, address: String, now: Int64) {
+    /// The attempt reserved at `now` succeeded: it is not a failure.
+    private func attemptSucceeded(account: String, address: String, now: Int64) {
         self.state.withLockedValue { state in
-            state.failures["account:" + account, default: []].append(now)
-            state.failures["address:" + address, default: []].append(now)
+            for (key, _) in Self.attemptKeys(account: account, address: address) {
+                guard let index = state.failures[key]?.lastIndex(of: now) else { continue }
+                state.failures[key]?.remove(at: index)
+                if state.failures[key]?.isEmpty == true { state.failures[key] = nil }
+            }
         }
     }
 
@@ -210,11 +226,10 @@ final class AccountService: Sendable {
                 return .failure("malformed client-first message (channel binding is not offered)")
             }
             let folded = NickKey(first.user).folded
-            if let wait = self.limited(account: folded, address: address, now: now) {
+            if let wait = self.reserveAttempt(account: folded, address: address, now: now) {
                 return .failure(Self.describe(.rateLimited(seconds: wait)))
             }
             guard let account = try await self.store.account(named: folded) else {
-                self.recordFailure(account: folded, address: address, now: now)
                 return .failure(Self.describe(.noSuchAccount))
             }
             let started = Scram.Exchange(
@@ -223,18 +238,22 @@ final class AccountService: Sendable {
                 clientFirstBare: first.bare,
                 clientNonce: first.nonce
             )
-            self.state.withLockedValue { $0.exchanges[id] = started }
+            self.state.withLockedValue {
+                $0.exchanges[id] = started
+                $0.scramStarted[id] = now
+            }
             return .challenge(Array(started.serverFirst.utf8))
         }
         guard let serverFinal = exchange.finish(text) else {
             self.reset(id)
-            self.recordFailure(account: exchange.account.name, address: address, now: now)
             return .failure(Self.describe(.wrongPassword))
         }
-        self.state.withLockedValue { state in
+        let started = self.state.withLockedValue { state in
             state.exchanges[id] = nil
             state.verified[id] = exchange.account.displayName
+            return state.scramStarted.removeValue(forKey: id)
         }
+        if let started { self.attemptSucceeded(account: exchange.account.name, address: address, now: started) }
         return .challenge(Array(serverFinal.utf8))
     }
 
@@ -242,14 +261,16 @@ final class AccountService: Sendable {
         self.state.withLockedValue { state in
             state.exchanges[id] = nil
             state.verified[id] = nil
+            state.scramStarted[id] = nil
         }
     }
 
     static func describe(_ failure: AccountFailure) -> String {
         switch failure {
         case .exists: "the account exists"
-        case .noSuchAccount: "no such account"
-        case .wrongPassword: "wrong password"
+        // The same words for both, so a failed login does not tell whether the account exists.
+        case .noSuchAccount: "wrong account name or password"
+        case .wrongPassword: "wrong account name or password"
         case .rateLimited(let seconds): "too many failed attempts; try again in \(seconds) s"
         case .unavailable(let reason): "accounts unavailable: \(reason)"
         case .certificateInUse: "the certificate already logs in to an account"

@@ -138,3 +138,65 @@ import Testing
         #expect(h.pendingOperatorChecks.count == 1)
     }
 }
+
+@Suite struct GuessLimitTests {
+    /// Guesses sent before any answer came back count too: the limit holds against pipelined guesses.
+    @Test func pipelinedOperGuessesAreCheckedNoMoreThanTheLimit() {
+        var h = CoreHarness(
+            configuration: CoreConfiguration(
+                serverName: "irc.test",
+                operators: [.init(name: "root", passwordHash: "h")]
+            )
+        )
+        h.connect("mallory")
+        for index in 0..<30 { h.send("mallory", "OPER root guess\(index)") }
+        #expect(h.pendingOperatorChecks.count == 5)
+        let replies = h.take("mallory")
+        #expect(replies.count == 30 - 5)
+        #expect(replies.allSatisfy { $0.parameters.last?.contains("Too many failed OPER attempts") == true })
+    }
+
+    @Test func anUnknownOperatorNameIsAnsweredAsAWrongPasswordIs() {
+        var h = CoreHarness(
+            configuration: CoreConfiguration(
+                serverName: "irc.test",
+                operators: [.init(name: "root", passwordHash: "h")]
+            )
+        )
+        h.connect("mallory")
+        h.send("mallory", "OPER nobody guess")
+        let unknown = h.take("mallory")
+        h.send("mallory", "OPER root guess")
+        h.outbox.removeAll()
+        h.state.operatorVerified(h.ids["mallory"]!, name: "root", success: false, now: h.now, into: &h.outbox)
+        h.collect()
+        let wrong = h.take("mallory")
+        #expect(unknown.map(\.command) == wrong.map(\.command))
+        #expect(unknown.map { $0.parameters.last } == wrong.map { $0.parameters.last })
+    }
+
+    @Test func connectionPasswordGuessesFromOneAddressAreLimited() throws {
+        var configuration = CoreConfiguration(serverName: "irc.test")
+        configuration.password = "sesame"
+        var state = ServerState(configuration: configuration)
+        var now = Timestamp(millisecondsSince1970: 1_000_000)
+        func attempt(_ id: UInt64, _ password: String) throws -> [String] {
+            var outbox = Outbox()
+            let session = SessionID(id)
+            state.connect(session, host: "h", address: "10.9.9.9", now: now)
+            for line in ["PASS \(password)", "NICK n\(id)", "USER u 0 * :U"] {
+                state.handle(try IRCParser.parse(line), from: session, now: now, into: &outbox)
+            }
+            return outbox.actions.compactMap {
+                if case .send(let message, _) = $0, message.command == IRCCommand(.errPasswdMismatch) {
+                    return message.parameters.last
+                }
+                return nil
+            }
+        }
+        for id: UInt64 in 1...5 { #expect(try attempt(id, "guess") == ["Password incorrect"]) }
+        #expect(try attempt(6, "sesame").first?.contains("Too many wrong passwords") == true, "not even checked")
+        now.millisecondsSince1970 += 61_000
+        #expect(try attempt(7, "sesame").isEmpty, "the right password after the window")
+    }
+}

@@ -225,6 +225,32 @@ import Testing
         }
     }
 
+    /// 6 connections × 5 pipelined IDENTIFY guesses at once: only the limit's worth (5 per account from one
+    /// address) is checked; the rest are refused without hashing, guesses in flight counting as failures.
+    @Test func parallelPipelinedGuessesAreCheckedNoMoreThanTheLimit() async throws {
+        try await self.withServer { server in
+            let owner = try await server.register("alice")
+            try await owner.send("PRIVMSG NickServ :REGISTER right-password")
+            try await owner.expect(.rplLoggedIn)
+            var guessers: [TestClient] = []
+            for index in 0..<6 { guessers.append(try await server.register("guesser\(index)")) }
+            for guesser in guessers {
+                for guess in 0..<5 { try await guesser.send("PRIVMSG NickServ :IDENTIFY alice guess\(guess)") }
+            }
+            var wrong = 0
+            var throttled = 0
+            for guesser in guessers {
+                for _ in 0..<5 {
+                    let text = try await guesser.expect(.notice).parameters.last ?? ""
+                    if text.contains("Wrong account name or password") { wrong += 1 }
+                    if text.contains("Too many failed attempts") { throttled += 1 }
+                }
+            }
+            #expect(wrong == 5)
+            #expect(throttled == 25)
+        }
+    }
+
     @Test func nickServInfoPasswordChangeAndDrop() async throws {
         try await self.withServer { server in
             let kim = try await server.register("kim")
@@ -250,9 +276,8 @@ import Testing
             try await kim.expect(.rplLoggedOut)
             try await kim.send("PRIVMSG NickServ :IDENTIFY second-password")
             notice = try await kim.expect(.notice)
-            while notice.parameters.last?.contains("no such account") != true
-                && notice.parameters.last?.contains("There is no such account") != true
-            {
+            // Answered as a wrong password is: a failed login does not say whether the account exists.
+            while notice.parameters.last?.contains("Wrong account name or password") != true {
                 notice = try await kim.expect(.notice)
             }
         }
