@@ -195,7 +195,9 @@ extension ServerState {
             self.reply(request.id, .rplEndOfNames, "*", "End of /NAMES list", into: &outbox)
             return
         }
-        for name in target.split(separator: ",").map(String.init) {
+        // Each channel once however often it is named: `NAMES #c,#c,…` must not multiply a big reply.
+        var seen: Set<ChannelKey> = []
+        for name in target.split(separator: ",").map(String.init) where seen.insert(ChannelKey(name)).inserted {
             if let channel = self.channels[ChannelKey(name)] {
                 self.sendNames(request.id, channel: channel, into: &outbox)
             } else {

@@ -85,6 +85,7 @@ extension ServerState {
         var appliedSign: Character?
         var appliedArguments: [String] = []
         var denied = false
+        var listed: Set<Character> = []
         let isOp = status?.contains(.op) == true || session.modes.contains(.oper)
 
         func record(_ letter: Character, _ argument: String?) {
@@ -105,7 +106,8 @@ extension ServerState {
             let listMode = letter == "b" || letter == "e" || letter == "I"
             if listMode {
                 guard let mask = arguments.next() else {
-                    self.sendList(letter, of: channel, to: request.id, into: &outbox)
+                    // Each list once per request: `MODE #c bbbb…` must not multiply a long ban list.
+                    if listed.insert(letter).inserted { self.sendList(letter, of: channel, to: request.id, into: &outbox) }
                     continue
                 }
                 guard isOp else {

@@ -200,3 +200,19 @@ import Testing
         #expect(try attempt(7, "sesame").isEmpty, "the right password after the window")
     }
 }
+
+@Suite struct AmplificationTests {
+    @Test func aListOrNamesIsSentOncePerRequestHoweverOftenItIsAskedFor() {
+        var h = CoreHarness()
+        h.connect("op")
+        h.send("op", "JOIN #c")
+        for index in 0..<10 { h.send("op", "MODE #c +b spam\(index)!*@*") }
+        _ = h.take("op")
+        h.send("op", "MODE #c +" + String(repeating: "b", count: 200))
+        let bans = h.take("op").filter { $0.command == IRCCommand(.rplBanList) }
+        #expect(bans.count == 10, "one list, not 200")
+        h.send("op", "NAMES " + Array(repeating: "#c", count: 100).joined(separator: ",") + ",#C,#other")
+        let ends = h.take("op").filter { $0.command == IRCCommand(.rplEndOfNames) }
+        #expect(ends.map { $0.parameters[1] } == ["#c", "#other"])
+    }
+}
