@@ -107,7 +107,9 @@ extension ServerState {
             if listMode {
                 guard let mask = arguments.next() else {
                     // Each list once per request: `MODE #c bbbb…` must not multiply a long ban list.
-                    if listed.insert(letter).inserted { self.sendList(letter, of: channel, to: request.id, into: &outbox) }
+                    if listed.insert(letter).inserted {
+                        self.sendList(letter, of: channel, to: request.id, into: &outbox)
+                    }
                     continue
                 }
                 guard isOp else {

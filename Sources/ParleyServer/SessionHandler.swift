@@ -175,11 +175,7 @@ final class SessionHandler: ChannelInboundHandler {
             {
                 line.moveWriterIndex(to: line.writerIndex - 1)
             }
-            let (tagBytes, bodyBytes) = Self.lengths(of: line)
-            if bodyBytes > maximumBody || tagBytes > Self.maximumClientTagBytes {
-                self.host.inputTooLong(from: link.id)
-                continue
-            }
+            // Flood control first: an over-long line costs a token like any other (it is answered with 417).
             if self.configuration.floodControl && !self.takeToken(context: context, link: link) {
                 // Put the line back: it runs when the client has tokens again. Nothing is dropped.
                 var rest = line
@@ -187,6 +183,11 @@ final class SessionHandler: ChannelInboundHandler {
                 if var remaining = self.pending { rest.writeBuffer(&remaining) }
                 self.pending = rest
                 break
+            }
+            let (tagBytes, bodyBytes) = Self.lengths(of: line)
+            if bodyBytes > maximumBody || tagBytes > Self.maximumClientTagBytes {
+                self.host.inputTooLong(from: link.id)
+                continue
             }
             if self.host.logger.logLevel <= .trace {
                 self.host.logger.trace(

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -18,6 +19,14 @@ public final class SQLiteStore: ParleyStorage {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// - Throws: ``StoreError`` when the file cannot be opened or its schema is newer than this binary knows.
     public static func open(path: String, logger: Logger = Logger(label: "parley.store")) async throws -> SQLiteStore {
+        // Private messages live here: only the server's user may read the file. SQLite gives its -wal and -shm
+        // files the database file's permissions.
+        let files = FileManager.default
+        if !files.fileExists(atPath: path) {
+            _ = files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        } else {
+            try? files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        }
         let connection: SQLiteConnection
         do {
             connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)

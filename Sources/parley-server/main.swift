@@ -90,7 +90,12 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "parley")
         Self.raiseFileLimit()
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        // Only the server's user reads what it keeps (the directory it creates is 0700, the database 0600).
+        try FileManager.default.createDirectory(
+            atPath: configuration.dataDirectory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         if configuration.cloak && configuration.cloakKey == nil {
             configuration.cloakKey = try Self.cloakKey(in: configuration.dataDirectory)
         }

@@ -32,6 +32,17 @@ import Testing
         }
     }
 
+    @Test func onlyTheServersUserMayReadTheDatabase() async throws {
+        try await self.withStore { store, path in
+            try await store.append(lobbyMessages())
+            for file in [path, path + "-wal"] {
+                let attributes = try FileManager.default.attributesOfItem(atPath: file)
+                let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+                #expect(mode == 0o600, "\(file): \(String(mode, radix: 8))")
+            }
+        }
+    }
+
     @Test func refusesADatabaseNewerThanTheBinary() async throws {
         try await self.withStore { store, path in
             try await store.close()
