@@ -51,6 +51,10 @@ public struct HistoryQuery: Sendable, Equatable {
     /// For ``Kind/targets(from:to:)`` and ``Kind/search(sender:text:after:before:)``: the owner
     /// (``HistoryQuery/owner(account:connection:)``) whose copies of direct conversations count (empty: none).
     public var owner: String = ""
+    /// Per storage key, a time (ms) the asker may read only after: an unregistered channel's history is that of its
+    /// current incarnation only (whoever recreates an emptied channel reads nothing said before, nor its old key in
+    /// a MODE line). The host leaves out messages and conversations from then or before.
+    public var since: [String: Int64] = [:]
 
     /// Who private history belongs to: an account (a person, on every device) or, for a user without one, the one
     /// connection that took part (`connection` is unique across runs and nodes). Never a nick: a nick is a label
@@ -84,6 +88,26 @@ public struct HistoryQuery: Sendable, Equatable {
     /// learn them as they learn DMs. Never a channel's or a conversation's key, and never history.
     public static func awayTarget(_ folded: String) -> String {
         "\u{2}\(folded)"
+    }
+}
+
+extension HistoryQuery.Kind {
+    /// The same request with every timestamp bound before `floor` moved up to it, so that `AFTER` a time before
+    /// the floor starts after the floor rather than in history the asker may not read (which the host would leave
+    /// out, leaving the page empty). Message id bounds stay: the host filters what they reach.
+    func clamped(to floor: Int64) -> Self {
+        func clamp(_ point: HistoryQuery.Point) -> HistoryQuery.Point {
+            if case .timestamp(let time) = point, time < floor { return .timestamp(floor) }
+            return point
+        }
+        switch self {
+        case .latest(let bound): return .latest(after: bound.map(clamp))
+        case .before(let point): return .before(clamp(point))
+        case .after(let point): return .after(clamp(point))
+        case .around(let point): return .around(clamp(point))
+        case .between(let start, let end): return .between(clamp(start), clamp(end))
+        case .targets, .search: return self
+        }
     }
 }
 

@@ -140,7 +140,7 @@ extension ServerState {
         self.recordEvent(&part, in: [key], into: &outbox)
         outbox.send(part, to: id)
         outbox.broadcast(part, to: self.members(of: channel, except: id))
-        self.removeMember(id, from: key)
+        if self.removeMember(id, from: key) { self.endIncarnation(of: key, now: now, into: &outbox) }
     }
 
     mutating func topic(_ request: Request, _ outbox: inout Outbox) {
@@ -294,7 +294,7 @@ extension ServerState {
             self.recordEvent(&kick, in: [key], into: &outbox)
             outbox.send(kick, to: request.id)
             outbox.broadcast(kick, to: self.members(of: current, except: request.id))
-            self.removeMember(target.id, from: key)
+            if self.removeMember(target.id, from: key) { self.endIncarnation(of: key, now: request.now, into: &outbox) }
         }
     }
 

@@ -30,6 +30,13 @@ extension ServerState {
             self.relayAwayFromOtherNode(message, into: &outbox)
             return
         }
+        if message.command == Self.endedCommand {
+            // Another node's users left a channel for good: its history up to then is nobody's here either.
+            if let name = message.parameter(0) {
+                self.channelEnds[ChannelKey(name).folded] = Self.time(of: message).millisecondsSince1970
+            }
+            return
+        }
         guard Self.isContent(message) else {
             self.relayEventFromOtherNode(message, into: &outbox)
             return

@@ -58,6 +58,7 @@ extension ServerState {
             }
             query.kind = .targets(from: min(first, second), to: max(first, second))
             query.channels = session.channels.map(\.folded)
+            query.since = self.historyFloors(session.channels)
             query.owner = self.historyOwner(session)
             outbox.actions.append(.queryHistory(query))
             return
@@ -71,6 +72,7 @@ extension ServerState {
             }
             query.target = key.folded
             query.name = channel.name
+            query.since = self.historyFloors([key])
         } else {
             guard IRCName.isValidNickname(name, maximumLength: self.configuration.nickLength) else {
                 fail("INVALID_TARGET", [subcommand, name], "No such channel or nick")
@@ -100,7 +102,45 @@ extension ServerState {
             guard let start = point(2), let start, let end = point(3), let end else { return }
             query.kind = .between(start, end)
         }
+        if let floor = query.since[query.target] { query.kind = query.kind.clamped(to: floor) }
         outbox.actions.append(.queryHistory(query))
+    }
+
+    /// The floors of ``HistoryQuery/since`` for `channels`: when each last ended.
+    func historyFloors(_ channels: some Sequence<ChannelKey>) -> [String: Int64] {
+        var floors: [String: Int64] = [:]
+        for key in channels {
+            if let end = self.channelEnds[key.folded] { floors[key.folded] = end }
+        }
+        return floors
+    }
+
+    /// The last member left an unregistered channel (by PART, KICK or QUIT, not because the server stopped): that
+    /// incarnation's history ends, for good. Whoever creates the channel again reads nothing said before, nor its old
+    /// key in a MODE line. A registered channel keeps its history across empty periods. The end is stored as an
+    /// `ENDED` row in the channel's history (never shown), so it holds after a restart and other nodes learn it.
+    mutating func endIncarnation(of key: ChannelKey, now: Timestamp, into outbox: inout Outbox) {
+        guard self.configuration.history != nil, !self.shuttingDown, self.registeredChannels[key] == nil else { return }
+        self.channelEnds[key.folded] = now.millisecondsSince1970
+        let marker = IRCMessage(
+            tags: [IRCTag("time", now.serverTime), IRCTag("msgid", self.nextMessageID())],
+            source: self.configuration.serverName,
+            command: Self.endedCommand,
+            parameters: [key.folded]
+        )
+        outbox.actions.append(.persist(marker, target: key.folded, deliverTo: nil))
+    }
+
+    static let endedCommand = IRCCommand(rawValue: "ENDED")
+
+    /// When each channel last ended, read from the store at start.
+    public mutating func loadChannelEnds(_ ends: [String: Int64]) {
+        self.channelEnds = ends
+    }
+
+    /// The server is stopping: the channels its users leave now are not ended.
+    public mutating func beginShutdown() {
+        self.shuttingDown = true
     }
 
     /// With history on, gives a channel event (JOIN, PART, KICK, QUIT, NICK, TOPIC, MODE) a msgid and stores it in the
@@ -133,7 +173,7 @@ extension ServerState {
         guard let settings = self.configuration.history, settings.replayOnJoin > 0,
             let session = self.sessions[id], !session.caps.contains(.chathistory), session.caps.contains(.serverTime)
         else { return }
-        let query = HistoryQuery(
+        var query = HistoryQuery(
             session: id,
             target: ChannelKey(channel.name).folded,
             name: channel.name,
@@ -141,6 +181,7 @@ extension ServerState {
             limit: settings.replayOnJoin,
             purpose: .join
         )
+        query.since = self.historyFloors([ChannelKey(channel.name)])
         outbox.actions.append(.queryHistory(query))
     }
 
@@ -151,7 +192,7 @@ extension ServerState {
         let visible = messages.filter { message in
             if message.command == .tagmsg { return session.caps.contains(.messageTags) }
             // A cluster logs AWAY only so its nodes learn it; it is not part of a channel's history.
-            if message.command == .away { return false }
+            if message.command == .away || message.command == Self.endedCommand { return false }
             return events || Self.isContent(message)
         }
         if query.purpose == .join && visible.isEmpty { return }

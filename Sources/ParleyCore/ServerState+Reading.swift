@@ -166,11 +166,13 @@ extension ServerState {
                     return fail("You can only search a channel you are in")
                 }
                 query.channels = [ChannelKey(channel.name).folded]
+                query.since = self.historyFloors([ChannelKey(channel.name)])
             } else {
                 query.channels = [HistoryQuery.directTarget(owner: owner, correspondent: NickKey(place).folded)]
             }
         } else {
             query.channels = session.channels.map(\.folded)
+            query.since = self.historyFloors(session.channels)
             query.owner = owner
         }
         outbox.actions.append(.queryHistory(query))

@@ -13,6 +13,10 @@ public struct ServerState: Sendable {
     /// offline delivery are decided without a store round trip.
     public internal(set) var registeredAccounts: Set<String> = []
     var guestCounter: UInt64 = 0
+    /// When each channel's history last ended (folded name → ms): what was said before is nobody's to read.
+    var channelEnds: [String: Int64] = [:]
+    /// Set while the server shuts down: channels emptied then are not ended (their users come back after).
+    var shuttingDown = false
     /// Registered nicks (folded) held for their owner until a time, after someone not logged in was renamed away.
     var heldForOwner: [String: Timestamp] = [:]
     /// Times of failed OPER and connection password attempts, by `KIND ADDRESS`, for the limits on them.
@@ -115,8 +119,8 @@ public struct ServerState: Sendable {
         var quit = self.event(session, .quit, [reason], now: now)
         self.recordEvent(&quit, in: session.channels, into: &outbox)
         outbox.broadcast(quit, to: self.peers(of: session))
-        for key in session.channels {
-            self.removeMember(id, from: key)
+        for key in session.channels where self.removeMember(id, from: key) {
+            self.endIncarnation(of: key, now: now, into: &outbox)
         }
         self.nicks[NickKey(nick)] = nil
         self.rememberWhowas(session, now: now)
@@ -330,16 +334,19 @@ public struct ServerState: Sendable {
         return !target.channels.isDisjoint(with: viewer.channels)
     }
 
-    mutating func removeMember(_ id: SessionID, from key: ChannelKey) {
-        guard var channel = self.channels[key] else { return }
+    /// Takes `id` out of the channel; returns whether that emptied it (it is gone).
+    @discardableResult
+    mutating func removeMember(_ id: SessionID, from key: ChannelKey) -> Bool {
+        self.sessions[id]?.channels.remove(key)
+        guard var channel = self.channels[key] else { return false }
         channel.members[id] = nil
         channel.invited.remove(id)
         if channel.memberCount == 0 {
             self.channels[key] = nil
-        } else {
-            self.channels[key] = channel
+            return true
         }
-        self.sessions[id]?.channels.remove(key)
+        self.channels[key] = channel
+        return false
     }
 
     /// Whether a recipient with `caps` may see `tag` (by the capability that introduces it).

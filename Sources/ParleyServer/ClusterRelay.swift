@@ -31,6 +31,7 @@ final class ClusterRelay: Sendable {
     private static let content: Set<String> = ["PRIVMSG", "NOTICE", "TAGMSG"]
     private static let relayed: Set<String> = [
         "PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "KICK", "QUIT", "NICK", "TOPIC", "MODE", "INVITE", "AWAY",
+        "ENDED",
     ]
 
     init(bus: any ClusterBus, host: CoreHost, lease: Duration, metrics: ServerMetrics, logger: Logger) {

@@ -90,9 +90,13 @@ extension CoreHost {
                         to: to,
                         limit: query.limit
                     )
+                    .filter { $0.time > query.since[$0.target] ?? Int64.min }
                     self.perform { core, outbox in core.historyTargetsLoaded(query, targets: targets, into: &outbox) }
                 } else {
-                    let messages = try await store.answer(query).map(\.relayed)
+                    // What an asker may not read (an earlier incarnation of a channel) is left out here.
+                    let messages = try await store.answer(query)
+                        .filter { $0.time > query.since[$0.target] ?? Int64.min }
+                        .map(\.relayed)
                     self.perform { core, outbox in core.historyLoaded(query, messages: messages, into: &outbox) }
                 }
             } catch {

@@ -156,11 +156,12 @@ final class CoreHost: Sendable {
         }
     }
 
-    /// Which accounts and channels are registered, read from the store at start.
-    func load(accounts names: [String], channels: [ChannelRecord]) {
+    /// Which accounts and channels are registered, and where channels' histories ended, read from the store at start.
+    func load(accounts names: [String], channels: [ChannelRecord], channelEnds: [String: Int64]) {
         self.state.withLockedValue { state in
             state.core.loadAccounts(names)
             state.core.loadChannels(channels.map { ChannelRegistration(record: $0) })
+            state.core.loadChannelEnds(channelEnds)
         }
     }
 

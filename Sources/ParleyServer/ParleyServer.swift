@@ -129,7 +129,11 @@ public final class ParleyServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> Int {
         if let store = self.store {
-            self.host.load(accounts: try await store.accountNames(), channels: try await store.channelRecords())
+            self.host.load(
+                accounts: try await store.accountNames(),
+                channels: try await store.channelRecords(),
+                channelEnds: try await store.channelEnds()
+            )
             let host = self.host
             let second = TimeAmount.seconds(Int64(1))
             let task = self.group.next().scheduleRepeatedTask(initialDelay: second, delay: second) {
@@ -347,6 +351,7 @@ public final class ParleyServer: Service, Sendable {
         self.reservationTask.withLockedValue { $0 }?.cancel()
         self.retentionTask.withLockedValue { $0 }?.cancel()
         for context in self.contexts.values { context.stopSweeping() }
+        self.host.perform { core, _ in core.beginShutdown() }
         for id in self.host.sessionIDs {
             self.host.close(id, reason: "Server shutting down")
         }

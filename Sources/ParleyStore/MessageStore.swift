@@ -108,6 +108,9 @@ public protocol MessageStore: Sendable {
     /// Messages waiting for `account` (DMs sent while it was offline), oldest first; they stop waiting.
     func takePendingDeliveries(for account: String) async throws -> [StoredMessage]
 
+    /// When each channel's history last ended (the newest `ENDED` row per target, ms): read once at start.
+    func channelEnds() async throws -> [String: Int64]
+
     /// Messages matching a search, newest `limit` of them, returned oldest first.
     func search(_ query: SearchQuery) async throws -> [StoredMessage]
 

@@ -25,6 +25,22 @@ extension SQLiteStore {
         }
     }
 
+    public func channelEnds() async throws -> [String: Int64] {
+        try await self.gate.run {
+            let rows = try await self.connection.query(
+                "SELECT target, max(time) AS ended FROM messages WHERE command = 'ENDED' GROUP BY target"
+            )
+            var ends: [String: Int64] = [:]
+            for row in rows {
+                guard let target = row.column("target")?.string, let time = row.column("ended")?.integer else {
+                    continue
+                }
+                ends[target] = Int64(time)
+            }
+            return ends
+        }
+    }
+
     public func search(_ query: SearchQuery) async throws -> [StoredMessage] {
         try await self.gate.run {
             var places: [String] = []

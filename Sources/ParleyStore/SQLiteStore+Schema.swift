@@ -118,6 +118,8 @@ enum SQLiteSchema {
             "DROP TABLE messages",
             "ALTER TABLE messages_by_owner RENAME TO messages",
             "CREATE INDEX messages_by_target_time ON messages (target, time, sequence)",
+            // Where each channel's incarnation ended (read at start).
+            "CREATE INDEX messages_ended ON messages (target, time) WHERE command = 'ENDED'",
             """
             CREATE TRIGGER messages_text_insert AFTER INSERT ON messages BEGIN
                 INSERT INTO messages_text (rowid, text) VALUES (new.sequence, new.text);

@@ -226,9 +226,10 @@ public final class SQLiteStore: ParleyStorage {
     }
 
     /// The extra condition that leaves out channel events, or only what is never history: a cluster logs AWAY so
-    /// its nodes learn it. Filtered here, before the limit, so a page holds as many lines as were asked for.
+    /// its nodes learn it, and the end of a channel's incarnation is an ENDED row. Filtered here, before the limit,
+    /// so a page holds as many lines as were asked for.
     static func filter(_ events: Bool) -> String {
-        events ? " AND command <> 'AWAY'" : " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')"
+        events ? " AND command NOT IN ('AWAY', 'ENDED')" : " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')"
     }
 
     public func latest(

@@ -121,6 +121,8 @@ enum PostgresSchema {
         [
             "ALTER TABLE messages DROP CONSTRAINT messages_msgid_key",
             "CREATE UNIQUE INDEX messages_by_msgid_target ON messages (msgid, target)",
+            // Where each channel's incarnation ended (read at start).
+            "CREATE INDEX messages_ended ON messages (target, time) WHERE command = 'ENDED'",
             """
             UPDATE messages SET target = chr(1) || 'a:' || old.owner || chr(1)
                 || CASE WHEN old.first = old.sender THEN old.second ELSE old.first END

@@ -24,6 +24,18 @@ extension PostgresStore {
         return "(target >= \(low) AND target < \(high))"
     }
 
+    public func channelEnds() async throws -> [String: Int64] {
+        try await self.run("reading where channels ended") {
+            var ends: [String: Int64] = [:]
+            let rows = try await self.client.query(
+                "SELECT target, max(time) FROM messages WHERE command = 'ENDED' GROUP BY target",
+                logger: self.logger
+            )
+            for try await (target, time) in rows.decode((String, Int64).self) { ends[target] = time }
+            return ends
+        }
+    }
+
     public func search(_ query: SearchQuery) async throws -> [StoredMessage] {
         var statement = Statement()
         var places: [String] = []

@@ -139,6 +139,7 @@ public final class TestStore: ParleyStorage {
         return try await self.store.takePendingDeliveries(for: account)
     }
     public func search(_ query: SearchQuery) async throws -> [StoredMessage] { try await self.store.search(query) }
+    public func channelEnds() async throws -> [String: Int64] { try await self.store.channelEnds() }
     public func readMarker(account: String, target: String) async throws -> Int64? {
         try self.failIfAsked()
         return try await self.store.readMarker(account: account, target: target)

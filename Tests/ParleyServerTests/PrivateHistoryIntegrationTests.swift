@@ -104,4 +104,47 @@ import Testing
             #expect(history.filter { $0.hasPrefix("secret") || $0.hasPrefix("live") }.count == 4)
         }
     }
+
+    @Test func whoeverRecreatesAnEmptiedChannelReadsNothingOfItsPastButARegisteredOneKeepsIt() async throws {
+        try await self.withServer { server in
+            let caps = Self.caps + ["draft/event-playback"]
+            let alice = try await server.register("alice", caps: caps)
+            try await alice.send("JOIN #secret")
+            try await alice.expect(.rplEndOfNames)
+            try await alice.send("MODE #secret +sk hunter2")
+            try await alice.expect(.mode)
+            try await alice.send("PRIVMSG #secret :secret plans")
+            try await alice.expect(.privmsg)
+            try await alice.send("PART #secret")
+            try await alice.expect(.part)
+
+            let mallory = try await server.register("mallory", caps: caps)
+            try await mallory.send("JOIN #secret")
+            try await mallory.expect(.rplEndOfNames)
+            try await mallory.send("CHATHISTORY LATEST #secret * 50")
+            let lines = try await self.readBatch(mallory)
+            let text = lines.map { $0.parameters.joined(separator: " ") }
+            #expect(!text.contains { $0.contains("secret plans") || $0.contains("hunter2") }, "\(text)")
+            #expect(lines.allSatisfy { $0.source?.hasPrefix("mallory!") == true }, "only this incarnation: \(text)")
+            try await mallory.send("SEARCH text=plans")
+            #expect(try await self.readBatch(mallory).isEmpty)
+            try await mallory.send("CHATHISTORY AFTER #secret timestamp=2000-01-01T00:00:00.000Z 50")
+            #expect(try await self.readBatch(mallory).allSatisfy { $0.source?.hasPrefix("mallory!") == true })
+
+            // A channel registered with ChanServ keeps its history across empty periods.
+            try await mallory.send("PRIVMSG NickServ :REGISTER mallory-password")
+            try await mallory.expect(.rplLoggedIn)
+            try await mallory.send("PRIVMSG ChanServ :REGISTER #secret")
+            try await mallory.expect(.notice)
+            try await mallory.send("PRIVMSG #secret :kept for later")
+            try await mallory.expect(.privmsg)
+            try await mallory.send("PART #secret")
+            try await mallory.expect(.part)
+            try await alice.send("JOIN #secret")
+            try await alice.expect(.rplEndOfNames)
+            try await alice.send("CHATHISTORY LATEST #secret * 50")
+            let kept = try await self.readBatch(alice).compactMap { $0.command == .privmsg ? $0.parameters[1] : nil }
+            #expect(kept == ["kept for later"])
+        }
+    }
 }

@@ -71,6 +71,7 @@ import Testing
         ) async throws -> [(target: String, time: Int64)] { [] }
         func takePendingDeliveries(for account: String) async throws -> [StoredMessage] { [] }
         func search(_ query: SearchQuery) async throws -> [StoredMessage] { [] }
+        func channelEnds() async throws -> [String: Int64] { [:] }
         func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int { 0 }
     }
 

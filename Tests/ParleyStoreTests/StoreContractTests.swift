@@ -176,6 +176,29 @@ import Testing
         }
     }
 
+    /// Where a channel's incarnation ended is an ENDED row: read back at start, never shown as history.
+    @Test(arguments: StoreKind.available) func channelEndsAreReadBackAndNeverShown(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            func row(_ id: String, _ target: String, _ time: Int64, _ command: String) -> StoredMessage {
+                StoredMessage(
+                    msgid: id,
+                    target: target,
+                    time: time,
+                    sender: "irc.test",
+                    command: command,
+                    recipient: "",
+                    text: target
+                )
+            }
+            try await store.append([
+                row("e1", "#a", 10, "ENDED"), row("p1", "#a", 15, "PRIVMSG"), row("e2", "#a", 20, "ENDED"),
+                row("e3", "#b", 5, "ENDED"), row("j1", "#c", 7, "JOIN"),
+            ])
+            #expect(try await store.channelEnds() == ["#a": 20, "#b": 5])
+            #expect(try await store.latest("#a", after: nil, limit: 10, events: true).map(\.msgid) == ["p1"])
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aDuplicateMessageIDRollsBackTheWholeBatch(kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.append(Array(lobbyMessages().prefix(2)))
