@@ -50,11 +50,19 @@ public struct CoreConfiguration: Sendable {
         /// Seconds a registered nick stays reserved for its owner after someone was renamed away from it: only a
         /// client logged in to that account takes it meanwhile, so a grace period cannot be had again and again.
         public var nickHold: Int64 = 300
+        /// Accounts one address may register per hour (each costs a slow password hash and a name).
+        public var registrationsPerHour = 5
 
-        public init(minimumPasswordLength: Int = 8, nickGrace: Int64 = 30, nickHold: Int64 = 300) {
+        public init(
+            minimumPasswordLength: Int = 8,
+            nickGrace: Int64 = 30,
+            nickHold: Int64 = 300,
+            registrationsPerHour: Int = 5
+        ) {
             self.minimumPasswordLength = minimumPasswordLength
             self.nickGrace = nickGrace
             self.nickHold = nickHold
+            self.registrationsPerHour = registrationsPerHour
         }
     }
 

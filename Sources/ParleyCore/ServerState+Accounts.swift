@@ -40,6 +40,9 @@ extension ServerState {
             guard !self.registeredAccounts.contains(NickKey(session.displayNick).folded) else {
                 return say("The account \(session.displayNick) already exists. IDENTIFY if it is yours.")
             }
+            if let wait = self.reserveRegistration(session.address, now: now) {
+                return say("Too many accounts registered from your address; try again in \(wait) s.")
+            }
             request(
                 .register(
                     account: session.displayNick,
@@ -63,13 +66,13 @@ extension ServerState {
             guard let account = session.account else { return say("Log in first: /msg NickServ IDENTIFY <password>") }
             switch (CaseMapping.asciiUppercased(arguments[0]), arguments.count) {
             case ("ADD", _):
-                let given = arguments.count == 2 ? Self.normalizedFingerprint(arguments[1]) : session.certificate
-                guard let fingerprint = given else {
-                    return say(
-                        arguments.count == 2
-                            ? "\(arguments[1]) is not a SHA-256 fingerprint (64 hex digits)."
-                            : "This connection has no TLS client certificate: give its fingerprint."
-                    )
+                // Only the certificate this connection presented: a fingerprint typed in proves nothing, and would
+                // let whoever holds that certificate into the account.
+                guard let fingerprint = session.certificate else {
+                    return say("This connection has no TLS client certificate: connect with the one to add.")
+                }
+                if arguments.count == 2, Self.normalizedFingerprint(arguments[1]) != fingerprint {
+                    return say("Only the certificate of this connection can be added (\(fingerprint)).")
                 }
                 request(.certificate(account: account, change: .add(fingerprint)))
             case ("DEL", 2):
@@ -99,13 +102,20 @@ extension ServerState {
                 "INFO [account] — when an account was registered",
                 "SET PASSWORD <new password> — change your password",
                 "DROP <password> — delete your account",
-                "CERT ADD [fingerprint] | DEL <fingerprint> | LIST — TLS client certificates that log in (SASL EXTERNAL)",
+                "CERT ADD | DEL <fingerprint> | LIST — TLS client certificates that log in (SASL EXTERNAL); ADD adds "
+                    + "the one this connection presented",
             ] {
                 say(line)
             }
         default:
             say("Unknown or incomplete command \(command). /msg NickServ HELP lists the commands.")
         }
+    }
+
+    /// Counts a registration from `address` (`registrationsPerHour`); the seconds to wait when over the limit.
+    mutating func reserveRegistration(_ address: String, now: Timestamp) -> Int64? {
+        let limit = self.configuration.accounts?.registrationsPerHour ?? 5
+        return self.reserveAttempt("register", address: address, now: now, limit: limit, window: 3_600_000)
     }
 
     /// A SHA-256 fingerprint as stored: 64 lower-case hex digits (colons, as tools print them, are dropped).
@@ -162,6 +172,12 @@ extension ServerState {
         guard !self.registeredAccounts.contains(NickKey(account).folded) else {
             return fail("ACCOUNT_EXISTS", "The account already exists")
         }
+        if let wait = self.reserveRegistration(session.address, now: request.now) {
+            return fail(
+                "TEMPORARILY_UNAVAILABLE",
+                "Too many accounts registered from your address; try again in \(wait) s"
+            )
+        }
         let kind = AccountRequest.Kind.register(account: account, email: email == "*" ? nil : email, password: password)
         outbox.actions.append(
             .account(AccountRequest(session: request.id, kind: kind, via: .registerCommand, address: session.address))
@@ -214,9 +230,17 @@ extension ServerState {
             say("You are now logged in as \(account).")
             self.setAccount(id, account, now: now, into: &outbox)
         case .dropped(let account):
-            self.registeredAccounts.remove(NickKey(account).folded)
+            let folded = NickKey(account).folded
+            self.registeredAccounts.remove(folded)
             for (other, session) in self.sessions where session.account.map(NickKey.init) == NickKey(account) {
                 self.setAccount(other, nil, now: now, into: &outbox)
+            }
+            // Its channel registrations go with it: whoever registers the name next must not become their founder.
+            let founded = self.registeredChannels.filter { $0.value.founder == folded }
+            for (key, registration) in founded.sorted(by: { $0.key.folded < $1.key.folded }) {
+                self.registeredChannels[key] = nil
+                outbox.actions.append(.dropChannel(key.folded))
+                say("The registration of \(registration.name) is dropped with it.")
             }
             say("The account \(account) is deleted.")
         case .passwordChanged(let account):

@@ -31,14 +31,20 @@ extension ServerState {
 
     /// Counts an attempt of `kind` (`oper`, `pass`) from `address` as failed before it is checked, so attempts in
     /// flight count against the limit; returns the seconds to wait instead when the limit is reached.
-    mutating func reserveAttempt(_ kind: String, address: String, now: Timestamp) -> Int64? {
+    mutating func reserveAttempt(
+        _ kind: String,
+        address: String,
+        now: Timestamp,
+        limit: Int = Self.operFailuresAllowed,
+        window: Int64 = Self.operFailureWindow
+    ) -> Int64? {
         let key = kind + " " + address
         let recent = (self.operFailures[key] ?? []).filter {
-            now.millisecondsSince1970 - $0.millisecondsSince1970 < Self.operFailureWindow
+            now.millisecondsSince1970 - $0.millisecondsSince1970 < window
         }
-        if recent.count >= Self.operFailuresAllowed {
+        if recent.count >= limit {
             self.operFailures[key] = recent
-            return (recent[0].millisecondsSince1970 + Self.operFailureWindow - now.millisecondsSince1970 + 999) / 1000
+            return (recent[0].millisecondsSince1970 + window - now.millisecondsSince1970 + 999) / 1000
         }
         self.operFailures[key] = recent + [now]
         return nil

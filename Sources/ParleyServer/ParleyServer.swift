@@ -84,7 +84,11 @@ public final class ParleyServer: Service, Sendable {
         }
         var accounts: AccountService?
         if let store {
-            core.accounts = .init(nickGrace: Int64(configuration.nickGrace), nickHold: Int64(configuration.nickHold))
+            core.accounts = .init(
+                nickGrace: Int64(configuration.nickGrace),
+                nickHold: Int64(configuration.nickHold),
+                registrationsPerHour: configuration.registrationsPerHour
+            )
             accounts = AccountService(store: store, iterations: configuration.passwordIterations)
         }
         self.store = store

@@ -31,6 +31,7 @@ extension ServerConfiguration {
     ///   `data-dir/cloak-key`)
     /// - `nick-grace` (s 1–3600, `30`): time to log in before a registered nick is taken away
     /// - `nick-hold` (s 0–86400, `300`): after that, how long only the account's owner may take the nick
+    /// - `registrations-per-hour` (1–10000, `5`): accounts one address may register per hour
     /// - `tls-cert`, `tls-key` (PEM file paths, both or neither): TLS on every sniffing port, reloaded on SIGHUP
     /// - `listeners` (list of `[HOST:]PORT[/any|/tls|/plain]`, none): more ports, e.g. `6667/plain,6697/tls`
     /// - `web` (`on`/`off`, `on`): the web client, WebSocket, `/healthz` and `/metrics` on sniffing ports
@@ -102,6 +103,7 @@ extension ServerConfiguration {
         self.historyQueryLimit = try values.int("history-limit", in: 1...1000) ?? self.historyQueryLimit
         self.nickGrace = try values.int("nick-grace", in: 1...3600) ?? self.nickGrace
         self.nickHold = try values.int("nick-hold", in: 0...86400) ?? self.nickHold
+        self.registrationsPerHour = try values.int("registrations-per-hour", in: 1...10000) ?? self.registrationsPerHour
         self.cloak = try values.bool("cloak") ?? self.cloak
         self.cloakKey = try values.string("cloak-key", secret: true)
         if let key = self.cloakKey, key.count < 16 {

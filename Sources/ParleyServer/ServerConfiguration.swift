@@ -74,6 +74,8 @@ public struct ServerConfiguration: Sendable {
     public var nickGrace = 30
     /// Seconds a registered nick stays held for its owner after someone who did not log in was renamed away.
     public var nickHold = 300
+    /// Accounts one address may register per hour.
+    public var registrationsPerHour = 5
     /// PEM files of the certificate (chain) and private key; with them, TLS is offered on every port that sniffs.
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
