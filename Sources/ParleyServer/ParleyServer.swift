@@ -282,6 +282,7 @@ public final class ParleyServer: Service, Sendable {
                     }
                     let pipeline = channel.pipeline.syncOperations
                     let setup = ConnectionSetup(loopContext: context, tls: tls, web: web)
+                    try pipeline.addHandler(ConnectionSlotHandler(limiter: context.limiter))
                     switch mode {
                     case .plain:
                         try pipeline.addHandler(SessionHandler(loopContext: context))

@@ -22,7 +22,6 @@ final class SessionHandler: ChannelInboundHandler {
     // Shared per event loop rather than held here: one pointer per connection instead of a configuration copy.
     private let loopContext: LoopContext
     private var host: CoreHost { self.loopContext.host }
-    private var limiter: ConnectionLimiter { self.loopContext.limiter }
     private var configuration: ServerConfiguration { self.loopContext.configuration }
     private var link: SessionLink?
     private var address = ""
@@ -63,17 +62,8 @@ final class SessionHandler: ChannelInboundHandler {
         guard !self.activated else { return }
         self.activated = true
         self.context = context
+        // The connection's slot of the limits was taken by the ConnectionSlotHandler in front of everything.
         self.address = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        if let refusal = self.limiter.acquire(self.address) {
-            // No slot was taken, so none may be given back: clear the address before closing, because the close can
-            // run channelInactive at once (a refused flood used to free the slots of accepted connections).
-            self.address = ""
-            var buffer = context.channel.allocator.buffer(capacity: 64)
-            IRCMessage(command: .error, parameters: ["Closing link (\(refusal))"]).write(to: &buffer)
-            context.channel.writeAndFlush(buffer, promise: nil)
-            context.channel.close(promise: nil)
-            return
-        }
         let link = self.host.open(
             channel: context.channel,
             context: self.loopContext,
@@ -101,10 +91,6 @@ final class SessionHandler: ChannelInboundHandler {
             self.host.logger.info("connection closed", metadata: ["parley.session.id": "\(link.id.rawValue)"])
             self.host.disconnected(link.id, reason: "Connection closed")
             self.link = nil
-        }
-        if !self.address.isEmpty {
-            self.limiter.release(self.address)
-            self.address = ""
         }
         self.context = nil
         context.fireChannelInactive()

@@ -73,6 +73,7 @@ public final class WireHarness {
             while let data = try? channel.readOutbound(as: ByteBuffer.self) { written += data.readableBytes }
         }
         do {
+            try channel.pipeline.syncOperations.addHandler(ConnectionSlotHandler(limiter: self.limiter))
             try channel.pipeline.syncOperations.addHandler(
                 ProtocolSniffer(setup: self.setup, secure: false, patience: .seconds(Int64(1)))
             )

@@ -316,6 +316,25 @@ import Testing
         await server.stop()
     }
 
+    /// Every accepted connection takes a slot, whatever it turns out to be: half-sent HTTP requests count.
+    @Test func httpConnectionsCountAgainstTheLimitPerAddress() async throws {
+        let server = try await TestServer.start { $0.maxConnectionsPerIP = 2 }
+        var held: [RawConnection] = []
+        for _ in 0..<2 {
+            let raw = try await RawConnection.connect(host: "127.0.0.1", port: server.port)
+            try await raw.send("GET / HTTP/1.1\r\nHost: x\r\n")
+            held.append(raw)
+        }
+        // The server takes their slots as it accepts them: wait (bounded) until it has.
+        for _ in 0..<200 where server.server.connectionCount < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(server.server.connectionCount == 2, "the two HTTP connections hold slots")
+        let irc = try await server.connect()
+        let messages = try await irc.drainUntilClosed()
+        #expect(messages.last?.parameters == ["Closing link (Too many connections from your address)"])
+        for raw in held { await raw.close() }
+        await server.stop()
+    }
+
     @Test func totalConnectionsAreLimited() async throws {
         let server = try await TestServer.start { $0.maxConnections = 1 }
         let only = try await server.register("only")
