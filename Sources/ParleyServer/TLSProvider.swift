@@ -53,6 +53,9 @@ public final class TLSProvider: Sendable {
             privateKey: .privateKey(key)
         )
         configuration.minimumTLSVersion = .tlsv12
+        // TLS 1.2 with forward secrecy and authenticated encryption only: no CBC or SHA-1 suites (TLS 1.3 has only
+        // AEAD suites anyway).
+        configuration.cipherSuiteValues = Self.tls12Suites
         // Client certificates are asked for but not required; any certificate is accepted (see `makeHandler`):
         // a self-signed one identifies its holder by fingerprint (SASL EXTERNAL, NickServ CERT).
         configuration.certificateVerification = .optionalVerification
@@ -64,6 +67,15 @@ public final class TLSProvider: Sendable {
             )
         }
     }
+}
+
+extension TLSProvider {
+    /// The TLS 1.2 suites offered: ECDHE with AES-GCM or ChaCha20-Poly1305.
+    static let tls12Suites: [NIOTLSCipher] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
 }
 
 /// TLS could not be set up; the message says which file and why.

@@ -62,6 +62,39 @@ import Testing
         await plain.close()
     }
 
+    /// A TLS 1.2 client gets an AEAD suite or nothing: one offering only CBC/SHA-1 suites is refused.
+    @Test func tls12OffersOnlyAuthenticatedEncryption() async throws {
+        let (files, directory) = try Self.certificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await Self.start(files)
+        func welcomed(_ suites: [NIOTLSCipher]) async throws -> Bool {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.trustRoots = .file(files.certificatePath)
+            configuration.maximumTLSVersion = .tlsv12
+            configuration.cipherSuiteValues = suites
+            let raw = try await RawConnection.connect(
+                port: server.port,
+                tls: try NIOSSLContext(configuration: configuration),
+                serverHostname: "localhost"
+            )
+            try? await raw.send("NICK tls\(suites.count)\r\nUSER x 0 * :x\r\n")
+            let welcome = try? await raw.read(timeout: .seconds(5)) { bytes in
+                String(decoding: bytes, as: UTF8.self).contains(" 001 ") ? (bytes.count, true) : nil
+            }
+            await raw.close()
+            return welcome == true
+        }
+        #expect(
+            try await !welcomed([.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA]),
+            "CBC/SHA-1 is refused"
+        )
+        #expect(
+            try await welcomed([.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]),
+            "AES-GCM is taken"
+        )
+        await server.stop()
+    }
+
     @Test func aClientThatDoesNotTrustTheCertificateFails() async throws {
         let (files, directory) = try Self.certificate()
         defer { try? FileManager.default.removeItem(at: directory) }
