@@ -91,6 +91,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 (health.ok ? HTTPResponseStatus.ok : .serviceUnavailable, Array(health.json.utf8))
             }
             self.respondLive(head, health, contentType: "application/json", context)
+        case "/metrics" where !self.service.metricsAllowed(head):
+            self.respond(
+                head,
+                .unauthorized,
+                text: "/metrics needs Authorization: Bearer <metrics-token>.\n",
+                ["WWW-Authenticate": "Bearer"],
+                context
+            )
         case "/metrics":
             let metrics = self.service.sources.metrics(context.eventLoop).map { (HTTPResponseStatus.ok, $0) }
             self.respondLive(head, metrics, contentType: "text/plain; version=0.0.4; charset=utf-8", context)

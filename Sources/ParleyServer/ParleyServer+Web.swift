@@ -9,6 +9,8 @@ extension ParleyServer {
         WebService(
             assets: WebAssets.bundled(),
             allowedOrigins: self.configuration.websocketOrigins,
+            publicHosts: [self.configuration.serverName],
+            metricsToken: self.configuration.metricsToken,
             sources: .init(
                 metrics: { [self] loop in
                     self.loopCounters(on: loop).map { totals in

@@ -1,4 +1,5 @@
 public import Configuration
+import Foundation
 import ParleyCore
 
 /// A configuration value that cannot be used; the message names the key.
@@ -18,7 +19,9 @@ extension ServerConfiguration {
     ///   secret as it may hold a password)
     /// - `cluster` (`on`/`off`, `off`; needs a PostgreSQL `database`), `node-id` (letters, digits, `-`; default made from
     ///   the host name and port), `cluster-lease` (s 3–600, `15`)
-    /// - `password` (string, secret, none), `motd-file` (string, none)
+    /// - `password` (string, secret, none), `password-file` (the password is its first line; keeps it out of `ps`),
+    ///   `motd-file` (string, none)
+    /// - `metrics-token` (string, secret, none): `/metrics` then needs `Authorization: Bearer TOKEN`
     /// - `operators` (list of `name:hash`, secret, none; hashes from `parley-server hash-password`)
     /// - `flood-control` (`on`/`off`, `on`), `flood-burst` (int ≥ 1, `20`), `flood-rate` (lines/s > 0, `4`)
     /// - `sendq` (bytes ≥ 1024, `1048576`), `max-connections` (int ≥ 1, `100000`), `max-connections-per-ip` (`64`)
@@ -74,6 +77,20 @@ extension ServerConfiguration {
         }
         self.clusterLease = try values.int("cluster-lease", in: 3...600) ?? self.clusterLease
         self.password = try values.string("password", secret: true)
+        if let file = try values.string("password-file") {
+            guard self.password == nil else {
+                throw ConfigurationError(key: "password-file", message: "give password or password-file, not both")
+            }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ConfigurationError(key: "password-file", message: "cannot read \(file)")
+            }
+            let password = String(text.prefix { $0 != "\n" && $0 != "\r" })
+            guard !password.isEmpty else {
+                throw ConfigurationError(key: "password-file", message: "\(file) has no password on its first line")
+            }
+            self.password = password
+        }
+        self.metricsToken = try values.string("metrics-token", secret: true)
         self.motdFile = try values.string("motd-file")
         self.operators = try values.list("operators").map { entry in
             let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)

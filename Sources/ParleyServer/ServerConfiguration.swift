@@ -85,6 +85,8 @@ public struct ServerConfiguration: Sendable {
     public var web = true
     /// Origins allowed to open a WebSocket (`*` for any); empty means the page's own origin only.
     public var websocketOrigins: [String] = []
+    /// When set, `/metrics` needs `Authorization: Bearer TOKEN`.
+    public var metricsToken: String?
 
     public init() {}
 

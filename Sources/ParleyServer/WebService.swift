@@ -21,11 +21,23 @@ final class WebService: Sendable {
 
     let assets: WebAssets
     let allowedOrigins: [String]
+    /// Host names the page may be served under besides IP addresses and `localhost` (the server's name).
+    let publicHosts: [String]
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer TOKEN`.
+    let metricsToken: String?
     let sources: Sources
 
-    init(assets: WebAssets, allowedOrigins: [String], sources: Sources) {
+    init(
+        assets: WebAssets,
+        allowedOrigins: [String],
+        publicHosts: [String] = [],
+        metricsToken: String? = nil,
+        sources: Sources
+    ) {
         self.assets = assets
         self.allowedOrigins = allowedOrigins.map { $0.lowercased() }
+        self.publicHosts = publicHosts.map { $0.lowercased() }
+        self.metricsToken = metricsToken
         self.sources = sources
     }
 
@@ -125,6 +137,9 @@ final class WebService: Sendable {
 
     /// Browsers send `Origin`; by default only the page's own origin (same host and port) may connect, so another
     /// site cannot open a session with a visitor's browser. Non-browser clients send no Origin and are let in.
+    /// The page's own origin counts only under a name the server knows (an IP address, `localhost`, the server's
+    /// name): a name an attacker controls can be pointed at this server (DNS rebinding), and then its Host header
+    /// matches its Origin too.
     func originAllowed(_ head: HTTPRequestHead) -> Bool {
         guard let origin = head.headers.first(name: "Origin")?.lowercased() else { return true }
         if self.allowedOrigins.contains("*") || self.allowedOrigins.contains(origin) { return true }
@@ -132,7 +147,39 @@ final class WebService: Sendable {
             return false
         }
         guard let schemeEnd = origin.firstRange(of: "://") else { return false }
-        return origin[schemeEnd.upperBound...] == host
+        let authority = origin[schemeEnd.upperBound...]
+        return authority == host && self.isKnownHost(Self.hostName(of: authority))
+    }
+
+    /// The host of `host[:port]` or `[v6]:port`, without the port.
+    static func hostName(of authority: Substring) -> Substring {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            return authority[authority.index(after: authority.startIndex)..<end]
+        }
+        return authority.prefix { $0 != ":" }
+    }
+
+    func isKnownHost(_ name: Substring) -> Bool {
+        if name == "localhost" || self.publicHosts.contains(String(name)) { return true }
+        // An IP literal names this server itself: no DNS answer stands between the page and the server.
+        let isIPv4 =
+            name.split(separator: ".", omittingEmptySubsequences: false).count == 4
+            && name.allSatisfy { $0.isNumber || $0 == "." }
+        return isIPv4 || name.contains(":")
+    }
+
+    /// Whether a `/metrics` request may be answered.
+    func metricsAllowed(_ head: HTTPRequestHead) -> Bool {
+        guard let token = self.metricsToken else { return true }
+        let given = head.headers.first(name: "Authorization") ?? ""
+        // Compared over the whole length, so the time taken says nothing of how much matched.
+        let expected = Array("Bearer \(token)".utf8)
+        let actual = Array(given.utf8)
+        var difference = expected.count ^ actual.count
+        for index in 0..<expected.count {
+            difference |= Int(expected[index] ^ (index < actual.count ? actual[index] : 0))
+        }
+        return difference == 0
     }
 }
 

@@ -33,7 +33,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Be one node of a cluster sharing the --database (PostgreSQL) with other nodes.") var cluster = false
     @Option(name: .customLong("node-id"), help: "This node's name in the cluster (default: host name and port).")
     var nodeID: String?
-    @Option(help: "Connection password clients must send with PASS.") var password: String?
+    @Option(help: "Connection password clients must send with PASS (shows in ps: prefer --password-file).")
+    var password: String?
+    @Option(help: "A file whose first line is the connection password.") var passwordFile: String?
     @Option(name: .customLong("motd-file"), help: "Message of the day file.") var motdFile: String?
     @Option(name: .customLong("flood-control"), help: "on or off (default on).") var floodControl: String?
     @Option(help: "Keep message history in data-dir/parley.sqlite: on or off (default on).") var history: String?
@@ -56,7 +58,7 @@ struct Serve: AsyncParsableCommand {
             "host": self.host, "port": self.port.map(String.init), "threads": self.threads.map(String.init),
             "server-name": self.serverName, "network-name": self.networkName, "data-dir": self.dataDir,
             "database": self.database, "cluster": self.cluster ? "on" : nil, "node-id": self.nodeID,
-            "password": self.password, "motd-file": self.motdFile,
+            "password": self.password, "password-file": self.passwordFile, "motd-file": self.motdFile,
             "flood-control": self.floodControl,
             "history": self.history, "tls-cert": self.tlsCert, "tls-key": self.tlsKey, "listeners": self.listeners,
             "web": self.web,

@@ -52,6 +52,18 @@ import Testing
         }
     }
 
+    /// The connection password can come from a file, so it never shows in `ps`.
+    @Test func thePasswordComesFromAFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("parley-pass-\(UUID())").path
+        try "open sesame\nignored\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let configuration = try ServerConfiguration(config: Self.reader(["password-file": path]))
+        #expect(configuration.password == "open sesame")
+        for values in [["password-file": path, "password": "x"], ["password-file": path + ".missing"]] {
+            #expect(throws: ConfigurationError.self) { _ = try ServerConfiguration(config: Self.reader(values)) }
+        }
+    }
+
     @Test func flagsOverEnvironmentOverYAML() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(
             "parley-\(UInt64.random(in: 0...UInt64.max)).yaml"

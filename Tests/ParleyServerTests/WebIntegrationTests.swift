@@ -238,6 +238,40 @@ import Testing
         }
     }
 
+    /// DNS rebinding: a page on a name the attacker controls, pointed at this server, sends a Host that matches its
+    /// Origin. Only IP addresses, localhost and the server's name count as the page's own origin.
+    @Test func aRebindingPageWhoseHostMatchesItsOriginIsRefused() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        func upgrade(host: String) async throws -> Int {
+            let request = [
+                "GET / HTTP/1.1", "Host: \(host):\(server.port)", "Origin: http://\(host):\(server.port)",
+                "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version: 13", "", "",
+            ]
+            return try await HTTPTestClient.exchange(port: server.port, request: request.joined(separator: "\r\n"))
+                .status
+        }
+        #expect(try await upgrade(host: "evil.example") == 403)
+        #expect(try await upgrade(host: "irc.test") == 101, "the server's own name")
+        #expect(try await upgrade(host: "localhost") == 101)
+    }
+
+    @Test func metricsCanRequireABearerToken() async throws {
+        let server = try await TestServer.start { $0.metricsToken = "s3cret" }
+        defer { Task { await server.stop() } }
+        #expect(try await HTTPTestClient.get(port: server.port, "/metrics").status == 401)
+        let wrong = try await HTTPTestClient.get(port: server.port, "/metrics", headers: ["Authorization: Bearer nope"])
+        #expect(wrong.status == 401)
+        let right = try await HTTPTestClient.get(
+            port: server.port,
+            "/metrics",
+            headers: ["Authorization: Bearer s3cret"]
+        )
+        #expect(right.status == 200 && right.text.contains("parley_"))
+        #expect(try await HTTPTestClient.get(port: server.port, "/healthz").status == 200, "health stays open")
+    }
+
     @Test func webOffMeansPlainIRCOnly() async throws {
         let server = try await TestServer.start { $0.web = false }
         defer { Task { await server.stop() } }
