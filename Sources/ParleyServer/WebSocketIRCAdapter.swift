@@ -23,6 +23,12 @@ final class WebSocketIRCAdapter: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
+        // RFC 6455 §5.1: a client masks every frame. §5.2: the RSV bits need a negotiated extension (none is), and
+        // opcodes 3–7 and 11–15 are reserved. Each is a protocol error: close with 1002.
+        guard frame.maskKey != nil, !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            self.close(context: context, code: .protocolError)
+            return
+        }
         switch frame.opcode {
         case .text, .binary, .continuation:
             var payload = frame.unmaskedData
@@ -56,8 +62,10 @@ final class WebSocketIRCAdapter: ChannelDuplexHandler {
             var data = frame.unmaskedData
             let code = data.readWebSocketErrorCode() ?? .normalClosure
             self.close(context: context, code: code)
-        default:
+        case .pong:
             break
+        default:
+            self.close(context: context, code: .protocolError)
         }
     }
 

@@ -66,20 +66,28 @@ public final class WebSocketTestClient: Sendable {
         public var description: String { "WebSocket upgrade refused with HTTP \(self.status)" }
     }
 
-    /// Sends one masked frame.
-    public func send(opcode: UInt8, _ payload: [UInt8], fin: Bool = true) async throws {
-        var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
-        let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+    /// Sends one frame, masked as a client must unless `masked` is false (to test the server's refusal), with RSV1
+    /// set when `rsv1`.
+    public func send(
+        opcode: UInt8,
+        _ payload: [UInt8],
+        fin: Bool = true,
+        masked: Bool = true,
+        rsv1: Bool = false
+    ) async throws {
+        var frame: [UInt8] = [(fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode]
+        let mask: [UInt8] = masked ? [0x37, 0xFA, 0x21, 0x3D] : [0, 0, 0, 0]
+        let maskBit: UInt8 = masked ? 0x80 : 0
         if payload.count < 126 {
-            frame.append(0x80 | UInt8(payload.count))
+            frame.append(maskBit | UInt8(payload.count))
         } else if payload.count <= 0xFFFF {
-            frame.append(0x80 | 126)
+            frame.append(maskBit | 126)
             frame.append(contentsOf: [UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)])
         } else {
-            frame.append(0x80 | 127)
+            frame.append(maskBit | 127)
             for shift in stride(from: 56, through: 0, by: -8) { frame.append(UInt8((payload.count >> shift) & 0xFF)) }
         }
-        frame.append(contentsOf: mask)
+        if masked { frame.append(contentsOf: mask) }
         for (index, byte) in payload.enumerated() { frame.append(byte ^ mask[index % 4]) }
         try await self.connection.send(frame)
     }

@@ -218,6 +218,30 @@ import Testing
         #expect(problem == nil)
     }
 
+    /// RFC 6455 §5.1, §5.2: unmasked client frames, RSV bits without an extension and reserved opcodes are
+    /// protocol errors, closed with 1002.
+    @Test func malformedWebSocketFramesAreClosedWithAProtocolError() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let cases: [(String, (WebSocketTestClient) async throws -> Void)] = [
+            (
+                "unmasked",
+                { try await $0.send(opcode: WebSocketTestClient.Frame.text, Array("PING x".utf8), masked: false) }
+            ),
+            ("rsv1", { try await $0.send(opcode: WebSocketTestClient.Frame.text, Array("PING x".utf8), rsv1: true) }),
+            ("opcode 3", { try await $0.send(opcode: 3, Array("x".utf8)) }),
+            ("opcode 11", { try await $0.send(opcode: 11, []) }),
+        ]
+        for (name, send) in cases {
+            let socket = try await WebSocketTestClient.connect(port: server.port)
+            try await send(socket)
+            let close = try await socket.receive()
+            #expect(close.opcode == WebSocketTestClient.Frame.close, "\(name)")
+            #expect(close.payload.prefix(2) == [0x03, 0xEA], "\(name): 1002")
+            await socket.close()
+        }
+    }
+
     @Test func onlyTheSameOriginOrAListedOneMayOpenAWebSocket() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
