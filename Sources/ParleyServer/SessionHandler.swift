@@ -27,6 +27,8 @@ final class SessionHandler: ChannelInboundHandler {
     private var address = ""
     private var pending: ByteBuffer?
     private var discarding = false
+    /// The connection ended: held lines run without waiting for flood control.
+    private var closing = false
     private var context: ChannelHandlerContext?
 
     private var tokens: Double
@@ -84,6 +86,12 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if let link = self.link, !link.isClosed, self.pending != nil {
+            // Lines flood control was holding back were sent before the client left: they are carried out (a QUIT
+            // among them in its place), never dropped. They are what one read brought in, so the work is bounded.
+            self.closing = true
+            self.processLines(context: context, link: link)
+        }
         if let link = self.link {
             self.loopContext.counters.connections[self.transport, default: 0] -= 1
             link.isClosed = true
@@ -162,7 +170,7 @@ final class SessionHandler: ChannelInboundHandler {
                 line.moveWriterIndex(to: line.writerIndex - 1)
             }
             // Flood control first: an over-long line costs a token like any other (it is answered with 417).
-            if self.configuration.floodControl && !self.takeToken(context: context, link: link) {
+            if self.configuration.floodControl && !self.closing && !self.takeToken(context: context, link: link) {
                 // Put the line back: it runs when the client has tokens again. Nothing is dropped.
                 var rest = line
                 rest.writeInteger(UInt8(ascii: "\n"))
