@@ -20,6 +20,9 @@ public struct Outbox: Sendable {
         /// Hand the messages waiting for `account` (folded) to the session that just logged in to it, through
         /// ``ServerState/pendingDelivered(_:messages:into:)``.
         case deliverPending(SessionID, account: String)
+        /// The DMs kept for `account` up to store sequence `through` reached a session of it (it answered the PING
+        /// sent after them): they stop waiting.
+        case acknowledgePending(account: String, through: Int64)
         /// Read or move a read marker, then call ``ServerState/readMarkerLoaded(_:time:into:)``.
         case readMarker(ReadMarkerRequest)
         /// Answer a history query off the event loop, then call back into the core.

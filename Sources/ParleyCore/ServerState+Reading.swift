@@ -13,9 +13,16 @@ extension ServerState {
         outbox.actions.append(.deliverPending(id, account: NickKey(account).folded))
     }
 
-    /// The DMs that arrived while the account was offline, oldest first, each with its original time.
-    public mutating func pendingDelivered(_ id: SessionID, messages: [IRCMessage], into outbox: inout Outbox) {
-        guard !messages.isEmpty, self.sessions[id] != nil else { return }
+    /// The DMs that arrived while the account was offline, oldest first, each with its original time; `through` is
+    /// the store's sequence of the last. They stay kept until the session answers the PING that follows them (so
+    /// it has read everything before it): one that drops first gets them again at the next login.
+    public mutating func pendingDelivered(
+        _ id: SessionID,
+        messages: [IRCMessage],
+        through: Int64,
+        into outbox: inout Outbox
+    ) {
+        guard !messages.isEmpty, let session = self.sessions[id], let account = session.account else { return }
         let count = messages.count
         self.serviceNotice(
             Self.nickServ,
@@ -24,6 +31,22 @@ extension ServerState {
             into: &outbox
         )
         for message in messages { outbox.send(message, to: id) }
+        self.sessions[id]?.deliveredPending = (NickKey(account).folded, through)
+        outbox.send(
+            IRCMessage(command: .ping, parameters: [Self.deliveredToken + String(through)]),
+            to: id
+        )
+    }
+
+    static let deliveredToken = "parley-delivered-"
+
+    /// A PONG: when it answers the PING after the offline DMs, they reached the client.
+    mutating func pong(_ request: Request, _ outbox: inout Outbox) {
+        guard let (account, through) = self.sessions[request.id]?.deliveredPending,
+            request.message.parameters.last == Self.deliveredToken + String(through)
+        else { return }
+        self.sessions[request.id]?.deliveredPending = nil
+        outbox.actions.append(.acknowledgePending(account: account, through: through))
     }
 
     /// The store could not hand over what arrived while the account was away: it stays pending for the next login.

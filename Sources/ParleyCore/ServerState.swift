@@ -176,7 +176,7 @@ public struct ServerState: Sendable {
         .user: Command(minimumParameters: 4, beforeRegistration: true) { $0.user($1, &$2) },
         .cap: Command(minimumParameters: 1, beforeRegistration: true) { $0.cap($1, &$2) },
         .ping: Command(beforeRegistration: true) { $0.ping($1, &$2) },
-        .pong: Command(beforeRegistration: true) { _, _, _ in },
+        .pong: Command(beforeRegistration: true) { state, request, outbox in state.pong(request, &outbox) },
         .quit: Command(beforeRegistration: true) { $0.quit($1, &$2) },
         .join: Command(minimumParameters: 1) { $0.join($1, &$2) },
         .part: Command(minimumParameters: 1) { $0.part($1, &$2) },

@@ -63,6 +63,8 @@ public struct Session: Sendable {
     /// The SASL mechanism of an exchange in progress, and the base64 gathered from `AUTHENTICATE` chunks so far.
     var saslMechanism: String?
     var saslBuffer = ""
+    /// Offline DMs handed to this session and not yet acknowledged: the account and the store sequence of the last.
+    var deliveredPending: (account: String, through: Int64)?
     /// When a session holding a registered nick without being logged in to it gets renamed.
     var renameAt: Timestamp?
     /// In a cluster, while a nick this session asked for is being claimed: the lines it sends meanwhile, handled

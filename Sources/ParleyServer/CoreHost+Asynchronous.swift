@@ -26,11 +26,25 @@ extension CoreHost {
             guard let store = self.history?.store else { return }
             self.track {
                 do {
-                    let messages = try await store.takePendingDeliveries(for: account).map(\.relayed)
-                    self.perform { core, outbox in core.pendingDelivered(id, messages: messages, into: &outbox) }
+                    let pending = try await store.pendingDeliveries(for: account)
+                    let through = pending.map(\.sequence).max() ?? 0
+                    let messages = pending.map(\.relayed)
+                    self.perform { core, outbox in
+                        core.pendingDelivered(id, messages: messages, through: through, into: &outbox)
+                    }
                 } catch {
                     self.logger.error("offline delivery failed", metadata: ["parley.error": "\(error)"])
                     self.perform { core, outbox in core.pendingDeliveryFailed(id, into: &outbox) }
+                }
+            }
+        case .acknowledgePending(let account, let through):
+            guard let store = self.history?.store else { return }
+            self.track {
+                do {
+                    try await store.acknowledgeDeliveries(for: account, through: through)
+                } catch {
+                    // They stay kept: the next login gets them again rather than never.
+                    self.logger.error("acknowledging offline delivery failed", metadata: ["parley.error": "\(error)"])
                 }
             }
         case .readMarker(let request):

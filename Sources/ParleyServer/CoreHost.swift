@@ -48,6 +48,7 @@ final class CoreHost: Sendable {
         case account(AccountRequest)
         case sasl(SessionID, mechanism: String, response: [UInt8], address: String, certificate: String?)
         case deliverPending(SessionID, account: String)
+        case acknowledgePending(account: String, through: Int64)
         case readMarker(ReadMarkerRequest)
     }
 
@@ -315,6 +316,8 @@ final class CoreHost: Sendable {
                     persists.append(stored)
                 case .deliverPending(let id, let account):
                     work.append(.deliverPending(id, account: account))
+                case .acknowledgePending(let account, let through):
+                    work.append(.acknowledgePending(account: account, through: through))
                 case .readMarker(let request):
                     work.append(.readMarker(request))
                 case .saveChannel(let registration):
@@ -500,7 +503,7 @@ final class CoreHost: Sendable {
             var buffer = link.channel.allocator.buffer(capacity: 64)
             IRCMessage(command: .error, parameters: ["Closing link (\(reason))"]).write(to: &buffer)
             batches.append(.close(link, buffer), for: link)
-        case .verifyOperator, .queryHistory, .deliverPending, .readMarker, .account, .sasl:
+        case .verifyOperator, .queryHistory, .deliverPending, .acknowledgePending, .readMarker, .account, .sasl:
             self.startAsynchronous(work)
         }
     }

@@ -105,8 +105,12 @@ public protocol MessageStore: Sendable {
     ) async throws
         -> [StoredMessage]
 
-    /// Messages waiting for `account` (DMs sent while it was offline), oldest first; they stop waiting.
-    func takePendingDeliveries(for account: String) async throws -> [StoredMessage]
+    /// Messages waiting for `account` (DMs sent while it was offline), oldest first. They keep waiting until
+    /// ``acknowledgeDeliveries(for:through:)``: a session that drops before it has them gets them next time.
+    func pendingDeliveries(for account: String) async throws -> [StoredMessage]
+
+    /// The messages waiting for `account` up to `sequence` (inclusive) reached it: they stop waiting.
+    func acknowledgeDeliveries(for account: String, through sequence: Int64) async throws
 
     /// When each channel's history last ended (the newest `ENDED` row per target, ms): read once at start.
     func channelEnds() async throws -> [String: Int64]

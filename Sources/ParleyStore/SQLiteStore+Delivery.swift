@@ -2,26 +2,23 @@ import SQLiteNIO
 
 /// Offline deliveries, read markers and search.
 extension SQLiteStore {
-    public func takePendingDeliveries(for account: String) async throws -> [StoredMessage] {
+    public func pendingDeliveries(for account: String) async throws -> [StoredMessage] {
         try await self.gate.run {
-            _ = try await self.connection.query("BEGIN IMMEDIATE")
-            do {
-                let messages = try await self.select(
-                    "sequence IN (SELECT sequence FROM pending_deliveries WHERE account = ?)",
-                    [.text(account)],
-                    order: "time ASC, sequence ASC",
-                    limit: 10_000
-                )
-                _ = try await self.connection.query(
-                    "DELETE FROM pending_deliveries WHERE account = ?",
-                    [.text(account)]
-                )
-                _ = try await self.connection.query("COMMIT")
-                return messages
-            } catch {
-                _ = try? await self.connection.query("ROLLBACK")
-                throw error
-            }
+            try await self.select(
+                "sequence IN (SELECT sequence FROM pending_deliveries WHERE account = ?)",
+                [.text(account)],
+                order: "time ASC, sequence ASC",
+                limit: 10_000
+            )
+        }
+    }
+
+    public func acknowledgeDeliveries(for account: String, through sequence: Int64) async throws {
+        try await self.gate.run {
+            _ = try await self.connection.query(
+                "DELETE FROM pending_deliveries WHERE account = ? AND sequence <= ?",
+                [.text(account), .integer(Int(sequence))]
+            )
         }
     }
 

@@ -3,15 +3,23 @@ import PostgresNIO
 
 /// Offline deliveries, search, retention and the conversation list.
 extension PostgresStore {
-    public func takePendingDeliveries(for account: String) async throws -> [StoredMessage] {
-        try await self.run("taking offline deliveries") {
-            // One statement: the rows leave the waiting list and come back, so two logins cannot both take them.
+    public func pendingDeliveries(for account: String) async throws -> [StoredMessage] {
+        try await self.run("reading offline deliveries") {
             try await self.messages(
                 """
-                WITH taken AS (DELETE FROM pending_deliveries WHERE account = \(account) RETURNING sequence)
                 SELECT msgid, target, time, sender, account, command, recipient, text, tags, sequence FROM messages
-                WHERE sequence IN (SELECT sequence FROM taken) ORDER BY time ASC, sequence ASC
+                WHERE sequence IN (SELECT sequence FROM pending_deliveries WHERE account = \(account))
+                ORDER BY time ASC, sequence ASC LIMIT 10000
                 """
+            )
+        }
+    }
+
+    public func acknowledgeDeliveries(for account: String, through sequence: Int64) async throws {
+        try await self.run("acknowledging offline deliveries") {
+            try await self.client.query(
+                "DELETE FROM pending_deliveries WHERE account = \(account) AND sequence <= \(sequence)",
+                logger: self.logger
             )
         }
     }

@@ -134,9 +134,14 @@ public final class TestStore: ParleyStorage {
     public func account(withCertificate fingerprint: String) async throws -> Account? {
         try await self.store.account(withCertificate: fingerprint)
     }
-    public func takePendingDeliveries(for account: String) async throws -> [StoredMessage] {
+    public func pendingDeliveries(for account: String) async throws -> [StoredMessage] {
         try self.failIfAsked()
-        return try await self.store.takePendingDeliveries(for: account)
+        return try await self.store.pendingDeliveries(for: account)
+    }
+
+    public func acknowledgeDeliveries(for account: String, through sequence: Int64) async throws {
+        try self.failIfAsked()
+        try await self.store.acknowledgeDeliveries(for: account, through: sequence)
     }
     public func search(_ query: SearchQuery) async throws -> [StoredMessage] { try await self.store.search(query) }
     public func channelEnds() async throws -> [String: Int64] { try await self.store.channelEnds() }

@@ -14,6 +14,7 @@ struct CoreHarness {
     var persisted: [(IRCMessage, String)] = []
     /// Accounts that messages were kept for, and accounts whose kept messages were asked for.
     var offline: [String] = []
+    var acknowledged: [String] = []
     var pendingRequests: [String] = []
     var readMarkerRequests: [ReadMarkerRequest] = []
     var savedChannels: [ChannelRegistration] = []
@@ -84,6 +85,8 @@ struct CoreHarness {
             case .persist(let message, let target, let deliverTo):
                 self.persisted.append((message, target))
                 if let deliverTo { self.offline.append(deliverTo) }
+            case .acknowledgePending(let account, _):
+                self.acknowledged.append(account)
             case .deliverPending(_, let account):
                 self.pendingRequests.append(account)
             case .readMarker(let request):

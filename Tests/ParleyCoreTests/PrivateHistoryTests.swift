@@ -127,6 +127,24 @@ import Testing
         #expect(Self.reaches(Self.keysRead(by: "laptop", about: "alice", &h), stored), "another device of carol")
     }
 
+    @Test func offlineMessagesAreAcknowledgedOnlyByThePongAfterThem() throws {
+        var h = Self.harness()
+        h.connect("carol")
+        self.logIn("carol", as: "carol", &h)
+        let dm = try IRCParser.parse("@time=2026-01-01T00:00:00.000Z;msgid=m1 :alice!a@h PRIVMSG carol :hi")
+        h.outbox.removeAll()
+        h.state.pendingDelivered(h.ids["carol"]!, messages: [dm], through: 42, into: &h.outbox)
+        h.collect()
+        let ping = try #require(h.take("carol").last)
+        #expect(ping.command == .ping && ping.parameters == ["parley-delivered-42"])
+        h.send("carol", "PONG :something-else")
+        #expect(h.acknowledged.isEmpty)
+        h.send("carol", "PONG irc.test :parley-delivered-42")
+        #expect(h.acknowledged == ["carol"])
+        h.send("carol", "PONG irc.test :parley-delivered-42")
+        #expect(h.acknowledged == ["carol"], "once")
+    }
+
     private func logIn(_ name: String, as account: String, _ h: inout CoreHarness) {
         guard let id = h.ids[name] else { return }
         h.outbox.removeAll()

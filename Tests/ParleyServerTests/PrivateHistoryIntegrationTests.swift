@@ -1,3 +1,4 @@
+import ParleyClient
 import ParleyIRC
 import ParleyServer
 import ParleyTestSupport
@@ -145,6 +146,65 @@ import Testing
             try await alice.send("CHATHISTORY LATEST #secret * 50")
             let kept = try await self.readBatch(alice).compactMap { $0.command == .privmsg ? $0.parameters[1] : nil }
             #expect(kept == ["kept for later"])
+        }
+    }
+
+    /// Offline DMs stay kept until a session has them: one that drops before answering the PING after them gets
+    /// them again at the next login; once answered, they are gone.
+    @Test func offlineMessagesAreKeptUntilASessionHasThem() async throws {
+        try await self.withServer { server in
+            let carol = try await server.register("carol")
+            try await carol.send("PRIVMSG NickServ :REGISTER carol-password")
+            try await carol.expect(.rplLoggedIn)
+            try await carol.send("QUIT")
+            _ = try await carol.drainUntilClosed()
+            let alice = try await server.register("alice")
+            try await alice.send("PRIVMSG carol :while you were out")
+            try await alice.expect(.notice)
+
+            func logIn(answering: Bool) async throws -> (TestClient, [String]) {
+                let client = try await server.connect(answerPings: answering)
+                try await client.client.startRegistration(nick: "carol", capabilities: [])
+                try await client.expect(.errNoMotd, .rplEndOfMotd)
+                try await client.send("PRIVMSG NickServ :IDENTIFY carol-password")
+                try await client.expect(.rplLoggedIn)
+                try await client.send("PING sync")
+                var got: [String] = []
+                while let message = try await client.next(), message.command != .pong {
+                    if message.command == .privmsg { got.append(message.parameters[1]) }
+                }
+                return (client, got)
+            }
+            let (dropped, first) = try await logIn(answering: false)
+            #expect(first == ["while you were out"])
+            await dropped.close()
+            // The server sees the close a moment later; until then the nick is taken.
+            var second: [String] = []
+            for _ in 0..<100 {
+                do {
+                    let (client, got) = try await logIn(answering: true)
+                    second = got
+                    try await client.send("PING settled")
+                    while let message = try await client.next(), message.command != .pong {}
+                    await client.close()
+                    break
+                } catch {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(second == ["while you were out"], "not lost with the session that dropped")
+            var third: [String] = ["unset"]
+            for _ in 0..<100 {
+                do {
+                    let (client, got) = try await logIn(answering: true)
+                    third = got
+                    await client.close()
+                    break
+                } catch {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(third.isEmpty, "acknowledged once, delivered once more at most")
         }
     }
 }

@@ -69,7 +69,8 @@ import Testing
             to: Int64,
             limit: Int
         ) async throws -> [(target: String, time: Int64)] { [] }
-        func takePendingDeliveries(for account: String) async throws -> [StoredMessage] { [] }
+        func pendingDeliveries(for account: String) async throws -> [StoredMessage] { [] }
+        func acknowledgeDeliveries(for account: String, through sequence: Int64) async throws {}
         func search(_ query: SearchQuery) async throws -> [StoredMessage] { [] }
         func channelEnds() async throws -> [String: Int64] { [:] }
         func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int { 0 }

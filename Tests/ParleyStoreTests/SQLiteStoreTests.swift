@@ -128,7 +128,7 @@ import Testing
             let found = try await current.targets(channels: [], directFor: owner, from: 0, to: 100, limit: 10)
             #expect(found.isEmpty, "\(owner) reads nothing of the old conversations: \(found)")
         }
-        #expect(try await current.takePendingDeliveries(for: "carol").map(\.msgid) == ["d3"])
+        #expect(try await current.pendingDeliveries(for: "carol").map(\.msgid) == ["d3"])
         let hits = try await current.search(SearchQuery(targets: [], directFor: "a:alice", text: "alice", limit: 5))
         #expect(hits.map(\.msgid) == ["d1"], "the full-text index still points at the rebuilt rows")
         try await current.close()
