@@ -123,6 +123,8 @@ enum PostgresSchema {
             "CREATE UNIQUE INDEX messages_by_msgid_target ON messages (msgid, target)",
             // Where each channel's incarnation ended (read at start).
             "CREATE INDEX messages_ended ON messages (target, time) WHERE command = 'ENDED'",
+            // Secrets every node must share (the cloak key: a ban on a cloaked host holds on every node).
+            "CREATE TABLE cluster_secrets (name text COLLATE \"C\" PRIMARY KEY, value text NOT NULL)",
             """
             UPDATE messages SET target = chr(1) || 'a:' || old.owner || chr(1)
                 || CASE WHEN old.first = old.sender THEN old.second ELSE old.first END

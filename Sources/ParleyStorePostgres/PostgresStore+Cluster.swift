@@ -11,6 +11,23 @@ public struct ClusterNode: Sendable, Equatable {
 
 /// Leases, nick claims and the numbered message log that nodes sharing one database rely on.
 extension PostgresStore {
+    /// The secret `name` every node of the cluster uses: the first node to ask stores `candidate`, and every node
+    /// (that one included) gets what is stored.
+    public func sharedSecret(_ name: String, candidate: String) async throws -> String {
+        try await self.run("reading the shared \(name)") {
+            try await self.client.query(
+                "INSERT INTO cluster_secrets (name, value) VALUES (\(name), \(candidate)) ON CONFLICT (name) DO NOTHING",
+                logger: self.logger
+            )
+            let rows = try await self.client.query(
+                "SELECT value FROM cluster_secrets WHERE name = \(name)",
+                logger: self.logger
+            )
+            for try await value in rows.decode(String.self) { return value }
+            throw StoreError("the shared \(name) is missing")
+        }
+    }
+
     /// The database's clock, in milliseconds since 1970.
     private static let now = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 

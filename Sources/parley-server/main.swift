@@ -98,7 +98,8 @@ struct Serve: AsyncParsableCommand {
             withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700]
         )
-        if configuration.cloak && configuration.cloakKey == nil {
+        let cloakKeyGiven = configuration.cloakKey != nil
+        if configuration.cloak && !cloakKeyGiven {
             configuration.cloakKey = try Self.cloakKey(in: configuration.dataDirectory)
         }
         if self.tlsSelfSigned {
@@ -138,6 +139,10 @@ struct Serve: AsyncParsableCommand {
                         lease: .seconds(configuration.clusterLease)
                     )
                     logger.info("Cluster node \(node)")
+                    if configuration.cloak && !cloakKeyGiven, let own = configuration.cloakKey {
+                        // One key for every node, or a ban on a cloaked host is evaded by connecting to another.
+                        configuration.cloakKey = try await postgres.sharedSecret("cloak-key", candidate: own)
+                    }
                 }
             } else {
                 let sqlite = try await SQLiteStore.open(path: configuration.dataDirectory + "/parley.sqlite")

@@ -218,6 +218,16 @@ struct ClusterStoreTests {
         return false
     }
 
+    /// Every node cloaks hosts with the same key: the first node's becomes the cluster's.
+    @Test func theCloakKeyIsSharedByEveryNode() async throws {
+        try await self.withTwoNodes { a, b, _ in
+            let first = try await a.sharedSecret("cloak-key", candidate: "key-of-a")
+            let second = try await b.sharedSecret("cloak-key", candidate: "key-of-b")
+            let again = try await a.sharedSecret("cloak-key", candidate: "another")
+            #expect([first, second, again] == ["key-of-a", "key-of-a", "key-of-a"])
+        }
+    }
+
     @Test func aSingleNodeSendsNoNotifications() async throws {
         try await self.withTwoNodes { a, _, url in
             let (stream, continuation) = AsyncStream.makeStream(of: ClusterEvent.self)
