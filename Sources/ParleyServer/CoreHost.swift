@@ -381,17 +381,26 @@ final class CoreHost: Sendable {
         }
         let done = futures.count == 1 ? futures[0] : EventLoopFuture.andAllSucceed(futures, on: eventLoop)
         let command = messages[0].command
+        // A channel event (JOIN, PART, NICK, …) has already changed the state: its record failing must not hide
+        // the change from the client, or its view and the server's differ. Only a message (which changed nothing
+        // yet) is refused when it cannot be stored.
+        let changedState = messages.allSatisfy {
+            !StoredMessage.contentCommands.contains(IRCCommand(rawValue: $0.command))
+        }
         done.whenComplete { result in
             self.state.withLockedValue { state in
                 guard let head = state.held.first?.id, group >= head else { return }
                 let index = state.held.index(state.held.startIndex, offsetBy: Int(group - head))
                 state.held[index].ready = true
-                if case .failure(let error) = result, let sender {
+                if case .failure(let error) = result, let sender, !changedState {
                     state.held[index].failure = (sender, command, "\(error)")
                 }
             }
             if case .failure(let error) = result {
-                self.logger.error("history commit failed", metadata: ["parley.error": "\(error)"])
+                self.logger.error(
+                    changedState ? "history commit failed; the change took effect unrecorded" : "history commit failed",
+                    metadata: ["parley.error": "\(error)"]
+                )
             }
             // The promise completes on `current`'s loop (when there is one), so its recipients can be written
             // directly there.

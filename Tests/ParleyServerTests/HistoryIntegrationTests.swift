@@ -64,6 +64,27 @@ import Testing
         }
     }
 
+    /// A JOIN or NICK changes the state before its record is stored: when storing fails the change still reaches
+    /// the client (and the others), so what it sees is what the server has. Only a message is refused.
+    @Test func aChannelEventWhoseRecordFailsStillTakesEffectForEveryone() async throws {
+        try await self.withServer { server, store in
+            let alice = try await server.register("alice")
+            let bob = try await server.register("bob")
+            try await server.join("#room", bob)
+            store.setFailing(true)
+            try await alice.send("JOIN #room")
+            try await alice.expect(.rplEndOfNames)
+            #expect(try await bob.expect(.join).source?.hasPrefix("alice!") == true)
+            try await alice.send("NICK alicia")
+            #expect(try await alice.expect(.nick).parameters == ["alicia"])
+            #expect(try await bob.expect(.nick).parameters == ["alicia"])
+            try await bob.send("NAMES #room")
+            let names = try await bob.expect(.rplNamReply)
+            #expect(names.parameters.last?.split(separator: " ").contains("alicia") == true)
+            store.setFailing(false)
+        }
+    }
+
     @Test func aFailedCommitDeliversNothingAndTellsTheSender() async throws {
         try await self.withServer { server, store in
             let alice = try await server.register("alice", caps: ["echo-message"])
