@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOConcurrencyHelpers
 import NIOPosix
@@ -29,6 +30,8 @@ final class AccountService: Sendable {
     private let store: any ParleyStorage
     private let state = NIOLockedValueBox(State())
     let iterations: Int
+    /// The secret decoy salts are derived with (see ``decoy(_:)``).
+    private let decoyKey: [UInt8] = (0..<32).map { _ in UInt8.random(in: 0...255) }
 
     /// Failed logins allowed per window before further attempts are refused: per account from one address, per
     /// address, and per account from everywhere (higher, so that guesses from one place never lock the owner out
@@ -229,9 +232,9 @@ final class AccountService: Sendable {
             if let wait = self.reserveAttempt(account: folded, address: address, now: now) {
                 return .failure(Self.describe(.rateLimited(seconds: wait)))
             }
-            guard let account = try await self.store.account(named: folded) else {
-                return .failure(Self.describe(.noSuchAccount))
-            }
+            // An unknown account goes through the same exchange with credentials no password matches (its salt the
+            // same each time), so the server's first answer does not tell whether the account exists.
+            let account = try await self.store.account(named: folded) ?? self.decoy(folded)
             let started = Scram.Exchange(
                 account: account,
                 gs2Header: first.gs2Header,
@@ -255,6 +258,23 @@ final class AccountService: Sendable {
         }
         if let started { self.attemptSucceeded(account: exchange.account.name, address: address, now: started) }
         return .challenge(Array(serverFinal.utf8))
+    }
+
+    /// Credentials for an account that does not exist: a salt derived from the name with this process's secret,
+    /// keys that match no password.
+    private func decoy(_ folded: String) -> Account {
+        let salt = Array(
+            HMAC<SHA256>.authenticationCode(for: Array(folded.utf8), using: SymmetricKey(data: self.decoyKey)).prefix(
+                16
+            )
+        )
+        let credentials = Account.Credentials(
+            salt: salt,
+            iterations: self.iterations,
+            storedKey: (0..<32).map { _ in UInt8.random(in: 0...255) },
+            serverKey: (0..<32).map { _ in UInt8.random(in: 0...255) }
+        )
+        return Account(name: folded, displayName: folded, createdAt: 0, credentials: credentials)
     }
 
     func reset(_ id: SessionID) {

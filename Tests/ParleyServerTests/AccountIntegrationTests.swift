@@ -251,6 +251,31 @@ import Testing
         }
     }
 
+    /// SCRAM's first answer does not tell whether an account exists: an unknown one gets a challenge too, with the
+    /// same salt each time, and fails only at the proof, as a wrong password does.
+    @Test func scramAnswersAnUnknownAccountAsItAnswersAKnownOne() async throws {
+        try await self.withServer { server in
+            func serverFirst(_ user: String) async throws -> String {
+                let client = try await server.connect()
+                try await client.send("CAP REQ :sasl")
+                try await client.expect(.cap)
+                try await client.send("AUTHENTICATE SCRAM-SHA-256")
+                try await client.expect(.authenticate)
+                try await client.send("AUTHENTICATE " + Base64.encode(Array("n,,n=\(user),r=abcdefghijkl".utf8)))
+                let answer = try await client.expect(.authenticate, IRCCommand(.errSaslFail))
+                await client.close()
+                guard answer.command == .authenticate, let text = answer.parameters.last,
+                    let decoded = Base64.decode(text)
+                else { return "refused" }
+                let first = String(decoding: decoded, as: UTF8.self)
+                return String(first.split(separator: ",").first { $0.hasPrefix("s=") } ?? "no salt")
+            }
+            let unknown = try await serverFirst("nobody-here")
+            #expect(unknown.hasPrefix("s="), "a challenge, not a refusal: \(unknown)")
+            #expect(try await serverFirst("nobody-here") == unknown, "the same salt each time")
+        }
+    }
+
     @Test func nickServInfoPasswordChangeAndDrop() async throws {
         try await self.withServer { server in
             let kim = try await server.register("kim")
