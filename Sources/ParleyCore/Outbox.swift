@@ -42,7 +42,10 @@ public struct Outbox: Sendable {
         case saslReset(SessionID)
         /// In a cluster: claim nick `folded` for this node, then call ``ServerState/nickClaimed(_:nick:_:now:into:)``.
         /// Claims and releases are carried out in the order they were asked for.
-        case claimNick(SessionID, nick: String, folded: String)
+        case claimNick(SessionID, nick: String, folded: String, respectingHolds: Bool)
+        /// In a cluster: hold the registered nick `folded` for its owner for `seconds` on every node (someone not
+        /// logged in to it was just renamed away from it).
+        case holdNick(folded: String, seconds: Int64)
         /// In a cluster: give nick `folded` back (no session of this node uses it any more).
         case releaseNick(folded: String)
         /// In a cluster: pass a message that is not stored (a typing notice) to the other nodes, at most once; they

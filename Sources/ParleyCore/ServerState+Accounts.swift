@@ -349,6 +349,9 @@ extension ServerState {
             self.heldForOwner[NickKey(oldNick).folded] = Timestamp(
                 millisecondsSince1970: now.millisecondsSince1970 + settings.nickHold * 1000
             )
+            if self.claimsNicks {
+                outbox.actions.append(.holdNick(folded: NickKey(oldNick).folded, seconds: settings.nickHold))
+            }
         }
         self.changeNick(id, to: guest, now: now, into: &outbox)
     }

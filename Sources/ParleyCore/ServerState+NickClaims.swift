@@ -41,7 +41,10 @@ extension ServerState {
         }
         self.nickClaims[key.folded] = NickClaim(session: id, nick: nick, forced: false)
         if self.sessions[id]?.heldLines == nil { self.sessions[id]?.heldLines = [] }
-        outbox.actions.append(.claimNick(id, nick: nick, folded: key.folded))
+        // A registered nick may be held for its owner on another node: only its owner's claim passes then.
+        let byOwner = self.sessions[id]?.account.map(NickKey.init) == key
+        let respectingHolds = self.registeredAccounts.contains(key.folded) && !byOwner
+        outbox.actions.append(.claimNick(id, nick: nick, folded: key.folded, respectingHolds: respectingHolds))
     }
 
     /// Lines held past this many while a claim is out are handled at once (out of order, but not lost).
@@ -153,6 +156,6 @@ extension ServerState {
             return
         }
         self.nickClaims[key.folded] = NickClaim(session: id, nick: guest, forced: true)
-        outbox.actions.append(.claimNick(id, nick: guest, folded: key.folded))
+        outbox.actions.append(.claimNick(id, nick: guest, folded: key.folded, respectingHolds: false))
     }
 }

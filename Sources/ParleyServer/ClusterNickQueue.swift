@@ -7,8 +7,10 @@ import ParleyStore
 /// node's own row and the release would then delete it from under the new holder.
 final class ClusterNickQueue: Sendable {
     enum Operation: Sendable {
-        case claim(SessionID, nick: String, folded: String)
+        case claim(SessionID, nick: String, folded: String, respectingHolds: Bool)
         case release(folded: String)
+        /// Hold a registered nick for its owner, on every node.
+        case hold(folded: String, seconds: Int64)
         /// The cluster gave this node up: join again and claim these nicks (folded to display) again.
         case rejoin(lease: Duration, run: String, nicks: [String: String])
     }
@@ -37,15 +39,22 @@ final class ClusterNickQueue: Sendable {
     func run(answer: @escaping @Sendable (SessionID, String, NickClaimAnswer) -> Void) async {
         for await operation in self.stream {
             switch operation {
-            case .claim(let id, let nick, let folded):
+            case .claim(let id, let nick, let folded, let respectingHolds):
                 do {
                     let granted = try await withDeadline(Self.deadline) {
-                        try await self.bus.claimNick(folded, display: nick)
+                        try await self.bus.claimNick(folded, display: nick, respectingHolds: respectingHolds)
                     }
                     answer(id, nick, granted ? .granted : .taken)
                 } catch {
                     self.logger.warning("cluster: cannot claim a nick: \(error)")
                     answer(id, nick, .unavailable)
+                }
+            case .hold(let folded, let seconds):
+                do {
+                    try await withDeadline(Self.deadline) { try await self.bus.holdNick(folded, forSeconds: seconds) }
+                } catch {
+                    // This node still holds it for the owner; another node might let someone take it meanwhile.
+                    self.logger.warning("cluster: cannot hold nick \(folded) for its owner: \(error)")
                 }
             case .release(let folded):
                 do {

@@ -335,9 +335,11 @@ final class CoreHost: Sendable {
                     )
                 case .saslReset(let id):
                     self.accounts?.reset(id)
-                case .claimNick(let id, let nick, let folded):
+                case .claimNick(let id, let nick, let folded, let respectingHolds):
                     // Queued under the lock: the queue's order is the core's.
-                    self.nickQueue?.enqueue(.claim(id, nick: nick, folded: folded))
+                    self.nickQueue?.enqueue(.claim(id, nick: nick, folded: folded, respectingHolds: respectingHolds))
+                case .holdNick(let folded, let seconds):
+                    self.nickQueue?.enqueue(.hold(folded: folded, seconds: seconds))
                 case .releaseNick(let folded):
                     self.nickQueue?.enqueue(.release(folded: folded))
                 case .signal(let message):

@@ -64,8 +64,11 @@ public protocol ClusterBus: Sendable {
     func channelEvents(upTo heads: [String: Int64]) async throws -> [StoredMessage]
     /// Every nick claimed in the cluster (read after each (re)connection; events keep it current).
     func nicks() async throws -> [ClusterNick]
-    /// Claims nick `folded` (shown as `display`) for this node; `false` when another node holds it.
-    func claimNick(_ folded: String, display: String) async throws -> Bool
+    /// Claims nick `folded` (shown as `display`) for this node; `false` when another node holds it, or when
+    /// `respectingHolds` and it is held for its owner.
+    func claimNick(_ folded: String, display: String, respectingHolds: Bool) async throws -> Bool
+    /// Holds the registered nick `folded` for its owner for `seconds`, on every node.
+    func holdNick(_ folded: String, forSeconds seconds: Int64) async throws
     /// Gives nick `folded` back.
     func releaseNick(_ folded: String) async throws
     /// Passes `line` (an IRC line of at most ``signalLimit`` bytes) to the other nodes without storing it: at most

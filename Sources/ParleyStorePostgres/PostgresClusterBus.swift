@@ -66,8 +66,12 @@ public struct PostgresClusterBus: ClusterBus {
         try await self.store.clusterNicks()
     }
 
-    public func claimNick(_ folded: String, display: String) async throws -> Bool {
-        try await self.store.claimNick(folded, display: display, node: self.nodeID)
+    public func claimNick(_ folded: String, display: String, respectingHolds: Bool) async throws -> Bool {
+        try await self.store.claimNick(folded, display: display, node: self.nodeID, respectingHolds: respectingHolds)
+    }
+
+    public func holdNick(_ folded: String, forSeconds seconds: Int64) async throws {
+        try await self.store.holdNick(folded, forSeconds: seconds)
     }
 
     public func releaseNick(_ folded: String) async throws {

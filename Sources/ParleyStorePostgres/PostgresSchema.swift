@@ -125,6 +125,9 @@ enum PostgresSchema {
             "CREATE INDEX messages_ended ON messages (target, time) WHERE command = 'ENDED'",
             // Secrets every node must share (the cloak key: a ban on a cloaked host holds on every node).
             "CREATE TABLE cluster_secrets (name text COLLATE \"C\" PRIMARY KEY, value text NOT NULL)",
+            // Registered nicks held for their owner after someone who did not log in was renamed away (until, in
+            // the database's clock): no node gives one to anyone else meanwhile.
+            "CREATE TABLE nick_holds (nick text COLLATE \"C\" PRIMARY KEY, until bigint NOT NULL)",
             """
             UPDATE messages SET target = chr(1) || 'a:' || old.owner || chr(1)
                 || CASE WHEN old.first = old.sender THEN old.second ELSE old.first END

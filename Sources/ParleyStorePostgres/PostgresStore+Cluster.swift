@@ -136,16 +136,25 @@ extension PostgresStore {
 
     /// Claims the (case-mapped) nick `folded` for a user on node `node`. The primary key makes this once across the
     /// cluster: two nodes can never give out the same nick.
-    /// - Returns: `false` when another node holds it; `true` when this node got it or already held it (the node
-    ///   keeps one claim per nick, however many of its own sessions use it).
-    public func claimNick(_ folded: String, display: String, node: String) async throws -> Bool {
+    /// - Parameter respectingHolds: Whether a hold for the nick's owner (``holdNick(_:forSeconds:)``) refuses the
+    ///   claim: true for a client not logged in to the account of that name.
+    /// - Returns: `false` when another node holds it (or it is held for its owner); `true` when this node got it or
+    ///   already held it (the node keeps one claim per nick, however many of its own sessions use it).
+    public func claimNick(
+        _ folded: String,
+        display: String,
+        node: String,
+        respectingHolds: Bool = false
+    ) async throws -> Bool {
         try await self.run("claiming nick \(display)") {
+            let held =
+                respectingHolds ? "EXISTS (SELECT 1 FROM nick_holds WHERE nick = $1 AND until > \(Self.now))" : "false"
             let rows = try await self.client.query(
                 PostgresQuery(
                     unsafeSQL: """
                         WITH claimed AS (
                             INSERT INTO cluster_nicks (nick, node_id, display, claimed_at)
-                            VALUES ($1, $2, $3, \(Self.now))
+                            SELECT $1, $2, $3, \(Self.now) WHERE NOT \(held)
                             ON CONFLICT (nick) DO UPDATE SET display = excluded.display
                                 WHERE cluster_nicks.node_id = excluded.node_id
                             RETURNING nick
@@ -157,6 +166,23 @@ extension PostgresStore {
                 logger: self.logger
             )
             return try await rows.collect().count == 1
+        }
+    }
+
+    /// Holds the registered nick `folded` for its owner for `seconds` (in the database's clock): claims that respect
+    /// holds are refused meanwhile, on every node.
+    public func holdNick(_ folded: String, forSeconds seconds: Int64) async throws {
+        try await self.run("holding nick \(folded)") {
+            try await self.client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO nick_holds (nick, until) VALUES ($1, \(Self.now) + $2 * 1000)
+                        ON CONFLICT (nick) DO UPDATE SET until = greatest(nick_holds.until, excluded.until)
+                        """,
+                    binds: Self.binds(folded, seconds)
+                ),
+                logger: self.logger
+            )
         }
     }
 

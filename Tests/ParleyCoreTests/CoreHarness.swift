@@ -26,6 +26,8 @@ struct CoreHarness {
     /// Nick claims asked of the cluster (session, nick) and nicks given back (folded), in order.
     var nickClaims: [(SessionID, String)] = []
     var nickReleases: [String] = []
+    var nickHolds: [String] = []
+    var claimsRespectingHolds: [String] = []
     var signals: [IRCMessage] = []
     var now = Timestamp(millisecondsSince1970: 1_795_615_041_000)
     private var nextID: UInt64 = 0
@@ -103,7 +105,10 @@ struct CoreHarness {
                 self.savedChannels.append(registration)
             case .dropChannel(let name):
                 self.droppedChannels.append(name)
-            case .claimNick(let id, let nick, _):
+            case .holdNick(let folded, _):
+                self.nickHolds.append(folded)
+            case .claimNick(let id, let nick, _, let respectingHolds):
+                if respectingHolds { self.claimsRespectingHolds.append(nick) }
                 self.nickClaims.append((id, nick))
             case .releaseNick(let folded):
                 self.nickReleases.append(folded)

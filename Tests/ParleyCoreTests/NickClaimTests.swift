@@ -28,6 +28,23 @@ import Testing
         #expect(core.nickClaims.isEmpty && core.nickReleases.isEmpty)
     }
 
+    /// After the forced rename the nick is held for its owner on every node; a claim of a registered nick by
+    /// someone not logged in to it asks the cluster to respect such holds, the owner's does not.
+    @Test func aForcedRenameHoldsTheNickForItsOwnerAcrossTheCluster() {
+        var core = self.node()
+        core.state.loadAccounts(["carol"])
+        self.register(&core, "carol")
+        #expect(core.claimsRespectingHolds == ["carol"], "not logged in: holds apply")
+        core.now.millisecondsSince1970 += 31_000
+        core.outbox.removeAll()
+        core.state.expireReservations(now: core.now, into: &core.outbox)
+        core.collect()
+        let guest = core.nickClaims.last?.1 ?? ""
+        #expect(guest.hasPrefix("Guest"))
+        core.answerClaim("carol", guest, .granted)
+        #expect(core.nickHolds == ["carol"])
+    }
+
     @Test func registrationWaitsForTheClusterToGrantTheNick() {
         var core = self.node()
         core.open("alice")

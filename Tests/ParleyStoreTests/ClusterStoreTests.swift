@@ -218,6 +218,24 @@ struct ClusterStoreTests {
         return false
     }
 
+    /// A registered nick held for its owner is refused, on every node, to claims that respect holds (anyone not
+    /// logged in to its account) until the hold ends; its owner's claim passes.
+    @Test func aNickHeldForItsOwnerIsRefusedToOthersOnEveryNode() async throws {
+        try await self.withTwoNodes { a, b, _ in
+            try await a.joinCluster(node: "a", lease: .seconds(30))
+            try await b.joinCluster(node: "b", lease: .seconds(30))
+            try await a.holdNick("carol", forSeconds: 300)
+            let stranger = try await b.claimNick("carol", display: "carol", node: "b", respectingHolds: true)
+            #expect(!stranger, "held for the owner")
+            let owner = try await b.claimNick("carol", display: "carol", node: "b", respectingHolds: false)
+            #expect(owner)
+            try await b.releaseNick("carol", node: "b")
+            try await a.holdNick("dave", forSeconds: 0)
+            let afterHold = try await b.claimNick("dave", display: "dave", node: "b", respectingHolds: true)
+            #expect(afterHold, "a hold that ended refuses nothing")
+        }
+    }
+
     /// Every node cloaks hosts with the same key: the first node's becomes the cluster's.
     @Test func theCloakKeyIsSharedByEveryNode() async throws {
         try await self.withTwoNodes { a, b, _ in
