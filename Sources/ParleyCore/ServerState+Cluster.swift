@@ -82,6 +82,10 @@ extension ServerState {
     /// A message another node passed on without storing it (``Outbox/Action/signal(_:)``). Only TAGMSGs are
     /// signals; they reach this node's members of the channel, or its user of the nick, who take message tags.
     public mutating func relaySignalFromOtherNode(_ message: IRCMessage, into outbox: inout Outbox) {
+        if message.command == Self.ghostCommand {
+            self.ghostFromOtherNode(message, now: Self.time(of: message), into: &outbox)
+            return
+        }
         guard message.command == .tagmsg, message.parameters.count == 1 else { return }
         self.relayFromOtherNode(message, into: &outbox)
     }

@@ -25,13 +25,38 @@ extension ServerState {
                 into: &outbox
             )
             say("\(holder.displayNick) has been disconnected.")
-        } else if self.session(named: nick) == nil, self.remoteUser(nick) != nil {
-            return say("\(nick) is in use on another node of the cluster; connect there to free it.")
+        } else if self.session(named: nick) == nil, let remote = self.remoteUser(nick) {
+            // The node holding it disconnects its user when it gets this; the nick is free once that node lets go.
+            outbox.actions.append(
+                .signal(
+                    IRCMessage(
+                        tags: [IRCTag("time", now.serverTime)],
+                        source: self.configuration.serverName,
+                        command: Self.ghostCommand,
+                        parameters: [remote.display, session.displayNick]
+                    )
+                )
+            )
+            return say(
+                "\(remote.display) (on another node) is being disconnected"
+                    + (take ? "; take the nick with /nick \(account) in a moment." : ".")
+            )
         } else if !take || session.nick.map(NickKey.init) == key {
             return say("\(nick) is not in use by anyone else.")
         }
         if take, session.nick.map(NickKey.init) != key {
             self.takeOrClaimNick(id, account, now: now, into: &outbox)
         }
+    }
+
+    static let ghostCommand = IRCCommand(rawValue: "GHOST")
+
+    /// Another node's user, logged in to the account of `nick`, used GHOST on it: the session here that holds it is
+    /// disconnected.
+    mutating func ghostFromOtherNode(_ message: IRCMessage, now: Timestamp, into outbox: inout Outbox) {
+        guard let nick = message.parameter(0), let by = message.parameter(1),
+            let holder = self.session(named: nick), holder.isRegistered
+        else { return }
+        self.closeSession(holder.id, reason: "GHOST command used by \(by)", now: now, into: &outbox)
     }
 }

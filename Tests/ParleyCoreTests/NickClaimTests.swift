@@ -189,3 +189,42 @@ import Testing
         #expect(core.nickClaims.last?.1 == "Guest2", "asked again later")
     }
 }
+
+@Suite struct RemoteGhostTests {
+    /// GHOST on a nick held on another node goes there as a signal; that node disconnects its holder.
+    @Test func ghostReachesTheNodeThatHoldsTheNick() throws {
+        var configuration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")
+        configuration.nodeName = "a"
+        configuration.accounts = .init()
+        var here = CoreHarness(configuration: configuration)
+        here.state.loadAccounts(["carol"])
+        here.open("owner")
+        here.send("owner", "NICK owner")
+        here.send("owner", "USER owner 0 * :Owner")
+        here.answerClaim("owner", "owner", .granted)
+        here.outbox.removeAll()
+        let request = AccountRequest(
+            session: here.ids["owner"]!,
+            kind: .identify(account: "carol", password: "x"),
+            via: .nickServ,
+            address: "10.0.0.1"
+        )
+        here.state.accountCompleted(request, .loggedIn(account: "carol"), now: here.now, into: &here.outbox)
+        here.collect()
+        here.state.remoteNickClaimed("carol", RemoteNick(display: "carol", node: "b"))
+        here.send("owner", "PRIVMSG NickServ :GHOST carol")
+        let signal = try #require(here.signals.last)
+        #expect(signal.command.rawValue == "GHOST" && signal.parameters == ["carol", "owner"])
+
+        configuration.nodeName = "b"
+        var there = CoreHarness(configuration: configuration)
+        there.open("carol")
+        there.send("carol", "NICK carol")
+        there.send("carol", "USER carol 0 * :Impostor")
+        there.answerClaim("carol", "carol", .granted)
+        there.outbox.removeAll()
+        there.state.relaySignalFromOtherNode(signal, into: &there.outbox)
+        there.collect()
+        #expect(there.isClosed("carol"))
+    }
+}
