@@ -80,7 +80,7 @@ func answerClaims(_ state: inout ServerState, _ outbox: inout Outbox, now: Times
     var rounds = 0
     while rounds < 8 {
         let claims = outbox.actions.compactMap { action -> (SessionID, String)? in
-            if case .claimNick(let id, let nick, _) = action { return (id, nick) }
+            if case .claimNick(let id, let nick, _, _) = action { return (id, nick) }
             return nil
         }
         guard !claims.isEmpty else { return }
