@@ -243,8 +243,10 @@ import Testing
         let idle = try await server.connect()
         let messages = try await idle.drainUntilClosed()
         #expect(messages.last?.parameters == ["Closing link (Registration timeout)"])
-        let problem = try await server.recoveryProblem()
-        #expect(problem == nil)
+        // Not `recoveryProblem()`: its fresh client would itself have to register within 0.2 s, which a loaded CI
+        // machine does not always manage (it failed so once). The socket count is the part that matters here.
+        let open = await OpenSockets.settle(localPort: server.port, to: 1)
+        #expect(open == 1)
         await server.stop()
     }
 
