@@ -221,6 +221,7 @@ let package = Package(
                 "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC", "ParleyTestSupport", "ParleyStore",
                 "ParleyStorePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -15,18 +15,13 @@ final class CoreHost: Sendable {
         var core: ServerState
         var links = LinkTable()
         var outbox = Outbox()
-        /// Work held back until the messages it acknowledges are committed, oldest first (see ``update(on:origin:_:)``).
-        var held = CircularBuffer<HeldGroup>()
-        var nextGroup: UInt64 = 0
-        /// Whether some thread is carrying out the head of `held` right now (it stays queued meanwhile).
-        var releasing = false
+        /// Output held back until what it follows is committed or answered (see ``DeliveryOrder``).
+        var order = DeliveryOrder<Held>()
     }
 
-    /// The work of one handled event that must wait for a commit, or that queued behind such work.
-    private struct HeldGroup {
-        let id: UInt64
+    /// What a held group carries out: work, or (for an effect) the one piece of work to start.
+    struct Held {
         var work: [Work]
-        var ready: Bool
         /// Set when the commit failed: the work is dropped and the sender told instead.
         var failure: (SessionLink, String, String)?
     }
@@ -129,17 +124,17 @@ final class CoreHost: Sendable {
     }
 
     func parseFailed(_ error: IRCParseError, from id: SessionID) {
-        self.perform { core, outbox in core.parseFailed(error, from: id, into: &outbox) }
+        self.perform(origin: id) { core, outbox in core.parseFailed(error, from: id, into: &outbox) }
     }
 
     func inputTooLong(from id: SessionID) {
-        self.perform { core, outbox in core.inputTooLong(from: id, into: &outbox) }
+        self.perform(origin: id) { core, outbox in core.inputTooLong(from: id, into: &outbox) }
     }
 
     /// The connection is gone; tell its peers.
     func disconnected(_ id: SessionID, reason: String) {
         self.accounts?.reset(id)
-        self.update { state in
+        self.update(origin: id) { state in
             state.core.disconnect(id, reason: reason, now: Self.now(), into: &state.outbox)
             state.links.remove(id)
         }
@@ -151,7 +146,7 @@ final class CoreHost: Sendable {
             "closing connection",
             metadata: ["parley.session.id": "\(id.rawValue)", "parley.reason": "\(reason)"]
         )
-        self.perform { core, outbox in
+        self.perform(origin: id) { core, outbox in
             core.disconnect(id, reason: reason, now: Self.now(), into: &outbox)
             outbox.actions.append(.close(id, reason: reason))
         }
@@ -265,105 +260,143 @@ final class CoreHost: Sendable {
         self.state.withLockedValue { update(&$0.core.configuration) }
     }
 
-    func perform<Result>(_ body: (inout ServerState, inout Outbox) -> Result) -> Result {
-        self.update { state in body(&state.core, &state.outbox) }
+    func perform<Result>(origin: SessionID? = nil, _ body: (inout ServerState, inout Outbox) -> Result) -> Result {
+        self.update(origin: origin) { state in body(&state.core, &state.outbox) }
+    }
+
+    /// Hands an effect's result to the core (`body`); what it produces leaves in the effect's place.
+    func resolve(_ effect: UInt64, _ body: (inout ServerState, inout Outbox) -> Void) {
+        self.update(resolving: effect) { state in body(&state.core, &state.outbox) }
+    }
+
+    /// What one handled event asks for, sorted under the lock.
+    private struct Plan {
+        /// Sends and closes, in order.
+        var work: [Work] = []
+        /// Work that produces a result for the core, each ordered on its own.
+        var effects: [Work] = []
+        /// Started at once; nothing waits for them.
+        var detached: [Work] = []
+        var persists: [StoredMessage] = []
+        var keys: [DeliveryOrder<Held>.Key] = []
     }
 
     /// Runs `body` on the locked state, then carries out the outbox it filled, unlocked. `current` is the loop
     /// context of the calling connection, if the caller is on one: its recipients are written without a hop.
     ///
-    /// When the outbox asks to persist messages, everything else it holds (the echo, the label, the delivery) is
-    /// held until they are committed, and so is all work after it, in order: nothing overtakes a message that is not
-    /// yet acknowledged. With nothing held, work is carried out at once.
+    /// The event's output is ordered by the session that caused it (`origin`), the history targets it stores to and
+    /// the sessions it closes (see ``DeliveryOrder``): when it stores messages it waits for their commit, and when an
+    /// earlier group with one of those keys is held it waits for that group. Anything else leaves at once.
+    /// `resolving` names the effect whose result this is: the output takes that effect's place.
     private func update<Result>(
         on current: LoopContext? = nil,
         origin: SessionID? = nil,
+        resolving effect: UInt64? = nil,
         _ body: (inout State) -> Result
     ) -> Result {
-        let (result, work, persists, held) = self.state.withLockedValue {
-            state -> (Result, [Work], [StoredMessage], (UInt64, SessionLink?)?) in
+        let (result, plan, carryNow, heldSomething, commitGroup, sender) = self.state.withLockedValue {
+            state -> (Result, Plan, Bool, Bool, UInt64?, SessionLink?) in
             state.outbox.removeAll()
             let result = body(&state)
-            var work: [Work] = []
-            var persists: [StoredMessage] = []
-            work.reserveCapacity(state.outbox.actions.count)
-            for action in state.outbox.actions {
-                switch action {
-                case .send(let message, let id):
-                    guard let link = state.links[id] else { continue }
-                    work.append(.send(message, [link], [link.caps]))
-                case .broadcast(let message, let ids):
-                    var links = ContiguousArray<SessionLink>()
-                    var caps = ContiguousArray<IRCCapabilities>()
-                    links.reserveCapacity(ids.count)
-                    caps.reserveCapacity(ids.count)
-                    for id in ids {
-                        guard let link = state.links[id] else { continue }
-                        links.append(link)
-                        caps.append(link.caps)
-                    }
-                    work.append(.send(message, links, caps))
-                case .close(let id, let reason):
-                    guard let link = state.links.remove(id) else { continue }
-                    work.append(.close(link, reason))
-                case .verifyOperator(let id, let name, let password, let hash):
-                    guard let link = state.links[id] else { continue }
-                    work.append(.verifyOperator(link, name: name, password: password, hash: hash))
-                case .persist(let message, let target, let deliverTo):
-                    guard self.history != nil else { continue }
-                    var stored = StoredMessage(relayed: message, target: target)
-                    stored.deliverTo = deliverTo
-                    persists.append(stored)
-                case .deliverPending(let id, let account):
-                    work.append(.deliverPending(id, account: account))
-                case .acknowledgePending(let account, let through):
-                    work.append(.acknowledgePending(account: account, through: through))
-                case .readMarker(let request):
-                    work.append(.readMarker(request))
-                case .saveChannel(let registration):
-                    self.persistChannel { try await $0.saveChannel(ChannelRecord(registration: registration)) }
-                case .dropChannel(let name):
-                    self.persistChannel { try await $0.dropChannel(name) }
-                case .queryHistory(let query):
-                    work.append(.queryHistory(query))
-                case .account(let request):
-                    work.append(.account(request))
-                case .sasl(let id, let mechanism, let response, let address):
-                    let certificate = state.core.sessions[id]?.certificate
-                    work.append(
-                        .sasl(id, mechanism: mechanism, response: response, address: address, certificate: certificate)
-                    )
-                case .saslReset(let id):
-                    self.accounts?.reset(id)
-                case .claimNick(let id, let nick, let folded, let respectingHolds):
-                    // Queued under the lock: the queue's order is the core's.
-                    self.nickQueue?.enqueue(.claim(id, nick: nick, folded: folded, respectingHolds: respectingHolds))
-                case .holdNick(let folded, let seconds):
-                    self.nickQueue?.enqueue(.hold(folded: folded, seconds: seconds))
-                case .releaseNick(let folded):
-                    self.nickQueue?.enqueue(.release(folded: folded))
-                case .signal(let message):
-                    self.signals?.enqueue(message.line)
-                }
-            }
-            guard !persists.isEmpty || !state.held.isEmpty else { return (result, work, [], nil) }
-            let id = state.nextGroup
-            state.nextGroup += 1
-            state.held.append(HeldGroup(id: id, work: work, ready: persists.isEmpty))
-            return (result, [], persists, (id, origin.flatMap { state.links[$0] }))
-        }
-        if let (group, sender) = held {
-            if let history = self.history, !persists.isEmpty {
-                self.commit(persists, group: group, sender: sender, history: history, on: current)
+            var plan = self.plan(&state)
+            if let origin { plan.keys.append(.session(origin)) }
+            let held = Held(work: plan.work)
+            let committing = !plan.persists.isEmpty
+            var group: UInt64?
+            if let effect {
+                state.order.complete(effect, with: held, committed: !committing)
+                group = effect
             } else {
-                self.release(on: current)
+                group = state.order.admit(work: held, keys: plan.keys, committing: committing)
             }
-            return result
+            for item in plan.effects {
+                var keys = plan.keys
+                if let session = item.session { keys.append(.session(session)) }
+                _ = state.order.admit(effect: Held(work: [item]), keys: keys)
+            }
+            let sender = origin.flatMap { state.links[$0] }
+            return (result, plan, group == nil, group != nil || !plan.effects.isEmpty, committing ? group : nil, sender)
         }
-        var batches = Batches(current: current)
-        for item in work { self.carryOut(item, into: &batches) }
-        batches.submit()
+        for item in plan.detached { self.startDetached(item) }
+        if carryNow && !plan.work.isEmpty {
+            var batches = Batches(current: current)
+            for item in plan.work { self.carryOut(item, into: &batches) }
+            batches.submit()
+        }
+        if let group = commitGroup, let history = self.history {
+            self.commit(plan.persists, group: group, sender: sender, history: history, on: current)
+        }
+        if heldSomething { self.release(on: current) }
         return result
+    }
+
+    /// Turns the core's actions into work (under the lock: links are looked up, and queues whose order is the
+    /// core's are filled here).
+    private func plan(_ state: inout State) -> Plan {
+        var plan = Plan()
+        plan.work.reserveCapacity(state.outbox.actions.count)
+        for action in state.outbox.actions {
+            switch action {
+            case .send(let message, let id):
+                guard let link = state.links[id] else { continue }
+                plan.work.append(.send(message, [link], [link.caps]))
+            case .broadcast(let message, let ids):
+                var links = ContiguousArray<SessionLink>()
+                var caps = ContiguousArray<IRCCapabilities>()
+                links.reserveCapacity(ids.count)
+                caps.reserveCapacity(ids.count)
+                for id in ids {
+                    guard let link = state.links[id] else { continue }
+                    links.append(link)
+                    caps.append(link.caps)
+                }
+                plan.work.append(.send(message, links, caps))
+            case .close(let id, let reason):
+                plan.keys.append(.session(id))
+                guard let link = state.links.remove(id) else { continue }
+                plan.work.append(.close(link, reason))
+            case .verifyOperator(let id, let name, let password, let hash):
+                guard let link = state.links[id] else { continue }
+                plan.effects.append(.verifyOperator(link, name: name, password: password, hash: hash))
+            case .persist(let message, let target, let deliverTo):
+                guard self.history != nil else { continue }
+                var stored = StoredMessage(relayed: message, target: target)
+                stored.deliverTo = deliverTo
+                plan.persists.append(stored)
+                plan.keys.append(.target(target))
+            case .deliverPending(let id, let account):
+                plan.effects.append(.deliverPending(id, account: account))
+            case .acknowledgePending(let account, let through):
+                plan.detached.append(.acknowledgePending(account: account, through: through))
+            case .readMarker(let request):
+                plan.effects.append(.readMarker(request))
+            case .saveChannel(let registration):
+                self.persistChannel { try await $0.saveChannel(ChannelRecord(registration: registration)) }
+            case .dropChannel(let name):
+                self.persistChannel { try await $0.dropChannel(name) }
+            case .queryHistory(let query):
+                plan.effects.append(.queryHistory(query))
+            case .account(let request):
+                plan.effects.append(.account(request))
+            case .sasl(let id, let mechanism, let response, let address):
+                let certificate = state.core.sessions[id]?.certificate
+                plan.effects.append(
+                    .sasl(id, mechanism: mechanism, response: response, address: address, certificate: certificate)
+                )
+            case .saslReset(let id):
+                self.accounts?.reset(id)
+            case .claimNick(let id, let nick, let folded, let respectingHolds):
+                // Queued under the lock: the queue's order is the core's.
+                self.nickQueue?.enqueue(.claim(id, nick: nick, folded: folded, respectingHolds: respectingHolds))
+            case .holdNick(let folded, let seconds):
+                self.nickQueue?.enqueue(.hold(folded: folded, seconds: seconds))
+            case .releaseNick(let folded):
+                self.nickQueue?.enqueue(.release(folded: folded))
+            case .signal(let message):
+                self.signals?.enqueue(message.line)
+            }
+        }
+        return plan
     }
 
     /// Hands `messages` to the writer; their group is released once all are committed.
@@ -391,11 +424,10 @@ final class CoreHost: Sendable {
         }
         done.whenComplete { result in
             self.state.withLockedValue { state in
-                guard let head = state.held.first?.id, group >= head else { return }
-                let index = state.held.index(state.held.startIndex, offsetBy: Int(group - head))
-                state.held[index].ready = true
-                if case .failure(let error) = result, let sender, !changedState {
-                    state.held[index].failure = (sender, command, "\(error)")
+                state.order.committed(group) { held in
+                    if case .failure(let error) = result, let sender, !changedState {
+                        held.failure = (sender, command, "\(error)")
+                    }
                 }
             }
             if case .failure(let error) = result {
@@ -410,46 +442,43 @@ final class CoreHost: Sendable {
         }
     }
 
-    /// Carries out held groups from the head while they are ready, one thread at a time, so their writes reach each
-    /// loop in order. `current` is the loop context the caller runs on, if any.
+    /// Carries out held groups whose turn has come and starts effects whose turn has come. Several threads may do
+    /// this at once, but never for two groups that share a key: a group becomes due only once the groups it follows
+    /// are carried out (their writes queued on each loop first). `current` is the loop context the caller runs on.
     private func release(on current: LoopContext?) {
-        while true {
-            let next = self.state.withLockedValue { state -> HeldGroup? in
-                guard !state.releasing, let head = state.held.first, head.ready else { return nil }
-                state.releasing = true
-                return head
-            }
-            guard let group = next else { return }
-            // Batches first carries out what other threads queued for `current`, so a direct write there overtakes
-            // nothing; other loops get their items queued in order.
-            var batches = Batches(current: current)
-            if let (sender, command, reason) = group.failure {
-                var buffer = sender.channel.allocator.buffer(capacity: 128)
-                IRCMessage(
-                    source: self.serverName,
-                    command: .fail,
-                    parameters: [command, "MESSAGE_NOT_STORED", "Your message was not delivered: \(reason)"]
-                ).write(to: &buffer)
-                batches.append(.write(sender, buffer), for: sender)
-                for item in group.work {
-                    if case .close = item { self.carryOut(item, into: &batches) }
+        while let step = self.state.withLockedValue({ $0.order.next() }) {
+            switch step {
+            case .start(let id, let held):
+                for item in held.work { self.startAsynchronous(item, effect: id) }
+            case .carryOut(let id, let held):
+                // Batches first carries out what other threads queued for `current`, so a direct write there
+                // overtakes nothing; other loops get their items queued in order.
+                var batches = Batches(current: current)
+                if let (sender, command, reason) = held.failure {
+                    var buffer = sender.channel.allocator.buffer(capacity: 128)
+                    IRCMessage(
+                        source: self.serverName,
+                        command: .fail,
+                        parameters: [command, "MESSAGE_NOT_STORED", "Your message was not delivered: \(reason)"]
+                    ).write(to: &buffer)
+                    batches.append(.write(sender, buffer), for: sender)
+                    for item in held.work {
+                        if case .close = item { self.carryOut(item, into: &batches) }
+                    }
+                } else {
+                    for item in held.work { self.carryOut(item, into: &batches) }
                 }
-            } else {
-                for item in group.work { self.carryOut(item, into: &batches) }
-            }
-            batches.submit()
-            self.state.withLockedValue { state in
-                state.held.removeFirst()
-                state.releasing = false
+                batches.submit()
+                self.state.withLockedValue { $0.order.finished(id) }
             }
         }
     }
 
-    /// Waits (bounded) until no work is held for a commit, for shutdown.
+    /// Waits (bounded) until no work is held for a commit or an effect, for shutdown.
     func waitUntilReleased(timeout: Duration = .seconds(10)) async {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while self.state.withLockedValue({ !$0.held.isEmpty }), clock.now < deadline {
+        while self.state.withLockedValue({ !$0.order.isEmpty }), clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
     }
@@ -515,7 +544,7 @@ final class CoreHost: Sendable {
             IRCMessage(command: .error, parameters: ["Closing link (\(reason))"]).write(to: &buffer)
             batches.append(.close(link, buffer), for: link)
         case .verifyOperator, .queryHistory, .deliverPending, .acknowledgePending, .readMarker, .account, .sasl:
-            self.startAsynchronous(work)
+            preconditionFailure("effects are started by the order they keep, not carried out with deliveries")
         }
     }
 }

@@ -37,7 +37,8 @@ extension ParleyServer {
         return EventLoopFuture.reduce(LoopCounters(), reads, on: loop, +)
     }
 
-    /// Uptime, connections, and whether the store answers; not ok (503) when it does not.
+    /// Uptime, connections, and whether the store answers within a second; not ok (503) when it fails or stalls
+    /// (a stalled store's check would otherwise hang the probe with it).
     func health() async -> (ok: Bool, json: String) {
         let uptime = (NIODeadline.now() - self.startedAt).nanoseconds / 1_000_000_000
         let sizes = self.host.sizes
@@ -45,8 +46,11 @@ extension ParleyServer {
         var ok = true
         if let database = self.store {
             do {
-                try await database.check()
+                try await withDeadline(.seconds(1)) { try await database.check() }
                 store = "ok"
+            } catch is DeadlineExceeded {
+                store = "stalled"
+                ok = false
             } catch {
                 store = "failing"
                 ok = false
