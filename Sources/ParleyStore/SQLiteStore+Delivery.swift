@@ -120,29 +120,80 @@ extension SQLiteStore {
 }
 
 extension SQLiteStore {
-    /// Deletes messages older than `cutoff` (ms since 1970) and, per target, all but the newest `keepPerTarget`.
+    /// Rows looked at or deleted per transaction while pruning. The history writer waits for the same connection, so
+    /// each step must be short: a few hundred rows with their search-index entries is a few milliseconds, and the
+    /// writer's batches go in between.
+    static let pruneStep = 500
+
+    /// Deletes messages older than `cutoff` (ms since 1970) and, per target, all but the newest `keepPerTarget`, in
+    /// small steps so that retention never holds up new messages for long.
     /// - Returns: How many messages were deleted.
     public func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int {
-        try await self.gate.run {
-            let before = try await self.countMessages()
-            if let cutoff {
-                _ = try await self.connection.query("DELETE FROM messages WHERE time < ?", [.integer(Int(cutoff))])
+        var deleted = 0
+        if let cutoff { deleted += try await self.prune(olderThan: cutoff) }
+        if let keepPerTarget {
+            let targets = try await self.gate.run {
+                try await self.connection.query("SELECT DISTINCT target FROM messages").compactMap {
+                    $0.column("target")?.string
+                }
             }
-            if let keepPerTarget {
+            for target in targets { deleted += try await self.prune(target, keeping: keepPerTarget) }
+        }
+        return deleted
+    }
+
+    /// Walks the table from its oldest rows in windows of ``pruneStep`` sequences, deleting what is older than
+    /// `cutoff`, and stops at the first window with nothing that old (times grow with sequences, give or take a
+    /// clock's skew between cluster nodes; a straggler goes in a later run).
+    private func prune(olderThan cutoff: Int64) async throws -> Int {
+        var deleted = 0
+        var after = 0
+        while true {
+            let (window, count) = try await self.gate.run { () async throws -> (Int?, Int) in
+                let rows = try await self.connection.query(
+                    "SELECT max(sequence) AS last, min(time) AS oldest FROM "
+                        + "(SELECT sequence, time FROM messages WHERE sequence > ? ORDER BY sequence LIMIT ?)",
+                    [.integer(after), .integer(Self.pruneStep)]
+                )
+                guard let last = rows.first?.column("last")?.integer,
+                    let oldest = rows.first?.column("oldest")?.integer, Int64(oldest) < cutoff
+                else { return (nil, 0) }
+                _ = try await self.connection.query(
+                    "DELETE FROM messages WHERE sequence > ? AND sequence <= ? AND time < ?",
+                    [.integer(after), .integer(last), .integer(Int(cutoff))]
+                )
+                return (last, try await self.changes())
+            }
+            guard let window else { return deleted }
+            deleted += count
+            after = window
+        }
+    }
+
+    /// Deletes all but the newest `keep` messages of `target`, ``pruneStep`` at a time (through the target's index).
+    private func prune(_ target: String, keeping keep: Int) async throws -> Int {
+        var deleted = 0
+        while true {
+            let count = try await self.gate.run {
                 _ = try await self.connection.query(
                     """
                     DELETE FROM messages WHERE sequence IN (
-                        SELECT sequence FROM (
-                            SELECT sequence,
-                                row_number() OVER (PARTITION BY target ORDER BY time DESC, sequence DESC) AS position
-                            FROM messages
-                        ) WHERE position > ?
+                        SELECT sequence FROM messages WHERE target = ?
+                        ORDER BY time DESC, sequence DESC LIMIT ? OFFSET ?
                     )
                     """,
-                    [.integer(keepPerTarget)]
+                    [.text(target), .integer(Self.pruneStep), .integer(keep)]
                 )
+                return try await self.changes()
             }
-            return before - (try await self.countMessages())
+            deleted += count
+            if count < Self.pruneStep { return deleted }
         }
+    }
+
+    /// Rows changed by the last statement on the connection (call inside the gate, right after it).
+    private func changes() async throws -> Int {
+        let rows = try await self.connection.query("SELECT changes() AS n")
+        return Int(rows.first?.column("n")?.integer ?? 0)
     }
 }

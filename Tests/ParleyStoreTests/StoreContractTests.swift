@@ -356,6 +356,42 @@ import Testing
         }
     }
 
+    /// More rows than one pruning step (SQLite deletes 500 at a time), in two targets whose rows interleave.
+    @Test(arguments: StoreKind.available) func pruningManyRowsTakesThemAllAndKeepsTheRest(kind: StoreKind) async throws
+    {
+        try await kind.withStore { store in
+            let old = (0..<1_234).map { (index: Int) -> StoredMessage in
+                let target = index % 2 == 0 ? "#a" : "#b"
+                return StoredMessage(
+                    msgid: "o\(index)",
+                    target: target,
+                    time: 1_000 + Int64(index),
+                    sender: "a!a@h",
+                    command: "PRIVMSG",
+                    recipient: target,
+                    text: "old \(index)"
+                )
+            }
+            let new = (0..<1_100).map { (index: Int) -> StoredMessage in
+                StoredMessage(
+                    msgid: "n\(index)",
+                    target: "#a",
+                    time: 10_000 + Int64(index),
+                    sender: "a!a@h",
+                    command: "PRIVMSG",
+                    recipient: "#a",
+                    text: "new \(index)"
+                )
+            }
+            try await store.append(old)
+            try await store.append(new)
+            #expect(try await store.prune(olderThan: 10_000, keepPerTarget: nil) == 1_234)
+            #expect(try await store.latest("#b", after: nil, limit: 10).isEmpty)
+            #expect(try await store.prune(olderThan: nil, keepPerTarget: 3) == 1_097)
+            #expect(ids(try await store.latest("#a", after: nil, limit: 10)) == ["n1097", "n1098", "n1099"])
+        }
+    }
+
     @Test(arguments: StoreKind.available) func conversationsWithNewsBetweenTwoTimes(kind: StoreKind) async throws {
         try await kind.withStore { store in
             func message(_ id: String, _ target: String, _ time: Int64, _ command: String = "PRIVMSG") -> StoredMessage
