@@ -474,6 +474,22 @@ final class CoreHost: Sendable {
         }
     }
 
+    /// Shutdown gave up on the store: what waits for it is dropped (never acknowledged, so never reported as sent),
+    /// but the connections it would have closed are closed now, with their ERROR line.
+    func abandonHeld() {
+        let held = self.state.withLockedValue { $0.order.removeAll() }
+        var batches = Batches(current: nil)
+        for group in held {
+            for item in group.work {
+                if case .close = item { self.carryOut(item, into: &batches) }
+            }
+        }
+        batches.submit()
+    }
+
+    /// How many groups of output wait for a commit or an effect.
+    var heldCount: Int { self.state.withLockedValue { $0.order.count } }
+
     /// Waits (bounded) until no work is held for a commit or an effect, for shutdown.
     func waitUntilReleased(timeout: Duration = .seconds(10)) async {
         let clock = ContinuousClock()

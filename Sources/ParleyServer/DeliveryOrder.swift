@@ -127,6 +127,13 @@ struct DeliveryOrder<Payload> {
         }
     }
 
+    /// Forgets every held group and returns their payloads, oldest first (shutdown giving up on a stalled store).
+    mutating func removeAll() -> [Payload] {
+        let payloads = self.groups.sorted { $0.key < $1.key }.map(\.value.payload)
+        self = DeliveryOrder()
+        return payloads
+    }
+
     private mutating func insert(_ payload: Payload, keys: [Key], phase: Phase) -> UInt64 {
         let id = self.nextID
         self.nextID += 1

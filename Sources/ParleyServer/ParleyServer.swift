@@ -26,6 +26,7 @@ public final class ParleyServer: Service, Sendable {
     let metrics = ServerMetrics()
     let startedAt = NIODeadline.now()
     private let writerTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let storeAbandoned = NIOLockedValueBox(false)
     let store: (any ParleyStorage)?
     private let reservationTask = NIOLockedValueBox<RepeatedTask?>(nil)
     private let retentionTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
@@ -342,15 +343,35 @@ public final class ParleyServer: Service, Sendable {
         }
     }
 
-    /// Lets held work go out once committed, then stops the writer after what it queued is written.
+    /// Lets held work go out once committed, then stops the writer after what it queued is written, all within
+    /// `shutdown-grace` seconds. A store that does not answer in that time (a stalled disk, another process holding
+    /// the lock) is left behind: what waited for it was never acknowledged, so nothing acknowledged is lost.
     private func finishHistory() async {
-        await self.host.finishStoreWork()
-        await self.host.waitUntilReleased()
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(self.configuration.shutdownGrace)
+        await self.host.finishStoreWork(timeout: deadline - clock.now)
+        await self.host.waitUntilReleased(timeout: deadline - clock.now)
         await self.drainLoops()
         self.host.history?.writer.finish()
-        await self.writerTask.withLockedValue { $0 }?.value
-        await self.host.finishStoreWork()
+        if let writer = self.writerTask.withLockedValue({ $0 }) {
+            do {
+                try await withDeadline(max(deadline - clock.now, .zero)) { await writer.value }
+            } catch {
+                self.logger.error(
+                    "the store did not finish within the shutdown grace time; unacknowledged messages were not stored",
+                    metadata: ["parley.held": "\(self.host.heldCount)"]
+                )
+                self.storeAbandoned.withLockedValue { $0 = true }
+                self.host.abandonHeld()
+                await self.drainLoops()
+                return
+            }
+        }
+        await self.host.finishStoreWork(timeout: max(deadline - clock.now, .zero))
     }
+
+    /// Whether shutdown gave up on a store that did not answer: closing it would wait for it too.
+    public var abandonedStore: Bool { self.storeAbandoned.withLockedValue { $0 } }
 
     private func quiesce() {
         self.reservationTask.withLockedValue { $0 }?.cancel()

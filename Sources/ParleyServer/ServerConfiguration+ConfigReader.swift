@@ -26,7 +26,8 @@ extension ServerConfiguration {
     /// - `flood-control` (`on`/`off`, `on`), `flood-burst` (int ≥ 1, `20`), `flood-rate` (lines/s > 0, `4`)
     /// - `sendq` (bytes ≥ 1024, `1048576`), `max-connections` (int ≥ 1, `100000`), `max-connections-per-ip` (`64`)
     /// - `registration-timeout` (s, `60`), `ping-interval` (s, `120`), `ping-timeout` (s, `60`)
-    /// - `history` (`on`/`off`, `on`), `history-batch-size` (1–10000, `512`), `history-batch-wait` (ms 0–1000, `0`),
+    /// - `shutdown-grace` (s 1–600, `10`): how long SIGTERM waits for the store before it gives up on it
+    /// - `history` (`on`/`off`, `on`), `history-batch-size` (1–10000, `512`), `history-batch-wait` (ms 0–1000, `2`),
     ///   `history-on-join` (lines 0–1000, `10`), `history-limit` (messages per CHATHISTORY 1–1000, `100`)
     /// - `history-max-age` (days 0–36500, `0` = forever), `history-max-per-target` (messages, `0` = all): retention,
     ///   applied at start and every hour
@@ -116,6 +117,7 @@ extension ServerConfiguration {
         self.history = try values.bool("history") ?? self.history
         self.historyBatchSize = try values.int("history-batch-size", in: 1...10_000) ?? self.historyBatchSize
         self.historyBatchWait = try values.int("history-batch-wait", in: 0...1000) ?? self.historyBatchWait
+        self.shutdownGrace = try values.int("shutdown-grace", in: 1...600) ?? self.shutdownGrace
         self.historyReplayOnJoin = try values.int("history-on-join", in: 0...1000) ?? self.historyReplayOnJoin
         self.historyQueryLimit = try values.int("history-limit", in: 1...1000) ?? self.historyQueryLimit
         self.nickGrace = try values.int("nick-grace", in: 1...3600) ?? self.nickGrace

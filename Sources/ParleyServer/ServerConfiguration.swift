@@ -55,8 +55,12 @@ public struct ServerConfiguration: Sendable {
     public var history = true
     /// Most messages committed in one transaction.
     public var historyBatchSize = 512
-    /// Milliseconds a batch that is not full may wait for more (0: commit at once).
-    public var historyBatchWait = 0
+    /// Milliseconds a batch that is not full may wait for more (0: commit at once). Two milliseconds cost a
+    /// message nobody can see, and save the store's thread hand-offs of every commit it folds into a batch
+    /// (BENCHMARKS.md, "History": about a quarter of the server's CPU per delivery with one event loop).
+    public var historyBatchWait = 2
+    /// Seconds shutdown waits for the store to write what it holds before it gives up on it.
+    public var shutdownGrace = 10
     /// Lines replayed on JOIN to clients without `draft/chathistory` (0: none).
     public var historyReplayOnJoin = 10
     /// Most messages one `CHATHISTORY` request returns.

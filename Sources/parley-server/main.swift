@@ -184,7 +184,8 @@ struct Serve: AsyncParsableCommand {
             )
         )
         try await group2.run()
-        try await closeStore()
+        // Closing a store that never answered would wait for it too; the process ends without it.
+        if !server.abandonedStore { try await closeStore() }
     }
 
     /// A node name from the host name and port: distinct for nodes on different machines or ports.

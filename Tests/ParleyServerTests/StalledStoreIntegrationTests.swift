@@ -9,8 +9,9 @@ import Testing
 
 /// A stalled store delays only what needs it (DESIGN.md, "Ordering"). The stall is real: a second SQLite connection
 /// holds the write lock, as another process (a backup, a sqlite3 shell) would; SQLite's busy handler makes the
-/// server's commit wait for it.
-@Suite(.timeLimit(.minutes(2))) struct StalledStoreIntegrationTests {
+/// server's commit wait for it. That wait blocks one thread of NIO's shared thread pool (two threads here), so these
+/// tests run one at a time: two stalls at once would leave none for the other suites' stores and password checks.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct StalledStoreIntegrationTests {
     /// Holds the database's write lock until `release()`.
     struct WriteLock {
         let connection: SQLiteConnection
@@ -66,6 +67,31 @@ import Testing
         await bob.close()
         await server.stop()
         try await store.close()
+    }
+
+    @Test func shutdownEndsWithinItsGraceTimeWhileTheStoreStaysStalled() async throws {
+        let store = try await TestStore.open()
+        let server = try await TestServer.start(store: store) { $0.shutdownGrace = 1 }
+        let alice = try await server.register("alice", caps: ["echo-message"])
+        try await server.join("#stuck", alice)
+        let lock = try await WriteLock.take(store)
+        try await alice.send("PRIVMSG #stuck :never acknowledged")
+        try await alice.send("PING queued-behind-it")
+        // The lock is released only after shutdown returns: a shutdown that waited for the store never would.
+        await server.stop()
+        #expect(server.server.abandonedStore)
+        // What waited for the store is dropped, but alice is still told the server is going and is closed.
+        let rest: [IRCMessage]
+        do {
+            rest = try await alice.drainUntilClosed()
+        } catch {
+            try await lock.release()
+            throw error
+        }
+        try await lock.release()
+        try await store.close()
+        #expect(!rest.contains { $0.command == .privmsg }, "the message was acknowledged: \(rest.map(\.line))")
+        #expect(rest.last?.parameters == ["Closing link (Server shutting down)"])
     }
 
     /// The commands `client` reads up to and including the next PONG.
