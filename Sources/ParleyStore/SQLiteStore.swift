@@ -130,26 +130,16 @@ public final class SQLiteStore: ParleyStorage {
     public func append(_ messages: [StoredMessage]) async throws {
         try await self.gate.run {
             guard !messages.isEmpty else { return }
+            // One statement is its own transaction (its search-index triggers included): a batch that fits one
+            // INSERT and has no offline deliveries needs no BEGIN and COMMIT, two fewer trips to SQLite's thread.
+            if messages.count <= 500 && !messages.contains(where: { $0.deliverTo != nil }) {
+                try await self.insert(messages[...])
+                return
+            }
             _ = try await self.connection.query("BEGIN IMMEDIATE")
             do {
-                // One statement per batch of rows: SQLite allows 32766 variables, 9 per row.
                 for chunk in stride(from: 0, to: messages.count, by: 500) {
-                    let rows = messages[chunk..<min(chunk + 500, messages.count)]
-                    let placeholders = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count)
-                    var binds: [SQLiteData] = []
-                    binds.reserveCapacity(rows.count * 9)
-                    for message in rows {
-                        binds += [
-                            .text(message.msgid), .text(message.target), .integer(Int(message.time)),
-                            .text(message.sender), message.account.map { .text($0) } ?? .null, .text(message.command),
-                            .text(message.recipient), .text(message.text), .text(message.tags),
-                        ]
-                    }
-                    _ = try await self.connection.query(
-                        "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, tags) "
-                            + "VALUES \(placeholders.joined(separator: ", "))",
-                        binds
-                    )
+                    try await self.insert(messages[chunk..<min(chunk + 500, messages.count)])
                 }
                 for message in messages {
                     guard let account = message.deliverTo else { continue }
@@ -165,6 +155,25 @@ public final class SQLiteStore: ParleyStorage {
                 throw error
             }
         }
+    }
+
+    /// One INSERT for up to 500 rows: SQLite allows 32766 variables, 9 per row.
+    private func insert(_ rows: ArraySlice<StoredMessage>) async throws {
+        let placeholders = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count)
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(rows.count * 9)
+        for message in rows {
+            binds += [
+                .text(message.msgid), .text(message.target), .integer(Int(message.time)),
+                .text(message.sender), message.account.map { .text($0) } ?? .null, .text(message.command),
+                .text(message.recipient), .text(message.text), .text(message.tags),
+            ]
+        }
+        _ = try await self.connection.query(
+            "INSERT INTO messages (msgid, target, time, sender, account, command, recipient, text, tags) "
+                + "VALUES \(placeholders.joined(separator: ", "))",
+            binds
+        )
     }
 
     static let columns = "msgid, target, time, sender, account, command, recipient, text, tags, sequence"
