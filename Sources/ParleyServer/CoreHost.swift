@@ -95,13 +95,15 @@ final class CoreHost: Sendable {
         secure: Bool,
         certificate: String? = nil
     ) -> SessionLink {
-        self.state.withLockedValue { state in
+        // A keyed hash: computed before taking the lock every connection's events go through.
+        let host = self.cloak.host(for: address)
+        return self.state.withLockedValue { state in
             let id = state.links.makeID()
             let link = SessionLink(id: id, channel: channel, context: context)
             state.links.insert(link)
             state.core.connect(
                 id,
-                host: self.cloak.host(for: address),
+                host: host,
                 address: address,
                 secure: secure,
                 certificate: certificate,

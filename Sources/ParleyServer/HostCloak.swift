@@ -12,20 +12,31 @@ struct HostCloak: Sendable {
 
     func host(for address: String) -> String {
         guard let key else { return address }
-        let digest = Array(
-            HMAC<SHA256>.authenticationCode(for: Array(address.utf8), using: SymmetricKey(data: key))
-        )
+        let digest = HMAC<SHA256>.authenticationCode(for: Array(address.utf8), using: SymmetricKey(data: key))
         let kind = address.contains(":") ? "ip6" : "ip"
-        return "\(Self.hex(digest[0..<4])).\(Self.hex(digest[4..<8])).\(kind)"
-    }
-
-    private static func hex(_ bytes: ArraySlice<UInt8>) -> String {
-        let digits = Array("0123456789abcdef")
-        var out = ""
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
+        // "xxxxxxxx.xxxxxxxx.ip": 8 hex digits, a dot, 8 more, the kind; written into one buffer.
+        return digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: 18 + kind.utf8.count) { out in
+                let digits: StaticString = "0123456789abcdef"
+                var index = 0
+                for position in 0..<8 {
+                    if position == 4 {
+                        out[index] = UInt8(ascii: ".")
+                        index += 1
+                    }
+                    let byte = bytes[position]
+                    out[index] = digits.utf8Start[Int(byte >> 4)]
+                    out[index + 1] = digits.utf8Start[Int(byte & 15)]
+                    index += 2
+                }
+                out[index] = UInt8(ascii: ".")
+                index += 1
+                for unit in kind.utf8 {
+                    out[index] = unit
+                    index += 1
+                }
+                return index
+            }
         }
-        return out
     }
 }
