@@ -77,6 +77,25 @@ import Testing
         }
     }
 
+    /// The marker is read from the store; the JOIN's replies come before it and a PING sent after it is answered
+    /// after it (replies in the order of their commands).
+    @Test func theMarkerOfAJoinAndAPingAfterItLeaveInOrder() async throws {
+        try await self.withServer { server in
+            let client = try await self.account(server, "ora", caps: ["draft/read-marker"])
+            try await client.send("JOIN #order\r\nMARKREAD #order\r\nPING after-markers")
+            var commands: [IRCCommand] = []
+            while let message = try await client.next() {
+                commands.append(message.command)
+                if message.command == .pong { break }
+            }
+            let join = try #require(commands.firstIndex(of: .join))
+            let markers = commands.indices.filter { commands[$0] == .markread }
+            #expect(markers.count == 2, "\(commands)")
+            #expect(markers.allSatisfy { $0 > join })
+            #expect(commands.last == .pong)
+        }
+    }
+
     @Test func readMarkersAreKeptPerAccountAndSharedBetweenSessions() async throws {
         try await self.withServer { server in
             let first = try await self.account(server, "nia", caps: ["draft/read-marker"])
