@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ParleyServer", targets: ["ParleyServer"]),
         .library(name: "ParleyClient", targets: ["ParleyClient"]),
         .library(name: "ParleyStore", targets: ["ParleyStore"]),
+        .library(name: "ParleyStoreSQLite", targets: ["ParleyStoreSQLite"]),
         .library(name: "ParleyStorePostgres", targets: ["ParleyStorePostgres"]),
         .executable(name: "parley-server", targets: ["parley-server"]),
         .executable(name: "parley", targets: ["parley"]),
@@ -104,6 +105,17 @@ let package = Package(
         .target(
             name: "ParleyStore",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ParleyStoreSQLite",
+            dependencies: [
+                "ParleyStore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -129,6 +141,7 @@ let package = Package(
             name: "ParleyBench",
             dependencies: [
                 "ParleyStore",
+                "ParleyStoreSQLite",
                 "ParleyStorePostgres",
                 "ParleyClient",
                 "ParleyIRC",
@@ -161,6 +174,7 @@ let package = Package(
             dependencies: [
                 "ParleyServer",
                 "ParleyStore",
+                "ParleyStoreSQLite",
                 "ParleyStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -180,7 +194,8 @@ let package = Package(
         .target(
             name: "ParleyTestSupport",
             dependencies: [
-                "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC", "ParleyStore", "ParleyStorePostgres",
+                "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC", "ParleyStore", "ParleyStoreSQLite",
+                "ParleyStorePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -195,6 +210,7 @@ let package = Package(
             name: "ParleyStoreTests",
             dependencies: [
                 "ParleyStore",
+                "ParleyStoreSQLite",
                 "ParleyStorePostgres",
                 "ParleyTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -219,7 +235,7 @@ let package = Package(
             name: "ParleyServerTests",
             dependencies: [
                 "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC", "ParleyTestSupport", "ParleyStore",
-                "ParleyStorePostgres",
+                "ParleyStoreSQLite", "ParleyStorePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import ParleyStore
 import ParleyStorePostgres
+import ParleyStoreSQLite
 
 /// `store`: the history store on its own (SQLite, or PostgreSQL with a database URL): insert throughput through group commit, then CHATHISTORY-shaped query
 /// latency on the filled database.

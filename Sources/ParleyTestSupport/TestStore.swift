@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 public import ParleyStore
+public import ParleyStoreSQLite
 
 /// A real SQLite store in a fresh temporary directory, wrapped so tests can slow its commits, make them fail, and
 /// see what had been committed at any moment.

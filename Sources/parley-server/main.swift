@@ -5,6 +5,7 @@ import NIOPosix
 import ParleyServer
 import ParleyStore
 import ParleyStorePostgres
+import ParleyStoreSQLite
 import ServiceLifecycle
 import UnixSignals
 

@@ -135,7 +135,13 @@ struct ClusterIntegrationTests {
     }
 
     /// Reads NAMES of `channel` until it lists `wanted` (bounded): the other node's events arrive a moment later.
-    private func waitForNames(_ client: TestClient, _ channel: String, toList wanted: String) async throws -> [String] {
+    /// With `anyPrefix`, `wanted` matches with or without a status prefix (`@`, `+`).
+    private func waitForNames(
+        _ client: TestClient,
+        _ channel: String,
+        toList wanted: String,
+        anyPrefix: Bool = false
+    ) async throws -> [String] {
         var names: [String] = []
         for _ in 0..<100 {
             try await client.send("NAMES \(channel)")
@@ -145,7 +151,9 @@ struct ClusterIntegrationTests {
                 if reply.command == IRCCommand(.rplEndOfNames) { break }
                 names += reply.parameters.last!.split(separator: " ").map(String.init)
             }
-            if names.contains(wanted) { return names }
+            if names.contains(where: { $0 == wanted || (anyPrefix && $0.drop { "@+".contains($0) } == wanted) }) {
+                return names
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         return names
@@ -311,6 +319,10 @@ struct ClusterIntegrationTests {
             let bob = try await b.register("bob", caps: ["message-tags"])
             try await b.join("#c", bob)
             _ = try await alice.expect(.join)
+            // Typing notices go only to members this node knows of: wait until b has learnt alice's JOIN (under
+            // load it can come after bob's own).
+            let known = try await self.waitForNames(bob, "#c", toList: "alice", anyPrefix: true)
+            #expect(known.contains { $0.hasSuffix("alice") }, "\(known)")
             try await bob.send("@+typing=active TAGMSG #c")
             let typing = try await alice.expect(.tagmsg)
             #expect(typing.source?.hasPrefix("bob!") == true && typing.parameters == ["#c"])

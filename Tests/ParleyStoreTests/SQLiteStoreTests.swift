@@ -1,5 +1,6 @@
 import Foundation
 import ParleyStore
+import ParleyStoreSQLite
 import SQLiteNIO
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import ParleyStore
 import ParleyStorePostgres
+import ParleyStoreSQLite
 import ParleyTestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ParleyStore
 import SQLiteNIO
 
 /// The embedded store: one SQLite database file in WAL mode (`data-dir/parley.sqlite`), nothing to install.

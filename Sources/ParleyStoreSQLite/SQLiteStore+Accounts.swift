@@ -1,4 +1,5 @@
 import NIOCore
+import ParleyStore
 import SQLiteNIO
 
 extension SQLiteStore {

@@ -1,3 +1,4 @@
+import ParleyStore
 import SQLiteNIO
 
 extension SQLiteStore {

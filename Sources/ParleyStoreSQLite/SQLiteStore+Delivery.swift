@@ -1,3 +1,4 @@
+import ParleyStore
 import SQLiteNIO
 
 /// Offline deliveries, read markers and search.
