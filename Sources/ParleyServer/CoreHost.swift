@@ -512,15 +512,6 @@ final class CoreHost: Sendable {
             current?.drainInbox()
         }
 
-        mutating func write(_ buffer: ByteBuffer, to link: SessionLink) {
-            // Recipients on the current loop are written at once; only other loops need a queued batch.
-            if link.context === self.current {
-                link.context.write(buffer, to: link)
-            } else {
-                self.append(.write(link, buffer), for: link)
-            }
-        }
-
         mutating func append(_ item: LoopContext.Item, for link: SessionLink) {
             if let index = self.groups.firstIndex(where: { $0.0 === link.context }) {
                 self.groups[index].1.append(item)
@@ -538,24 +529,43 @@ final class CoreHost: Sendable {
         switch work {
         case .send(let message, let links, let caps):
             // One encoding per capability variant, shared (copy-on-write) by every recipient of that variant. Most
-            // recipients share the previous one's variant, so that is checked first.
+            // recipients share the previous one's variant, so that is checked first. Recipients on the current loop
+            // are written at once; those on other loops go over as one item per loop and variant.
             var lastVariant: IRCCapabilities?
-            var lastBuffer = ByteBuffer()
+            var lastIndex = 0
             var encodings: [(IRCCapabilities, ByteBuffer)] = []
+            var remote: [(context: LoopContext, encoding: Int, links: ContiguousArray<SessionLink>)] = []
             for index in links.indices {
                 let link = links[index]
                 let variant = caps[index].intersection(ServerState.encodingCapabilities)
                 if variant != lastVariant {
-                    if let cached = encodings.first(where: { $0.0 == variant }) {
-                        lastBuffer = cached.1
+                    if let cached = encodings.firstIndex(where: { $0.0 == variant }) {
+                        lastIndex = cached
                     } else {
-                        lastBuffer = link.channel.allocator.buffer(capacity: 256)
-                        message.write(to: &lastBuffer) { ServerState.includeTag($0, for: variant) }
-                        encodings.append((variant, lastBuffer))
+                        var buffer = link.channel.allocator.buffer(capacity: 256)
+                        message.write(to: &buffer) { ServerState.includeTag($0, for: variant) }
+                        encodings.append((variant, buffer))
+                        lastIndex = encodings.count - 1
                     }
                     lastVariant = variant
                 }
-                batches.write(lastBuffer, to: link)
+                if link.context === batches.current {
+                    link.context.write(encodings[lastIndex].1, to: link)
+                } else if let group = remote.firstIndex(where: {
+                    $0.context === link.context && $0.encoding == lastIndex
+                }) {
+                    remote[group].links.append(link)
+                } else {
+                    remote.append((link.context, lastIndex, [link]))
+                }
+            }
+            for group in remote {
+                let buffer = encodings[group.encoding].1
+                if group.links.count == 1 {
+                    batches.append(.write(group.links[0], buffer), for: group.links[0])
+                } else {
+                    batches.append(.writeMany(buffer, group.links), for: group.links[0])
+                }
             }
         case .close(let link, let reason):
             var buffer = link.channel.allocator.buffer(capacity: 64)

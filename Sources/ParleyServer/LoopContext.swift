@@ -37,6 +37,8 @@ final class SessionLink: @unchecked Sendable {
 final class LoopContext: @unchecked Sendable {
     enum Item {
         case write(SessionLink, ByteBuffer)
+        /// One message for many recipients on this loop: one item instead of one per recipient.
+        case writeMany(ByteBuffer, ContiguousArray<SessionLink>)
         case close(SessionLink, ByteBuffer)
     }
 
@@ -125,6 +127,8 @@ final class LoopContext: @unchecked Sendable {
         switch item {
         case .write(let link, let buffer):
             self.write(buffer, to: link)
+        case .writeMany(let buffer, let links):
+            for link in links { self.write(buffer, to: link) }
         case .close(let link, let buffer):
             guard !link.isClosed else { return }
             link.isClosed = true

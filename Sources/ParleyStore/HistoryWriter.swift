@@ -52,13 +52,16 @@ public final class HistoryWriter: Sendable {
 
     /// Queues `message`; `promise` (if any) succeeds once it is committed, or fails with the store's error.
     public func submit(_ message: StoredMessage, promise: EventLoopPromise<Void>?) {
-        let accepted = self.state.withLockedValue { state -> Bool in
-            guard !state.finished else { return false }
+        let (accepted, wasEmpty) = self.state.withLockedValue { state -> (Bool, Bool) in
+            guard !state.finished else { return (false, false) }
+            let wasEmpty = state.queue.isEmpty
             state.queue.append((message, promise))
-            return true
+            return (true, wasEmpty)
         }
+        // The writer takes batches until the queue is empty before it waits again, so only the first message of a
+        // batch needs to wake it (a wake-up per message cost a lock each).
         if accepted {
-            self.wake.yield()
+            if wasEmpty { self.wake.yield() }
         } else {
             promise?.fail(StoreError("the history writer has stopped; the message was not stored"))
         }
@@ -107,10 +110,32 @@ public final class HistoryWriter: Sendable {
                 state.statistics.batches += 1
                 state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
             }
-            for (_, promise) in batch { promise?.succeed() }
+            Self.complete(batch, with: .success(()))
         } catch {
             self.state.withLockedValue { $0.statistics.failures += batch.count }
-            for (_, promise) in batch { promise?.fail(error) }
+            Self.complete(batch, with: .failure(error))
+        }
+    }
+
+    /// Completes the batch's promises with one hop per event loop: completing each from here would cost a task
+    /// (a lock and a wake-up) per message.
+    private static func complete(
+        _ batch: [(StoredMessage, EventLoopPromise<Void>?)],
+        with result: Result<Void, any Error>
+    ) {
+        var byLoop: [(any EventLoop, [EventLoopPromise<Void>])] = []
+        for case (_, let promise?) in batch {
+            let loop = promise.futureResult.eventLoop
+            if let index = byLoop.firstIndex(where: { $0.0 === loop }) {
+                byLoop[index].1.append(promise)
+            } else {
+                byLoop.append((loop, [promise]))
+            }
+        }
+        for (loop, promises) in byLoop {
+            loop.execute {
+                for promise in promises { promise.completeWith(result) }
+            }
         }
     }
 }
