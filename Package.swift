@@ -116,6 +116,7 @@ let package = Package(
             name: "ParleyStoreSQLite",
             dependencies: [
                 "ParleyStore",
+                "ParleyCore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -128,6 +129,7 @@ let package = Package(
             name: "ParleyStorePostgres",
             dependencies: [
                 "ParleyStore",
+                "ParleyCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -209,6 +211,7 @@ let package = Package(
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: [
+                "ParleyCore",
                 "ParleyStore",
                 "ParleyStoreSQLite",
                 "ParleyStorePostgres",

@@ -34,7 +34,7 @@ public struct HistoryQuery: Sendable, Equatable {
     }
 
     public var session: SessionID
-    /// The storage key: a folded channel name or ``HistoryQuery/directTarget(owner:correspondent:)``.
+    /// The storage key (``HistoryTarget/storageKey``).
     public var target: String
     /// The target as the client named it, for the batch and the replies.
     public var name: String
@@ -61,33 +61,6 @@ public struct HistoryQuery: Sendable, Equatable {
     /// that anyone can take once it is free.
     public static func owner(account: String?, connection: String) -> String {
         account.map { "a:" + CaseMapping.fold($0) } ?? "c:" + connection
-    }
-
-    /// The storage key of `owner`'s copy of a direct conversation with whoever used the folded nick `correspondent`.
-    /// Each party of a DM has a copy of its own, so what one reads never depends on who holds the other's nick now.
-    /// (Nicks hold no `:`, so these keys never meet the nick-pair keys of schema versions before 5.)
-    public static func directTarget(owner: String, correspondent: String) -> String {
-        "\u{1}\(owner)\u{1}\(correspondent)"
-    }
-
-    /// The folded nick of the other party of `key`, when `key` is one of `owner`'s conversations.
-    public static func correspondent(of key: String, for owner: String) -> String? {
-        let prefix = "\u{1}\(owner)\u{1}"
-        guard key.hasPrefix(prefix) else { return nil }
-        return String(key.dropFirst(prefix.count))
-    }
-
-    /// The folded nick a copy of a DM names as its other party (whatever its owner), or `nil` for any other key.
-    public static func correspondent(of key: String) -> String? {
-        guard key.hasPrefix("\u{1}") else { return nil }
-        let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: true)
-        return parts.count == 2 ? String(parts[1]) : nil
-    }
-
-    /// In a cluster: the storage key where the AWAY changes of a user in no channel are logged, so the other nodes
-    /// learn them as they learn DMs. Never a channel's or a conversation's key, and never history.
-    public static func awayTarget(_ folded: String) -> String {
-        "\u{2}\(folded)"
     }
 }
 

@@ -332,10 +332,10 @@ extension ServerState {
         } else {
             invite.tags.append(IRCTag("msgid", self.nextMessageID()))
             // The inviter's copy of the conversation: the invited user's node learns it from there.
-            let conversation = HistoryQuery.directTarget(
+            let conversation = HistoryTarget.conversation(
                 owner: self.historyOwner(session),
                 correspondent: NickKey(nick).folded
-            )
+            ).storageKey
             outbox.actions.append(.persist(invite, target: conversation, deliverTo: nil))
         }
         self.reply(request.id, .rplInviting, display, channel.name, into: &outbox)

@@ -71,7 +71,7 @@ extension ServerState {
             outbox.actions.append(
                 .persist(
                     message,
-                    target: HistoryQuery.directTarget(owner: owner, correspondent: sender),
+                    target: HistoryTarget.conversation(owner: owner, correspondent: sender).storageKey,
                     deliverTo: impostor ? NickKey(recipient.displayNick).folded : nil
                 )
             )

@@ -79,10 +79,9 @@ extension ServerState {
                 return
             }
             // This user's own copy of the conversation with whoever used that nick: never another person's.
-            query.target = HistoryQuery.directTarget(
-                owner: self.historyOwner(session),
-                correspondent: NickKey(name).folded
-            )
+            query.target =
+                HistoryTarget.conversation(owner: self.historyOwner(session), correspondent: NickKey(name).folded)
+                .storageKey
             query.name = name
         }
         switch subcommand {
@@ -217,7 +216,7 @@ extension ServerState {
         var lines: [IRCMessage] = []
         for (target, time) in targets {
             let name: String
-            if let other = HistoryQuery.correspondent(of: target, for: query.owner) {
+            if case .conversation(query.owner, let other) = HistoryTarget(storageKey: target) {
                 name = self.session(named: other)?.displayNick ?? other
             } else {
                 name = self.channels[ChannelKey(target)]?.name ?? target

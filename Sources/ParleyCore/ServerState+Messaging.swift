@@ -141,13 +141,14 @@ extension ServerState {
         deliverTo: String? = nil,
         into outbox: inout Outbox
     ) {
-        let own = HistoryQuery.directTarget(owner: self.historyOwner(session), correspondent: NickKey(nick).folded)
+        let own = HistoryTarget.conversation(owner: self.historyOwner(session), correspondent: NickKey(nick).folded)
+            .storageKey
         outbox.actions.append(.persist(message, target: own, deliverTo: nil))
         guard let recipientOwner else { return }
-        let theirs = HistoryQuery.directTarget(
+        let theirs = HistoryTarget.conversation(
             owner: recipientOwner,
             correspondent: NickKey(session.displayNick).folded
-        )
+        ).storageKey
         if theirs != own || deliverTo != nil {
             outbox.actions.append(.persist(message, target: theirs, deliverTo: deliverTo))
         }
@@ -193,7 +194,7 @@ extension ServerState {
         var notify = self.event(session, .away, message.map { [$0] } ?? [], now: request.now)
         if self.configuration.nodeName != nil {
             // In a cluster the other nodes learn it from the log of each channel the user is in, or of their own.
-            let own = ChannelKey(HistoryQuery.awayTarget(NickKey(session.displayNick).folded))
+            let own = ChannelKey(HistoryTarget.awayLog(NickKey(session.displayNick).folded).storageKey)
             self.recordEvent(&notify, in: session.channels.isEmpty ? [own] : Array(session.channels), into: &outbox)
         }
         outbox.broadcast(notify, to: self.peers(of: session) { $0.caps.contains(.awayNotify) })

@@ -191,7 +191,9 @@ extension ServerState {
                 query.channels = [ChannelKey(channel.name).folded]
                 query.since = self.historyFloors([ChannelKey(channel.name)])
             } else {
-                query.channels = [HistoryQuery.directTarget(owner: owner, correspondent: NickKey(place).folded)]
+                query.channels = [
+                    HistoryTarget.conversation(owner: owner, correspondent: NickKey(place).folded).storageKey
+                ]
             }
         } else {
             query.channels = session.channels.map(\.folded)

@@ -116,9 +116,9 @@ final class ClusterRelay: Sendable {
     /// At start: replays the log's channel events up to `heads` (this node has no members yet, so no one is told)
     /// and keeps the members whose node runs now: who is in each channel, its topic, modes and bans.
     private func learnChannels(upTo heads: [String: Int64]) async throws {
-        // Conversations (\u{1}) and the AWAY logs of users in no channel (\u{2}) say nothing of channels; and only
-        // users in a channel are kept from before this node ran.
-        let channels = heads.filter { !$0.key.hasPrefix("\u{1}") && !$0.key.hasPrefix("\u{2}") }
+        // Conversations and the AWAY logs of users in no channel say nothing of channels; and only users in a
+        // channel are kept from before this node ran.
+        let channels = heads.filter { HistoryTarget(storageKey: $0.key).isChannel }
         let events = try await self.ask { try await self.bus.channelEvents(upTo: channels) }
         let alive = try await self.ask { try await self.bus.liveRuns() }
         let messages = events.map(\.relayed)
@@ -156,7 +156,9 @@ final class ClusterRelay: Sendable {
     /// Each party of a DM has a copy of it under its own key; the recipient's (stored by the recipient's node,
     /// naming the sender as the other party) is never delivered again: only the sender's, which names the recipient.
     private static func isRecipientsCopy(_ message: StoredMessage) -> Bool {
-        guard let correspondent = HistoryQuery.correspondent(of: message.target) else { return false }
+        guard case .conversation(_, let correspondent) = HistoryTarget(storageKey: message.target) else {
+            return false
+        }
         let recipient = message.recipient.isEmpty ? message.relayed.parameter(0) ?? "" : message.recipient
         return correspondent != CaseMapping.fold(recipient)
     }

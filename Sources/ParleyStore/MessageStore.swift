@@ -2,8 +2,8 @@
 public struct StoredMessage: Sendable, Equatable {
     /// The server-assigned message id (the `msgid` tag).
     public var msgid: String
-    /// The case-folded history target: a channel name, or ``StoredMessage/directTarget(owner:correspondent:)`` for a
-    /// DM.
+    /// The history target's storage key (`HistoryTarget.storageKey` in ParleyCore: a folded channel name, or an
+    /// owner's copy of a direct conversation).
     public var target: String
     /// Server time in milliseconds since 1970.
     public var time: Int64
@@ -47,18 +47,6 @@ public struct StoredMessage: Sendable, Equatable {
         self.tags = tags
         self.sequence = sequence
         self.deliverTo = deliverTo
-    }
-
-    /// The history target of `owner`'s copy of a DM with whoever used the folded nick `correspondent`. Each party
-    /// of a DM has a copy (same msgid) under its own key; `owner` is `a:ACCOUNT` or `c:CONNECTION`, as the server's
-    /// core makes it (`HistoryQuery.owner`).
-    public static func directTarget(owner: String, correspondent: String) -> String {
-        self.directPrefix(owner: owner) + correspondent
-    }
-
-    /// What every key of `owner`'s direct conversations starts with.
-    public static func directPrefix(owner: String) -> String {
-        "\u{1}\(owner)\u{1}"
     }
 }
 

@@ -1,3 +1,4 @@
+import ParleyCore
 import ParleyStore
 import PostgresNIO
 
@@ -24,11 +25,12 @@ extension PostgresStore {
         }
     }
 
-    /// The condition matching `owner`'s copies of direct conversations (`\u{1}owner\u{1}nick`): one range of
-    /// the (target, time, sequence) index.
+    /// The condition matching `owner`'s copies of direct conversations: one range of the (target, time, sequence)
+    /// index.
     static func directConversations(of owner: String, _ statement: inout Statement) -> String {
-        let low = statement.bind(StoredMessage.directPrefix(owner: owner))
-        let high = statement.bind("\u{1}\(owner)\u{2}")
+        let range = HistoryTarget.conversations(of: owner)
+        let low = statement.bind(range.from)
+        let high = statement.bind(range.upTo)
         return "(target >= \(low) AND target < \(high))"
     }
 

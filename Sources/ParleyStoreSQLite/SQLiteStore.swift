@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ParleyCore
 import ParleyStore
 import SQLiteNIO
 
@@ -390,12 +391,10 @@ public final class SQLiteStore: ParleyStorage {
         }
     }
 
-    /// The condition matching `owner`'s copies of direct conversations (`\u{1}owner\u{1}nick`): one range of the
-    /// (target, time, sequence) index.
+    /// The condition matching `owner`'s copies of direct conversations: one range of the (target, time, sequence)
+    /// index.
     static func directConversations(of owner: String) -> (String, [SQLiteData]) {
-        (
-            "(target >= ? AND target < ?)",
-            [.text(StoredMessage.directPrefix(owner: owner)), .text("\u{1}\(owner)\u{2}")]
-        )
+        let range = HistoryTarget.conversations(of: owner)
+        return ("(target >= ? AND target < ?)", [.text(range.from), .text(range.upTo)])
     }
 }

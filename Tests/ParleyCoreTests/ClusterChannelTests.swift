@@ -121,7 +121,10 @@ import Testing
         let stored = try #require(core.persisted.first)
         #expect(stored.0.command == .invite && stored.0.parameters == ["Bob", "#c"])
         let owner = try #require(core.state.historyOwner(of: core.ids["me"]!))
-        #expect(stored.1 == HistoryQuery.directTarget(owner: owner, correspondent: "bob"), "in the inviter's copy")
+        #expect(
+            stored.1 == HistoryTarget.conversation(owner: owner, correspondent: "bob").storageKey,
+            "in the inviter's copy"
+        )
         #expect(stored.0.tag("msgid")?.hasPrefix(core.state.runName + "-") == true)
         core.send("me", "INVITE nobody #c")
         #expect(core.take("me").map(\.command) == [IRCCommand(.errNoSuchNick)], "a nick no node holds")
@@ -182,7 +185,7 @@ import Testing
         core.persisted.removeAll()
         core.send("me", "AWAY :gone")
         let alone = core.persisted.filter { $0.0.command == .away }
-        #expect(alone.map(\.1) == [HistoryQuery.awayTarget("me")])
+        #expect(alone.map(\.1) == [HistoryTarget.awayLog("me").storageKey])
         core.state.remoteNickClaimed("dave", RemoteNick(display: "dave", node: "y"))
         try self.relay(&core, "@msgid=y.r2-6;time=2026-11-26T03:00:05.000Z :dave!u@h AWAY :out")
         _ = core.take("me")

@@ -24,8 +24,8 @@ import Testing
         // The DM is stored twice, one copy for each party, each naming the other by nick; one msgid.
         #expect(
             messages.map(\.1) == [
-                "#room", HistoryQuery.directTarget(owner: alice, correspondent: "bob"),
-                HistoryQuery.directTarget(owner: bob, correspondent: "alice"), "#room",
+                "#room", HistoryTarget.conversation(owner: alice, correspondent: "bob").storageKey,
+                HistoryTarget.conversation(owner: bob, correspondent: "alice").storageKey, "#room",
             ]
         )
         #expect(alice != bob && alice.hasPrefix("c:") && bob.hasPrefix("c:"))
@@ -108,7 +108,9 @@ import Testing
         #expect(core.historyQueries[1].target == "#room")
         #expect(core.historyQueries[2].kind == .between(.timestamp(1_767_225_600_000), .msgid("x")))
         let alice = core.state.historyOwner(of: core.ids["alice"]!) ?? ""
-        #expect(core.historyQueries[3].target == HistoryQuery.directTarget(owner: alice, correspondent: "bob"))
+        #expect(
+            core.historyQueries[3].target == HistoryTarget.conversation(owner: alice, correspondent: "bob").storageKey
+        )
         #expect(core.take("alice").isEmpty)
     }
 
@@ -216,7 +218,7 @@ import Testing
             query,
             targets: [
                 ("#room", 1_767_225_600_500),
-                (HistoryQuery.directTarget(owner: query.owner, correspondent: "zed"), 1_767_225_601_000),
+                (HistoryTarget.conversation(owner: query.owner, correspondent: "zed").storageKey, 1_767_225_601_000),
             ],
             into: &core.outbox
         )

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 import ParleyStore
 import ParleyStorePostgres
 import ParleyTestSupport
@@ -151,7 +152,7 @@ struct PostgresStoreTests {
             )
             let current = try await PostgresStore.open(url: url)
             #expect(try await current.schemaVersion() == 4)
-            let key = StoredMessage.directTarget(owner: "a:alice", correspondent: "bob")
+            let key = HistoryTarget.conversation(owner: "a:alice", correspondent: "bob").storageKey
             #expect(try await current.latest(key, after: nil, limit: 10).map(\.msgid) == ["d1"])
             #expect(try await current.messages(in: key, after: 0, limit: 10).map(\.number) == [1])
             for owner in ["a:bob", "a:eve", "a:mallory"] {
@@ -162,7 +163,7 @@ struct PostgresStoreTests {
             try await current.append([
                 StoredMessage(
                     msgid: "d1",
-                    target: StoredMessage.directTarget(owner: "c:x.1", correspondent: "alice"),
+                    target: HistoryTarget.conversation(owner: "c:x.1", correspondent: "alice").storageKey,
                     time: 10,
                     sender: "Alice!u@h",
                     command: "PRIVMSG",

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 import ParleyStore
 import ParleyStoreSQLite
 import SQLiteNIO
@@ -120,7 +121,7 @@ import Testing
         let current = try await SQLiteStore.open(path: path)
         #expect(try await current.schemaVersion() == 5)
         let alices = try await current.latest(
-            StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
+            HistoryTarget.conversation(owner: "a:alice", correspondent: "bob").storageKey,
             after: nil,
             limit: 10
         )
@@ -139,7 +140,7 @@ import Testing
         try await self.withStore { store, path in
             let dm = StoredMessage(
                 msgid: "dm1",
-                target: StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
+                target: HistoryTarget.conversation(owner: "a:alice", correspondent: "bob").storageKey,
                 time: 5,
                 sender: "alice!a@h",
                 account: "alice",
@@ -150,7 +151,7 @@ import Testing
             )
             try await store.append([dm])
             let stored = try await store.latest(
-                StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
+                HistoryTarget.conversation(owner: "a:alice", correspondent: "bob").storageKey,
                 after: nil,
                 limit: 1
             )

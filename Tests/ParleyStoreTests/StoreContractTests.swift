@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 import ParleyStore
 import Testing
 
@@ -154,7 +155,7 @@ import Testing
         try await kind.withStore { store in
             let dm = StoredMessage(
                 msgid: "dm1",
-                target: StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
+                target: HistoryTarget.conversation(owner: "a:alice", correspondent: "bob").storageKey,
                 time: 5,
                 sender: "alice!a@h",
                 account: "alice",
@@ -165,7 +166,7 @@ import Testing
             )
             try await store.append([dm])
             let stored = try await store.latest(
-                StoredMessage.directTarget(owner: "a:alice", correspondent: "bob"),
+                HistoryTarget.conversation(owner: "a:alice", correspondent: "bob").storageKey,
                 after: nil,
                 limit: 1
             )
@@ -233,7 +234,7 @@ import Testing
         async throws
     {
         try await kind.withStore { store in
-            let key = StoredMessage.directTarget(owner: "a:bob", correspondent: "zed")
+            let key = HistoryTarget.conversation(owner: "a:bob", correspondent: "zed").storageKey
             try await store.append([
                 StoredMessage(
                     msgid: "a",
@@ -256,7 +257,7 @@ import Testing
                 ),
                 StoredMessage(
                     msgid: "c",
-                    target: StoredMessage.directTarget(owner: "a:bobby", correspondent: "zed"),
+                    target: HistoryTarget.conversation(owner: "a:bobby", correspondent: "zed").storageKey,
                     time: 3,
                     sender: "zed!z@h",
                     command: "PRIVMSG",
@@ -408,14 +409,14 @@ import Testing
             }
             try await store.append([
                 message("1", "#a", 10), message("2", "#a", 30), message("3", "#b", 20),
-                message("4", StoredMessage.directTarget(owner: "a:ann", correspondent: "zed"), 25),
-                message("5", StoredMessage.directTarget(owner: "a:anne", correspondent: "zed"), 26),
+                message("4", HistoryTarget.conversation(owner: "a:ann", correspondent: "zed").storageKey, 25),
+                message("5", HistoryTarget.conversation(owner: "a:anne", correspondent: "zed").storageKey, 26),
                 message("6", "#c", 40, "JOIN"),
-                message("7", StoredMessage.directTarget(owner: "a:ann", correspondent: "aaa"), 27),
+                message("7", HistoryTarget.conversation(owner: "a:ann", correspondent: "aaa").storageKey, 27),
                 // The other party's copy of a conversation with ann is not ann's.
-                message("8", StoredMessage.directTarget(owner: "a:zed", correspondent: "ann"), 28),
+                message("8", HistoryTarget.conversation(owner: "a:zed", correspondent: "ann").storageKey, 28),
                 // A DM has one msgid and a copy per party: the same msgid under another key is no duplicate.
-                message("7", StoredMessage.directTarget(owner: "c:x.1", correspondent: "ann"), 27),
+                message("7", HistoryTarget.conversation(owner: "c:x.1", correspondent: "ann").storageKey, 27),
             ])
             let found = try await store.targets(
                 channels: ["#a", "#b", "#c"],
@@ -425,8 +426,8 @@ import Testing
                 limit: 10
             )
             let (zed, aaa) = (
-                StoredMessage.directTarget(owner: "a:ann", correspondent: "zed"),
-                StoredMessage.directTarget(owner: "a:ann", correspondent: "aaa")
+                HistoryTarget.conversation(owner: "a:ann", correspondent: "zed").storageKey,
+                HistoryTarget.conversation(owner: "a:ann", correspondent: "aaa").storageKey
             )
             #expect(found.map(\.target) == ["#b", zed, aaa, "#a"])
             #expect(found.map(\.time) == [20, 25, 27, 30])
