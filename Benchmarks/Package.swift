@@ -18,6 +18,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "ParleyIRC", package: "parley"),
                 .product(name: "ParleyCore", package: "parley"),
+                .product(name: "ParleyStore", package: "parley"),
+                .product(name: "ParleyStoreSQLite", package: "parley"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/ParleyMicro",
