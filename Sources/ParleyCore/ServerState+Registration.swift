@@ -127,6 +127,8 @@ extension ServerState {
         }
         self.nicks[key] = id
         self.sessions[id]?.isRegistered = true
+        // Checked above and never needed again: without it most sessions keep nothing out of line.
+        self.sessions[id]?.givenPassword = nil
         self.sessions[id]?.signonTime = now
         self.sessions[id]?.lastSpoke = now
         self.maximumUsers = max(self.maximumUsers, self.nicks.count)

@@ -42,15 +42,10 @@ public struct Session: Sendable {
     public var address: String
     /// Connected over TLS.
     public var isSecure = false
-    /// The SHA-256 fingerprint (lower-case hex) of the TLS client certificate it presented, if any.
-    public var certificate: String?
     public var nick: String?
     public var user: String?
     public var realname = ""
     public var caps: IRCCapabilities = []
-    /// True between `CAP LS`/`REQ` and `CAP END` before registration: registration waits.
-    var negotiatingCaps = false
-    var givenPassword: String?
     public var isRegistered = false
     public internal(set) var modes: Modes = []
     public var away: String?
@@ -60,18 +55,11 @@ public struct Session: Sendable {
     var lastSpoke: Timestamp
     /// The account logged in to (as registered), if any.
     public internal(set) var account: String?
-    /// The SASL mechanism of an exchange in progress, and the base64 gathered from `AUTHENTICATE` chunks so far.
-    var saslMechanism: String?
-    var saslBuffer = ""
-    /// Offline DMs handed to this session and not yet acknowledged: the account and the store sequence of the last.
-    var deliveredPending: (account: String, through: Int64)?
-    /// When a session holding a registered nick without being logged in to it gets renamed.
-    var renameAt: Timestamp?
-    /// In a cluster, while a nick this session asked for is being claimed: the lines it sends meanwhile, handled
-    /// once the answer is in (a bot that sends NICK, USER and JOIN at once must not see its JOIN refused).
-    var heldLines: [IRCMessage]?
     /// `nick!user@host`, kept current on nick change.
     public private(set) var prefix = ""
+    /// What few sessions need, or need only for a while (see ``Rare``): out of line, so that the table of sessions,
+    /// one entry per connection, stays small (measured: that table was ~500 bytes of each idle connection).
+    private var rare: RareStorage?
 
     init(id: SessionID, host: String, address: String, now: Timestamp) {
         self.id = id
@@ -86,5 +74,92 @@ public struct Session: Sendable {
 
     mutating func refreshPrefix() {
         self.prefix = "\(self.nick ?? "*")!\(self.user ?? "*")@\(self.host)"
+    }
+}
+
+extension Session {
+    /// State that most sessions never have, or drop once registered: a pending SASL exchange, a connection password,
+    /// CAP negotiation, lines held for a cluster nick claim, offline deliveries awaiting their acknowledgement, a
+    /// forced rename, a client certificate.
+    fileprivate struct Rare: Sendable {
+        var certificate: String?
+        var negotiatingCaps = false
+        var givenPassword: String?
+        var saslMechanism: String?
+        var saslBuffer = ""
+        var deliveredPending: (account: String, through: Int64)?
+        var renameAt: Timestamp?
+        var heldLines: [IRCMessage]?
+
+        var isEmpty: Bool {
+            self.certificate == nil && !self.negotiatingCaps && self.givenPassword == nil && self.saslMechanism == nil
+                && self.saslBuffer.isEmpty && self.deliveredPending == nil && self.renameAt == nil
+                && self.heldLines == nil
+        }
+    }
+
+    /// A box with value semantics: each change makes a new one, and it goes away when nothing is left in it.
+    fileprivate indirect enum RareStorage: Sendable {
+        case value(Rare)
+    }
+
+    private var rareValue: Rare? {
+        guard case .value(let value) = self.rare else { return nil }
+        return value
+    }
+
+    private mutating func changeRare(_ change: (inout Rare) -> Void) {
+        var value = self.rareValue ?? Rare()
+        change(&value)
+        self.rare = value.isEmpty ? nil : .value(value)
+    }
+
+    /// The SHA-256 fingerprint (lower-case hex) of the TLS client certificate it presented, if any.
+    public var certificate: String? {
+        get { self.rareValue?.certificate }
+        set { self.changeRare { $0.certificate = newValue } }
+    }
+
+    /// True between `CAP LS`/`REQ` and `CAP END` before registration: registration waits.
+    var negotiatingCaps: Bool {
+        get { self.rareValue?.negotiatingCaps ?? false }
+        set { self.changeRare { $0.negotiatingCaps = newValue } }
+    }
+
+    /// The connection password (`PASS`) until registration checked it.
+    var givenPassword: String? {
+        get { self.rareValue?.givenPassword }
+        set { self.changeRare { $0.givenPassword = newValue } }
+    }
+
+    /// The SASL mechanism of an exchange in progress.
+    var saslMechanism: String? {
+        get { self.rareValue?.saslMechanism }
+        set { self.changeRare { $0.saslMechanism = newValue } }
+    }
+
+    /// The base64 gathered from `AUTHENTICATE` chunks so far.
+    var saslBuffer: String {
+        get { self.rareValue?.saslBuffer ?? "" }
+        set { self.changeRare { $0.saslBuffer = newValue } }
+    }
+
+    /// Offline DMs handed to this session and not yet acknowledged: the account and the store sequence of the last.
+    var deliveredPending: (account: String, through: Int64)? {
+        get { self.rareValue?.deliveredPending }
+        set { self.changeRare { $0.deliveredPending = newValue } }
+    }
+
+    /// When a session holding a registered nick without being logged in to it gets renamed.
+    var renameAt: Timestamp? {
+        get { self.rareValue?.renameAt }
+        set { self.changeRare { $0.renameAt = newValue } }
+    }
+
+    /// In a cluster, while a nick this session asked for is being claimed: the lines it sends meanwhile, handled
+    /// once the answer is in (a bot that sends NICK, USER and JOIN at once must not see its JOIN refused).
+    var heldLines: [IRCMessage]? {
+        get { self.rareValue?.heldLines }
+        set { self.changeRare { $0.heldLines = newValue } }
     }
 }

@@ -158,4 +158,20 @@ import Testing
         h.send("alice", "WHOWAS bob")
         #expect(h.commands("alice") == ["314", "312", "369"])
     }
+
+    /// A session keeps rare state (certificate, SASL, held lines…) in a box of its own: copies must still be values.
+    @Test func aSessionsRareStateIsAValue() {
+        var state = ServerState(configuration: CoreConfiguration(serverName: "irc.test"))
+        let id = SessionID(1)
+        let now = Timestamp(millisecondsSince1970: 1_795_615_041_123)
+        state.connect(id, host: "h", address: "127.0.0.1", secure: true, certificate: "ab12", now: now)
+        let original = state.sessions[id]!
+        var copy = original
+        copy.certificate = "cd34"
+        #expect(original.certificate == "ab12")
+        #expect(copy.certificate == "cd34")
+        #expect(state.sessions[id]?.certificate == "ab12")
+        copy.certificate = nil
+        #expect(copy.certificate == nil && original.certificate == "ab12")
+    }
 }
