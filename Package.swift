@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ParleyIRC", targets: ["ParleyIRC"]),
         .library(name: "ParleyCore", targets: ["ParleyCore"]),
         .library(name: "ParleyServer", targets: ["ParleyServer"]),
+        .library(name: "ParleyWireHarness", targets: ["ParleyWireHarness"]),
         .library(name: "ParleyClient", targets: ["ParleyClient"]),
         .library(name: "ParleyStore", targets: ["ParleyStore"]),
         .library(name: "ParleyStoreSQLite", targets: ["ParleyStoreSQLite"]),
@@ -67,7 +68,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -84,6 +84,15 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
+        ),
+        // The fuzzer's way in: a connection's pipeline on an embedded loop. Not linked by any executable.
+        .target(
+            name: "ParleyWireHarness",
+            dependencies: [
+                "ParleyServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "ParleyClient",
@@ -238,7 +247,7 @@ let package = Package(
             name: "ParleyServerTests",
             dependencies: [
                 "ParleyServer", "ParleyClient", "ParleyCore", "ParleyIRC", "ParleyTestSupport", "ParleyStore",
-                "ParleyStoreSQLite", "ParleyStorePostgres",
+                "ParleyStoreSQLite", "ParleyStorePostgres", "ParleyWireHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -22,7 +22,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "FuzzWire",
-            dependencies: ["FuzzDriver", .product(name: "ParleyServer", package: "parley")]
+            dependencies: ["FuzzDriver", .product(name: "ParleyWireHarness", package: "parley")]
         ),
         .executableTarget(
             name: "FuzzCore",

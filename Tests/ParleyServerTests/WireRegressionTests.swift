@@ -1,4 +1,4 @@
-import ParleyServer
+import ParleyWireHarness
 import Testing
 
 /// Inputs that once crashed the server, replayed through the whole pipeline on an embedded event loop (as FuzzWire

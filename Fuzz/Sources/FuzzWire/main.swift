@@ -1,5 +1,5 @@
 import FuzzDriver
-import ParleyServer
+import ParleyWireHarness
 
 /// What a connection's first bytes lead to: the sniffer, the HTTP decoder and handler, the WebSocket upgrade and
 /// frame decoder, the IRC-over-WebSocket adapter and the session, all on an embedded event loop. A byte 0xFF splits
