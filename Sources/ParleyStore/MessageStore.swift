@@ -66,32 +66,12 @@ public protocol MessageStore: Sendable {
     /// Stores `messages` in one transaction; returns once they are durable.
     func append(_ messages: [StoredMessage]) async throws
 
-    // Each query counts and returns channel events (JOIN, PART, …) only when `events` is true; otherwise only
-    // PRIVMSG, NOTICE and TAGMSG.
+    /// Where the message with `msgid` sits in `target`'s history, or `nil` if `target` has none.
+    func position(of msgid: String, in target: String) async throws -> HistoryPosition?
 
-    /// The newest `limit` messages of `target` (after `bound` if given), oldest first.
-    func latest(_ target: String, after bound: HistoryPoint?, limit: Int, events: Bool) async throws -> [StoredMessage]
-
-    /// Up to `limit` messages just before `point`, oldest first.
-    func before(_ target: String, _ point: HistoryPoint, limit: Int, events: Bool) async throws -> [StoredMessage]
-
-    /// Up to `limit` messages just after `point`, oldest first.
-    func after(_ target: String, _ point: HistoryPoint, limit: Int, events: Bool) async throws -> [StoredMessage]
-
-    /// Up to `limit` messages around `point` (about half before, half after, the message itself included), oldest
-    /// first.
-    func around(_ target: String, _ point: HistoryPoint, limit: Int, events: Bool) async throws -> [StoredMessage]
-
-    /// Up to `limit` messages strictly between two points, oldest first; when `start` is later than `end`, the
-    /// `limit` messages closest to `start`.
-    func between(
-        _ target: String,
-        _ start: HistoryPoint,
-        _ end: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws
-        -> [StoredMessage]
+    /// The messages `range` holds, oldest first. Every history query (`latest`, `before`, `after`, `around`,
+    /// `between`, in HistoryRange.swift) is one or two of these.
+    func read(_ range: HistoryRange) async throws -> [StoredMessage]
 
     /// Messages waiting for `account` (DMs sent while it was offline), oldest first. They keep waiting until
     /// ``acknowledgeDeliveries(for:through:)``: a session that drops before it has them gets them next time.

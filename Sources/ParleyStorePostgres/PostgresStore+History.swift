@@ -186,136 +186,41 @@ extension PostgresStore {
         )
     }
 
-    /// A point as (time, sequence). A message id resolves to its own position (`nil` if unknown in `target`); a
-    /// timestamp sits before every message at that millisecond when `before` is true, after all of them otherwise.
-    private func position(_ point: HistoryPoint, in target: String, before: Bool) async throws -> (Int64, Int64)? {
-        switch point {
-        case .timestamp(let time):
-            return (time, before ? Int64.min : Int64.max)
-        case .msgid(let msgid):
-            return try await self.run("finding a message") {
-                let rows = try await self.client.query(
-                    "SELECT time, sequence FROM messages WHERE target = \(target) AND msgid = \(msgid)",
-                    logger: self.logger
-                )
-                return try await Self.first(rows.decode((Int64, Int64).self))
-            }
+    public func position(of msgid: String, in target: String) async throws -> HistoryPosition? {
+        try await self.run("finding a message") {
+            let rows = try await self.client.query(
+                "SELECT time, sequence FROM messages WHERE target = \(target) AND msgid = \(msgid)",
+                logger: self.logger
+            )
+            guard let (time, sequence) = try await Self.first(rows.decode((Int64, Int64).self)) else { return nil }
+            return HistoryPosition(time: time, sequence: sequence)
         }
     }
 
-    /// `target = $a AND (time, sequence) <op> ($b, $c)`: row values keep the scan on the (target, time, sequence)
-    /// index.
-    private func range(
-        _ statement: inout Statement,
-        _ target: String,
-        _ comparison: String,
-        _ position: (Int64, Int64)
-    ) -> String {
-        "target = \(statement.bind(target)) AND (time, sequence) \(comparison) "
-            + "(\(statement.bind(position.0)), \(statement.bind(position.1)))"
+    public func read(_ range: HistoryRange) async throws -> [StoredMessage] {
+        // Row values keep the scan on the (target, time, sequence) index.
+        var statement = Statement()
+        var condition = "target = \(statement.bind(range.target))"
+        if let after = range.after {
+            condition += " AND (time, sequence) > (\(statement.bind(after.time)), \(statement.bind(after.sequence)))"
+        }
+        if let before = range.before {
+            condition += " AND (time, sequence) < (\(statement.bind(before.time)), \(statement.bind(before.sequence)))"
+        }
+        condition += Self.filter(range.events)
+        switch range.nearest {
+        case .after:
+            return try await self.select(condition, statement, order: "time ASC, sequence ASC", limit: range.limit)
+        case .before:
+            return try await self.select(condition, statement, order: "time DESC, sequence DESC", limit: range.limit)
+                .reversed()
+        }
     }
-
-    private static let newestFirst = "time DESC, sequence DESC"
-    private static let oldestFirst = "time ASC, sequence ASC"
 
     /// The extra condition that leaves out channel events, or only what is never history: a cluster logs AWAY so
     /// its nodes learn it, and the end of a channel's incarnation is an ENDED row. Filtered here, before the limit,
     /// so a page holds as many lines as were asked for.
     static func filter(_ events: Bool) -> String {
         events ? " AND command NOT IN ('AWAY', 'ENDED')" : " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')"
-    }
-
-    public func latest(
-        _ target: String,
-        after bound: HistoryPoint?,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        var statement = Statement()
-        guard let bound else {
-            let condition = "target = \(statement.bind(target))" + Self.filter(events)
-            return try await self.select(condition, statement, order: Self.newestFirst, limit: limit).reversed()
-        }
-        guard let position = try await self.position(bound, in: target, before: false) else { return [] }
-        let condition = self.range(&statement, target, ">", position) + Self.filter(events)
-        return try await self.select(condition, statement, order: Self.newestFirst, limit: limit).reversed()
-    }
-
-    public func before(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        guard let position = try await self.position(point, in: target, before: true) else { return [] }
-        var statement = Statement()
-        let condition = self.range(&statement, target, "<", position) + Self.filter(events)
-        return try await self.select(condition, statement, order: Self.newestFirst, limit: limit).reversed()
-    }
-
-    public func after(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        guard let position = try await self.position(point, in: target, before: false) else { return [] }
-        var statement = Statement()
-        let condition = self.range(&statement, target, ">", position) + Self.filter(events)
-        return try await self.select(condition, statement, order: Self.oldestFirst, limit: limit)
-    }
-
-    public func around(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        guard limit > 0, let position = try await self.position(point, in: target, before: true) else { return [] }
-        // The message itself (for a msgid) counts on the "after" side: sequence - 1 makes the bound inclusive.
-        let inclusive = (position.0, position.1 == Int64.min ? Int64.min : position.1 - 1)
-        var earlierStatement = Statement()
-        let earlier = try await self.select(
-            self.range(&earlierStatement, target, "<", position) + Self.filter(events),
-            earlierStatement,
-            order: Self.newestFirst,
-            limit: limit / 2
-        )
-        var laterStatement = Statement()
-        let later = try await self.select(
-            self.range(&laterStatement, target, ">", inclusive) + Self.filter(events),
-            laterStatement,
-            order: Self.oldestFirst,
-            limit: limit - earlier.count
-        )
-        return earlier.reversed() + later
-    }
-
-    public func between(
-        _ target: String,
-        _ start: HistoryPoint,
-        _ end: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        guard let from = try await self.position(start, in: target, before: false),
-            let to = try await self.position(end, in: target, before: true)
-        else { return [] }
-        var statement = Statement()
-        if from.0 < to.0 || (from.0 == to.0 && from.1 <= to.1) {
-            let condition =
-                self.range(&statement, target, ">", from)
-                + " AND (time, sequence) < (\(statement.bind(to.0)), \(statement.bind(to.1)))" + Self.filter(events)
-            return try await self.select(condition, statement, order: Self.oldestFirst, limit: limit)
-        }
-        // Backwards: the `limit` messages closest to `start`, still returned oldest first.
-        guard let fromBefore = try await self.position(start, in: target, before: true),
-            let toAfter = try await self.position(end, in: target, before: false)
-        else { return [] }
-        let condition =
-            self.range(&statement, target, "<", fromBefore)
-            + " AND (time, sequence) > (\(statement.bind(toAfter.0)), \(statement.bind(toAfter.1)))"
-            + Self.filter(events)
-        return try await self.select(condition, statement, order: Self.newestFirst, limit: limit).reversed()
     }
 }

@@ -208,13 +208,8 @@ public final class SQLiteStore: ParleyStorage {
         }
     }
 
-    /// A point as (time, sequence). A message id resolves to its own position (`nil` if unknown in `target`); a
-    /// timestamp sits before every message at that millisecond when `before` is true, after all of them otherwise.
-    private func position(_ point: HistoryPoint, in target: String, before: Bool) async throws -> (Int64, Int64)? {
-        switch point {
-        case .timestamp(let time):
-            return (time, before ? Int64.min : Int64.max)
-        case .msgid(let msgid):
+    public func position(of msgid: String, in target: String) async throws -> HistoryPosition? {
+        try await self.gate.run {
             let rows = try await self.connection.query(
                 "SELECT time, sequence FROM messages WHERE target = ? AND msgid = ?",
                 [.text(target), .text(msgid)]
@@ -222,18 +217,32 @@ public final class SQLiteStore: ParleyStorage {
             guard let row = rows.first, let time = row.column("time")?.integer,
                 let sequence = row.column("sequence")?.integer
             else { return nil }
-            return (Int64(time), Int64(sequence))
+            return HistoryPosition(time: Int64(time), sequence: Int64(sequence))
         }
     }
 
-    // Row values keep the comparison on the (target, time, sequence) index (an OR of two conditions does not).
-    private static let earlier = "target = ? AND (time, sequence) < (?, ?)"
-    private static let later = "target = ? AND (time, sequence) > (?, ?)"
-    private static let newestFirst = "time DESC, sequence DESC"
-    private static let oldestFirst = "time ASC, sequence ASC"
-
-    private func binds(_ target: String, _ position: (Int64, Int64)) -> [SQLiteData] {
-        [.text(target), .integer(Int(position.0)), .integer(Int(position.1))]
+    public func read(_ range: HistoryRange) async throws -> [StoredMessage] {
+        // Row values keep the comparison on the (target, time, sequence) index (an OR of two conditions does not).
+        var condition = "target = ?"
+        var binds: [SQLiteData] = [.text(range.target)]
+        if let after = range.after {
+            condition += " AND (time, sequence) > (?, ?)"
+            binds += [.integer(Int(after.time)), .integer(Int(after.sequence))]
+        }
+        if let before = range.before {
+            condition += " AND (time, sequence) < (?, ?)"
+            binds += [.integer(Int(before.time)), .integer(Int(before.sequence))]
+        }
+        condition += Self.filter(range.events)
+        return try await self.gate.run {
+            switch range.nearest {
+            case .after:
+                return try await self.select(condition, binds, order: "time ASC, sequence ASC", limit: range.limit)
+            case .before:
+                return try await self.select(condition, binds, order: "time DESC, sequence DESC", limit: range.limit)
+                    .reversed()
+            }
+        }
     }
 
     /// The extra condition that leaves out channel events, or only what is never history: a cluster logs AWAY so
@@ -241,124 +250,6 @@ public final class SQLiteStore: ParleyStorage {
     /// so a page holds as many lines as were asked for.
     static func filter(_ events: Bool) -> String {
         events ? " AND command NOT IN ('AWAY', 'ENDED')" : " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')"
-    }
-
-    public func latest(
-        _ target: String,
-        after bound: HistoryPoint?,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.gate.run {
-            guard let bound else {
-                return try await self.select(
-                    "target = ?" + Self.filter(events),
-                    [.text(target)],
-                    order: Self.newestFirst,
-                    limit: limit
-                )
-                .reversed()
-            }
-            guard let position = try await self.position(bound, in: target, before: false) else { return [] }
-            return try await self.select(
-                Self.later + Self.filter(events),
-                self.binds(target, position),
-                order: Self.newestFirst,
-                limit: limit
-            )
-            .reversed()
-        }
-    }
-
-    public func before(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.gate.run {
-            guard let position = try await self.position(point, in: target, before: true) else { return [] }
-            return try await self.select(
-                Self.earlier + Self.filter(events),
-                self.binds(target, position),
-                order: Self.newestFirst,
-                limit: limit
-            )
-            .reversed()
-        }
-    }
-
-    public func after(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.gate.run {
-            guard let position = try await self.position(point, in: target, before: false) else { return [] }
-            return try await self.select(
-                Self.later + Self.filter(events),
-                self.binds(target, position),
-                order: Self.oldestFirst,
-                limit: limit
-            )
-        }
-    }
-
-    public func around(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.gate.run {
-            guard limit > 0, let position = try await self.position(point, in: target, before: true) else { return [] }
-            // The message itself (for a msgid) counts on the "after" side: sequence - 1 makes the bound inclusive.
-            let inclusive = (position.0, position.1 == Int64.min ? Int64.min : position.1 - 1)
-            let half = limit / 2
-            let earlier = try await self.select(
-                Self.earlier + Self.filter(events),
-                self.binds(target, position),
-                order: Self.newestFirst,
-                limit: half
-            )
-            let later = try await self.select(
-                Self.later + Self.filter(events),
-                self.binds(target, inclusive),
-                order: Self.oldestFirst,
-                limit: limit - earlier.count
-            )
-            return earlier.reversed() + later
-        }
-    }
-
-    public func between(
-        _ target: String,
-        _ start: HistoryPoint,
-        _ end: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws
-        -> [StoredMessage]
-    {
-        try await self.gate.run {
-            guard let from = try await self.position(start, in: target, before: false),
-                let to = try await self.position(end, in: target, before: true)
-            else { return [] }
-            let forward = from.0 < to.0 || (from.0 == to.0 && from.1 <= to.1)
-            if forward {
-                let condition = "\(Self.later) AND (time, sequence) < (?, ?)" + Self.filter(events)
-                let binds = self.binds(target, from) + [.integer(Int(to.0)), .integer(Int(to.1))]
-                return try await self.select(condition, binds, order: Self.oldestFirst, limit: limit)
-            }
-            // Backwards: the `limit` messages closest to `start`, still returned oldest first.
-            guard let fromBefore = try await self.position(start, in: target, before: true),
-                let toAfter = try await self.position(end, in: target, before: false)
-            else { return [] }
-            let condition = "\(Self.earlier) AND (time, sequence) > (?, ?)" + Self.filter(events)
-            let binds = self.binds(target, fromBefore) + [.integer(Int(toAfter.0)), .integer(Int(toAfter.1))]
-            return try await self.select(condition, binds, order: Self.newestFirst, limit: limit).reversed()
-        }
     }
 
     public func targets(

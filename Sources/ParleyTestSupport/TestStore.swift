@@ -60,50 +60,12 @@ public final class TestStore: ParleyStorage {
         }
     }
 
-    public func latest(
-        _ target: String,
-        after bound: HistoryPoint?,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.store.latest(target, after: bound, limit: limit, events: events)
+    public func position(of msgid: String, in target: String) async throws -> HistoryPosition? {
+        try await self.store.position(of: msgid, in: target)
     }
 
-    public func before(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.store.before(target, point, limit: limit, events: events)
-    }
-
-    public func after(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.store.after(target, point, limit: limit, events: events)
-    }
-
-    public func around(
-        _ target: String,
-        _ point: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.store.around(target, point, limit: limit, events: events)
-    }
-
-    public func between(
-        _ target: String,
-        _ start: HistoryPoint,
-        _ end: HistoryPoint,
-        limit: Int,
-        events: Bool
-    ) async throws -> [StoredMessage] {
-        try await self.store.between(target, start, end, limit: limit, events: events)
+    public func read(_ range: HistoryRange) async throws -> [StoredMessage] {
+        try await self.store.read(range)
     }
 
     public func targets(

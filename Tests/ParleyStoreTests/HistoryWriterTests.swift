@@ -21,47 +21,8 @@ import Testing
             try await Task.sleep(for: .milliseconds(2))
             self.batches.withLockedValue { $0.append(messages) }
         }
-        func latest(
-            _ target: String,
-            after bound: HistoryPoint?,
-            limit: Int,
-            events: Bool
-        ) async throws
-            -> [StoredMessage]
-        { [] }
-        func before(
-            _ target: String,
-            _ point: HistoryPoint,
-            limit: Int,
-            events: Bool
-        ) async throws
-            -> [StoredMessage]
-        { [] }
-        func after(
-            _ target: String,
-            _ point: HistoryPoint,
-            limit: Int,
-            events: Bool
-        ) async throws
-            -> [StoredMessage]
-        { [] }
-        func around(
-            _ target: String,
-            _ point: HistoryPoint,
-            limit: Int,
-            events: Bool
-        ) async throws
-            -> [StoredMessage]
-        { [] }
-        func between(
-            _ target: String,
-            _ start: HistoryPoint,
-            _ end: HistoryPoint,
-            limit: Int,
-            events: Bool
-        ) async throws
-            -> [StoredMessage]
-        { [] }
+        func position(of msgid: String, in target: String) async throws -> HistoryPosition? { nil }
+        func read(_ range: HistoryRange) async throws -> [StoredMessage] { [] }
         func targets(
             channels: [String],
             directFor nick: String,
