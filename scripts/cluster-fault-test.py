@@ -11,8 +11,9 @@ POSTGRES_URL and POSTGRES_DIR are a throwaway server from scripts/postgres-temp 
    alice and bob must see carol QUIT with "Node n3 was lost"
    within twice the lease (3 s here); every message carol had acknowledged must have reached alice exactly once and
    be in CHATHISTORY; and the nick carol must be free again.
-2. PostgreSQL is restarted while bob keeps talking: every line bob sent (before, during and after) must reach alice
-   once, in order, and bob must get every echo.
+2. PostgreSQL is stopped and restarted while bob keeps talking: while it is down, dave (on bob's node, in the same
+   channel) has his PING answered within a second; every line bob sent (before, during and after) must reach alice once, in order, and bob must get every
+   echo.
 Only the standard library is used.
 """
 import os
@@ -156,13 +157,25 @@ def main():
         newcomer.send("QUIT")
         print("cluster-fault-test: every acknowledged message is in CHATHISTORY; the nick carol is free again")
 
-        # Part 2: restart PostgreSQL while bob talks.
+        # Part 2: restart PostgreSQL while bob talks; dave, on bob's node and in #k, only pings.
+        dave = Client(ports["n2"], "dave", "#k", "cluster-fault-test")
         lines = [f"bob {i}" for i in range(9)]
         for text in lines[:3]:
             bob.send(f"PRIVMSG #k :{text}")
         subprocess.run(["scripts/postgres-temp", "stop", pgdir], check=True)
         for text in lines[3:6]:
             bob.send(f"PRIVMSG #k :{text}")
+        # While the database is down, bob's lines wait on his node for their commit; dave, on the same node and in
+        # the same channel, needs nothing stored and is answered at once: output waits only for what it is ordered
+        # behind (its own session, the targets it stores to), not for the store.
+        got = []
+        asked = time.monotonic()
+        dave.send("PING :during-the-outage")
+        dave.sock.settimeout(5)
+        dave.until(lambda l: command(l) == "PONG" and trailing(l) == "during-the-outage")
+        waited = time.monotonic() - asked
+        if waited > 1:
+            fail(f"dave's PONG took {waited:.2f} s while PostgreSQL was down")
         time.sleep(1)
         subprocess.run(["scripts/postgres-temp", "restart", pgdir], check=True)
         for text in lines[6:]:
@@ -172,12 +185,12 @@ def main():
         alice.sock.settimeout(60)
         while len(texts(echoes, "bob")) < len(lines):
             bob.until(lambda l: command(l) == "PRIVMSG", echoes)
-        got = []
         while len(texts(got, "bob")) < len(lines):
             alice.until(lambda l: command(l) == "PRIVMSG", got)
         if texts(echoes, "bob") != lines or texts(got, "bob") != lines:
             fail(f"after the restart bob's echoes were {texts(echoes, 'bob')}, alice got {texts(got, 'bob')}")
-        print(f"cluster-fault-test: PostgreSQL restarted; bob's {len(lines)} lines reached alice once each, in order")
+        print(f"cluster-fault-test: PostgreSQL down: dave (on bob's node) was PONGed in {waited * 1000:.0f} ms; restarted: bob's "
+              f"{len(lines)} lines reached alice once each, in order")
     finally:
         for server in nodes.values():
             if server.poll() is None:
