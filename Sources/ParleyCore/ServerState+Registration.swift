@@ -188,7 +188,9 @@ extension ServerState {
 
     mutating func sendISupport(_ id: SessionID, into outbox: inout Outbox) {
         guard let nick = self.sessions[id]?.displayNick else { return }
-        for message in self.isupport.messages(source: self.configuration.serverName, nick: nick) {
+        let lines = self.isupportLines ?? self.isupport.renderedLines
+        self.isupportLines = lines
+        for message in ISupport.messages(renderedLines: lines, source: self.configuration.serverName, nick: nick) {
             outbox.send(message, to: id)
         }
     }

@@ -3,7 +3,12 @@ public import ParleyIRC
 /// The whole chat domain as one value: sessions, nicknames, channels. The host feeds it events and carries out the
 /// actions it returns in an ``Outbox``; it does no I/O and reads no clock.
 public struct ServerState: Sendable {
-    public var configuration: CoreConfiguration
+    public var configuration: CoreConfiguration {
+        didSet { self.isupportLines = nil }
+    }
+    /// The 005 tokens rendered for this configuration, built at the first registration after it changed (every
+    /// client gets the same ones; building them per client was a third of the welcome burst's allocations).
+    var isupportLines: [[String]]?
     public internal(set) var sessions: [SessionID: Session] = [:]
     var nicks: [NickKey: SessionID] = [:]
     public internal(set) var channels: [ChannelKey: Channel] = [:]

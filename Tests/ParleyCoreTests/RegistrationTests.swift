@@ -174,4 +174,20 @@ import Testing
         copy.certificate = nil
         #expect(copy.certificate == nil && original.certificate == "ab12")
     }
+
+    /// 005 is rendered once per configuration: a change reaches the next client to register.
+    @Test func isupportFollowsAConfigurationChange() {
+        var h = CoreHarness()
+        func tokens(_ name: String) -> [String] {
+            h.open(name)
+            h.send(name, "NICK \(name)")
+            h.send(name, "USER a 0 * :A")
+            return h.take(name).filter { $0.command == IRCCommand(.rplISupport) }.flatMap(\.parameters)
+        }
+        #expect(tokens("alice").contains("NICKLEN=30"))
+        h.state.configuration.nickLength = 12
+        let bob = tokens("bob")
+        #expect(bob.contains("NICKLEN=12") && !bob.contains("NICKLEN=30"))
+        #expect(bob.first == "bob")
+    }
 }
