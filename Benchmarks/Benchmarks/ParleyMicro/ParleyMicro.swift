@@ -1,6 +1,6 @@
 import Benchmark
-import NIOCore
 import Foundation
+import NIOCore
 import ParleyCore
 import ParleyIRC
 import ParleyStore
