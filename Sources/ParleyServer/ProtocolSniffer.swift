@@ -24,66 +24,88 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
     private let setup: ConnectionSetup
     private let secure: Bool
     private let patience: TimeAmount
-    private var buffered: ByteBuffer?
-    private var timer: Scheduled<Void>?
-    private var decided = false
-    /// Inside TLS: whether the handshake is done (the wait for the first bytes starts then).
-    private var handshaken: Bool
+
+    private enum State {
+        /// Inside TLS until the handshake is done; the deadline closes a handshake that never finishes.
+        case handshaking(deadline: Scheduled<Void>?)
+        /// The bytes seen so far are not enough to choose; the timer takes a silent connection for IRC.
+        case waiting(buffered: ByteBuffer?, timer: Scheduled<Void>?)
+        /// The pipeline is set up behind; this handler is on its way out.
+        case decided
+    }
+
+    private var state: State
 
     init(setup: ConnectionSetup, secure: Bool, patience: TimeAmount) {
         self.setup = setup
         self.secure = secure
         self.patience = patience
-        self.handshaken = !secure
+        self.state = secure ? .handshaking(deadline: nil) : .waiting(buffered: nil, timer: nil)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if self.secure {
+        if case .handshaking = self.state {
             // A handshake that never finishes must not hold the connection forever: it gets as long as registration.
             let limit = TimeAmount.seconds(self.setup.loopContext.configuration.registrationTimeout)
-            self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) {
-                if !self.handshaken { context.close(promise: nil) }
+            let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: limit) {
+                if case .handshaking = self.state { context.close(promise: nil) }
             }
+            self.state = .handshaking(deadline: deadline)
         } else if context.channel.isActive {
             self.startTimer(context: context)
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent, !self.handshaken {
-            self.handshaken = true
-            self.timer?.cancel()
-            self.timer = nil
+        if case .handshakeCompleted = event as? TLSUserEvent, case .handshaking(let deadline) = self.state {
+            deadline?.cancel()
+            self.state = .waiting(buffered: nil, timer: nil)
             self.startTimer(context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if self.handshaken { self.startTimer(context: context) }
+        self.startTimer(context: context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.timer?.cancel()
+        switch self.state {
+        case .handshaking(let timer), .waiting(_, let timer): timer?.cancel()
+        case .decided: break
+        }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = self.unwrapInboundIn(data)
-        if self.buffered == nil {
-            self.buffered = incoming
-        } else {
-            self.buffered!.writeBuffer(&incoming)
+        switch self.state {
+        case .handshaking(let deadline):
+            // Bytes are only read after the handshake; should any come first, they are what decides.
+            deadline?.cancel()
+            self.state = .waiting(buffered: incoming, timer: nil)
+        case .waiting(var buffered, let timer):
+            if buffered == nil {
+                buffered = incoming
+            } else {
+                buffered!.writeBuffer(&incoming)
+            }
+            self.state = .waiting(buffered: buffered, timer: timer)
+        case .decided:
+            // Already handed on while this handler waits to be removed.
+            context.fireChannelRead(data)
+            return
         }
         self.decide(context: context, timedOut: false)
     }
 
     private func startTimer(context: ChannelHandlerContext) {
-        guard self.timer == nil, !self.decided else { return }
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.patience) {
+        guard case .waiting(let buffered, nil) = self.state else { return }
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.patience) {
             self.decide(context: context, timedOut: true)
         }
+        self.state = .waiting(buffered: buffered, timer: timer)
     }
 
     enum Route: Equatable {
@@ -103,19 +125,17 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func decide(context: ChannelHandlerContext, timedOut: Bool) {
-        guard !self.decided, context.channel.isActive else { return }
-        let bytes = self.buffered?.readableBytesView ?? ByteBuffer().readableBytesView
+        guard case .waiting(let buffered, let timer) = self.state, context.channel.isActive else { return }
         guard
             let route = Self.route(
-                for: bytes,
+                for: buffered?.readableBytesView ?? ByteBuffer().readableBytesView,
                 tls: self.setup.tls != nil && !self.secure,
                 http: self.setup.web != nil,
                 timedOut: timedOut
             )
         else { return }
-        self.decided = true
-        self.timer?.cancel()
-        self.timer = nil
+        timer?.cancel()
+        self.state = .decided
         do {
             let pipeline = context.pipeline.syncOperations
             switch route {
@@ -133,10 +153,7 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        if let buffered = self.buffered {
-            self.buffered = nil
-            context.fireChannelRead(self.wrapInboundOut(buffered))
-        }
+        if let buffered { context.fireChannelRead(self.wrapInboundOut(buffered)) }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }

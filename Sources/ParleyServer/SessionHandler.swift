@@ -25,20 +25,12 @@ final class SessionHandler: ChannelInboundHandler {
     private var configuration: ServerConfiguration { self.loopContext.configuration }
     private var link: SessionLink?
     private var address = ""
-    private var pending: ByteBuffer?
-    private var discarding = false
+    private var framer = LineFramer()
     /// The connection ended: held lines run without waiting for flood control.
     private var closing = false
     private var context: ChannelHandlerContext?
-
-    private var tokens: Double
-    private var lastRefill = NIODeadline.now()
-    private var throttled = false
-
-    private var registered = false
-    private let connectedAt = NIODeadline.now()
-    private var lastActivity = NIODeadline.now()
-    private var pingSentAt: NIODeadline?
+    private var flood: FloodBucket
+    private var liveness: Liveness
     private let transport: Transport
     private var activated = false
     private var sendQCheckPending = false
@@ -47,7 +39,9 @@ final class SessionHandler: ChannelInboundHandler {
     init(loopContext: LoopContext, transport: Transport = .irc) {
         self.loopContext = loopContext
         self.transport = transport
-        self.tokens = Double(loopContext.configuration.floodBurst)
+        let now = NIODeadline.now()
+        self.flood = FloodBucket(burst: loopContext.configuration.floodBurst, now: now)
+        self.liveness = Liveness(connectedAt: now)
     }
 
     /// Added once the first bytes showed what the connection speaks: the channel is already active by then.
@@ -86,7 +80,7 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let link = self.link, !link.isClosed, self.pending != nil {
+        if let link = self.link, !link.isClosed, self.framer.pendingBytes > 0 {
             // Lines flood control was holding back were sent before the client left: they are carried out (a QUIT
             // among them in its place), never dropped. They are what one read brought in, so the work is bounded.
             self.closing = true
@@ -108,15 +102,10 @@ final class SessionHandler: ChannelInboundHandler {
         var incoming = self.unwrapInboundIn(data)
         guard let link = self.link, !link.isClosed else { return }
         self.loopContext.counters.bytesIn &+= incoming.readableBytes
-        self.lastActivity = .now()
-        self.pingSentAt = nil
-        if self.pending == nil {
-            self.pending = incoming
-        } else {
-            self.pending!.writeBuffer(&incoming)
-        }
-        if self.throttled {
-            if (self.pending?.readableBytes ?? 0) > Self.maximumPendingBytes {
+        self.liveness.heard(at: .now())
+        self.framer.append(&incoming)
+        if self.flood.isThrottled {
+            if self.framer.pendingBytes > Self.maximumPendingBytes {
                 self.host.close(link.id, reason: "Excess Flood")
             }
             return
@@ -148,34 +137,16 @@ final class SessionHandler: ChannelInboundHandler {
 
     private func processLines(context: ChannelHandlerContext, link: SessionLink) {
         let maximumBody = self.configuration.lineLength - 2
-        while var buffer = self.pending, !link.isClosed {
-            guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-                if buffer.readableBytes > Self.maximumTagBytes + self.configuration.lineLength {
-                    if !self.discarding { self.host.inputTooLong(from: link.id) }
-                    self.discarding = true
-                    self.pending = nil
-                }
-                break
-            }
-            let length = newline - buffer.readerIndex
-            guard var line = buffer.readSlice(length: length) else { break }
-            buffer.moveReaderIndex(forwardBy: 1)
-            self.pending = buffer.readableBytes > 0 ? buffer : nil
-            if self.discarding {
-                self.discarding = false
+        let limit = Self.maximumTagBytes + self.configuration.lineLength
+        while !link.isClosed, let cut = self.framer.next(limit: limit) {
+            guard case .line(let line) = cut else {
+                self.host.inputTooLong(from: link.id)
                 continue
-            }
-            if line.readableBytes > 0 && line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r")
-            {
-                line.moveWriterIndex(to: line.writerIndex - 1)
             }
             // Flood control first: an over-long line costs a token like any other (it is answered with 417).
             if self.configuration.floodControl && !self.closing && !self.takeToken(context: context, link: link) {
                 // Put the line back: it runs when the client has tokens again. Nothing is dropped.
-                var rest = line
-                rest.writeInteger(UInt8(ascii: "\n"))
-                if var remaining = self.pending { rest.writeBuffer(&remaining) }
-                self.pending = rest
+                self.framer.putBack(line)
                 break
             }
             let (tagBytes, bodyBytes) = Self.lengths(of: line)
@@ -192,7 +163,7 @@ final class SessionHandler: ChannelInboundHandler {
             self.loopContext.counters.linesReceived &+= 1
             do {
                 let message = try IRCParser.parse(line)
-                self.registered = self.host.handle(message, from: link.id, on: self.loopContext)
+                if self.host.handle(message, from: link.id, on: self.loopContext) { self.liveness.registered() }
             } catch {
                 self.host.parseFailed(error, from: link.id)
             }
@@ -219,22 +190,18 @@ final class SessionHandler: ChannelInboundHandler {
         return (tags, line.readableBytes - tags)
     }
 
-    /// Token bucket: a burst, then a steady rate. When empty, reading pauses until a token is due.
+    /// When the bucket is empty, reading pauses until a token is due.
     private func takeToken(context: ChannelHandlerContext, link: SessionLink) -> Bool {
-        let now = NIODeadline.now()
-        let elapsed = Double((now - self.lastRefill).nanoseconds) / 1e9
-        self.lastRefill = now
-        self.tokens = min(Double(self.configuration.floodBurst), self.tokens + elapsed * self.configuration.floodRate)
-        if self.tokens >= 1 {
-            self.tokens -= 1
-            return true
-        }
-        self.throttled = true
+        let outcome = self.flood.take(
+            now: .now(),
+            burst: self.configuration.floodBurst,
+            rate: self.configuration.floodRate
+        )
+        guard case .wait(let wait) = outcome else { return true }
         self.loopContext.counters.floodHits += 1
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        let wait = (1 - self.tokens) / self.configuration.floodRate
-        context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(wait * 1e9))) {
-            self.throttled = false
+        context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
+            self.flood.resume()
             guard let context = self.context, let link = self.link else { return }
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             self.processLines(context: context, link: link)
@@ -246,25 +213,30 @@ final class SessionHandler: ChannelInboundHandler {
     func sweep(now: NIODeadline) {
         guard let link = self.link, !link.isClosed, let context = self.context else { return }
         let configuration = self.configuration
-        if !self.registered {
-            guard now - self.connectedAt > .seconds(configuration.registrationTimeout) else { return }
+        let limits = Liveness.Limits(
+            registration: .seconds(configuration.registrationTimeout),
+            pingInterval: .seconds(configuration.pingInterval),
+            pingTimeout: .seconds(configuration.pingTimeout)
+        )
+        var action = self.liveness.sweep(now: now, limits: limits)
+        if action == .checkRegistration {
             // Registration can also complete without a line from the client (a cluster granted its nick later).
-            self.registered = self.host.isRegistered(link.id)
-            guard self.registered else {
+            guard self.host.isRegistered(link.id) else {
                 self.host.close(link.id, reason: "Registration timeout")
                 return
             }
+            self.liveness.registered()
+            action = self.liveness.sweep(now: now, limits: limits)
         }
-        if let sentAt = self.pingSentAt {
-            if now - sentAt > .seconds(configuration.pingTimeout) {
-                let seconds = Int((now - self.lastActivity).nanoseconds / 1_000_000_000)
-                self.host.close(link.id, reason: "Ping timeout: \(seconds) seconds")
-            }
-        } else if now - self.lastActivity > .seconds(configuration.pingInterval) {
-            self.pingSentAt = now
+        switch action {
+        case .none, .checkRegistration:
+            break
+        case .sendPing:
             var buffer = context.channel.allocator.buffer(capacity: 64)
             IRCMessage(command: .ping, parameters: [self.host.serverName]).write(to: &buffer)
             self.loopContext.submit(.write(link, buffer))
+        case .timeOut(let silence):
+            self.host.close(link.id, reason: "Ping timeout: \(silence.nanoseconds / 1_000_000_000) seconds")
         }
     }
 }
