@@ -32,35 +32,28 @@ public enum Connect {
         let tag = String(UInt32.random(in: 0..<(36 * 36)), radix: 36)
         log("\(options.registrations) registrations, \(options.concurrency) at a time")
         let start = monotonicNanos()
-        let outcomes = try await withThrowingTaskGroup(of: [UInt64?].self) { group in
-            let workers = max(1, min(options.concurrency, options.registrations))
-            for worker in 0..<workers {
-                group.addTask {
-                    var times: [UInt64?] = []
-                    var index = worker
-                    while index < options.registrations {
-                        let begin = monotonicNanos()
-                        do {
-                            let client = try await clients.connect(index: index, nick: "c\(tag)\(index)", senders: 0)
-                            do {
-                                try await client.registered.get()
-                                times.append(monotonicNanos() - begin)
-                            } catch {
-                                times.append(nil)
-                            }
-                            await clients.close([client])
-                        } catch {
-                            times.append(nil)
-                        }
-                        index += workers
-                    }
-                    return times
+        // Each of the tool's loops drives its share of the registrations and of the concurrency on its own.
+        let loops = clients.loops.count
+        var futures: [EventLoopFuture<[UInt64?]>] = []
+        for (slot, loop) in clients.loops.enumerated() {
+            let stats = clients.stats[slot]
+            let share = options.concurrency / loops + (slot < options.concurrency % loops ? 1 : 0)
+            futures.append(
+                loop.flatSubmit {
+                    RegistrationDriver(
+                        loop: loop,
+                        target: target,
+                        stats: stats.value,
+                        tag: tag,
+                        first: slot,
+                        stride: loops,
+                        total: options.registrations
+                    ).run(concurrency: share)
                 }
-            }
-            var all: [UInt64?] = []
-            for try await times in group { all += times }
-            return all
+            )
         }
+        var outcomes: [UInt64?] = []
+        for future in futures { outcomes += try await future.get() }
         let seconds = Double(monotonicNanos() - start) / 1e9
         await clients.shutdown()
         var histogram = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
