@@ -83,24 +83,3 @@ extension HistoryQuery.Kind {
         }
     }
 }
-
-/// Read or move the read marker of an account for a target (`draft/read-marker`).
-public struct ReadMarkerRequest: Sendable, Equatable {
-    public var session: SessionID
-    /// The folded account name.
-    public var account: String
-    /// The storage key: a folded channel name or nick.
-    public var target: String
-    /// The target as the client named it.
-    public var name: String
-    /// The new marker (milliseconds since 1970), or `nil` to read it.
-    public var set: Int64?
-
-    public init(session: SessionID, account: String, target: String, name: String, set: Int64?) {
-        self.session = session
-        self.account = account
-        self.target = target
-        self.name = name
-        self.set = set
-    }
-}

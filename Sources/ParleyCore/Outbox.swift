@@ -23,8 +23,8 @@ public struct Outbox: Sendable {
         /// The DMs kept for `account` up to store sequence `through` reached a session of it (it answered the PING
         /// sent after them): they stop waiting.
         case acknowledgePending(account: String, through: Int64)
-        /// Read or move a read marker, then call ``ServerState/readMarkerLoaded(_:time:into:)``.
-        case readMarker(ReadMarkerRequest)
+        /// Work that answers back (a ``CoreEffect``): its session's later replies wait for its result.
+        case effect(AnyEffect)
         /// Answer a history query off the event loop, then call back into the core.
         case queryHistory(HistoryQuery)
         /// Register, check or change an account off the event loop, then call

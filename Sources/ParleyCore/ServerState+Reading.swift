@@ -88,7 +88,7 @@ extension ServerState {
             name: name,
             set: set
         )
-        outbox.actions.append(.readMarker(marker))
+        outbox.actions.append(.effect(AnyEffect(marker)))
     }
 
     /// After a JOIN: tell a client that keeps read markers where it left off.
@@ -102,7 +102,7 @@ extension ServerState {
             name: channel.name,
             set: nil
         )
-        outbox.actions.append(.readMarker(request))
+        outbox.actions.append(.effect(AnyEffect(request)))
     }
 
     /// The marker as stored: a read goes back to the asker, a change to every session of the account.
@@ -201,5 +201,26 @@ extension ServerState {
             query.owner = owner
         }
         outbox.actions.append(.queryHistory(query))
+    }
+}
+
+/// Read or move the read marker of an account for a target (`draft/read-marker`).
+public struct ReadMarkerRequest: CoreEffect, Equatable {
+    public var session: SessionID
+    /// The folded account name.
+    public var account: String
+    /// The storage key: a folded channel name or nick.
+    public var target: String
+    /// The target as the client named it.
+    public var name: String
+    /// The new marker (milliseconds since 1970), or `nil` to read it.
+    public var set: Int64?
+
+    public init(session: SessionID, account: String, target: String, name: String, set: Int64?) {
+        self.session = session
+        self.account = account
+        self.target = target
+        self.name = name
+        self.set = set
     }
 }

@@ -39,18 +39,18 @@ extension CoreHost {
                     self.resolve(effect) { core, outbox in core.pendingDeliveryFailed(id, into: &outbox) }
                 }
             }
-        case .readMarker(let request):
-            guard let accounts = self.accounts else {
-                return self.resolve(effect) { core, outbox in core.readMarkerFailed(request, into: &outbox) }
+        case .effect(let request):
+            guard let runnable = request.base as? any ServerEffect else {
+                // A programming error, not the client's: its session must not wait for ever for it.
+                self.logger.error(
+                    "no ServerEffect conformance",
+                    metadata: ["parley.effect": "\(type(of: request.base))"]
+                )
+                return self.resolve(effect) { _, _ in }
             }
             self.track {
-                do {
-                    let time = try await accounts.readMarker(request)
-                    self.resolve(effect) { core, outbox in core.readMarkerLoaded(request, time: time, into: &outbox) }
-                } catch {
-                    self.logger.error("read marker failed", metadata: ["parley.error": "\(error)"])
-                    self.resolve(effect) { core, outbox in core.readMarkerFailed(request, into: &outbox) }
-                }
+                let apply = await runnable.run(on: self)
+                self.resolve(effect, apply)
             }
         case .account(let request):
             guard let accounts = self.accounts else { return self.resolve(effect) { _, _ in } }
@@ -149,7 +149,7 @@ extension CoreHost.Work {
         case .account(let request): request.session
         case .sasl(let id, _, _, _, _): id
         case .deliverPending(let id, _): id
-        case .readMarker(let request): request.session
+        case .effect(let request): request.base.session
         case .send, .close, .acknowledgePending: nil
         }
     }

@@ -44,7 +44,7 @@ final class CoreHost: Sendable {
         case sasl(SessionID, mechanism: String, response: [UInt8], address: String, certificate: String?)
         case deliverPending(SessionID, account: String)
         case acknowledgePending(account: String, through: Int64)
-        case readMarker(ReadMarkerRequest)
+        case effect(AnyEffect)
     }
 
     private let state: NIOLockedValueBox<State>
@@ -370,8 +370,8 @@ final class CoreHost: Sendable {
                 plan.effects.append(.deliverPending(id, account: account))
             case .acknowledgePending(let account, let through):
                 plan.detached.append(.acknowledgePending(account: account, through: through))
-            case .readMarker(let request):
-                plan.effects.append(.readMarker(request))
+            case .effect(let effect):
+                plan.effects.append(.effect(effect))
             case .saveChannel(let registration):
                 self.persistChannel { try await $0.saveChannel(ChannelRecord(registration: registration)) }
             case .dropChannel(let name):
@@ -571,7 +571,7 @@ final class CoreHost: Sendable {
             var buffer = link.channel.allocator.buffer(capacity: 64)
             IRCMessage(command: .error, parameters: ["Closing link (\(reason))"]).write(to: &buffer)
             batches.append(.close(link, buffer), for: link)
-        case .verifyOperator, .queryHistory, .deliverPending, .acknowledgePending, .readMarker, .account, .sasl:
+        case .verifyOperator, .queryHistory, .deliverPending, .acknowledgePending, .effect, .account, .sasl:
             preconditionFailure("effects are started by the order they keep, not carried out with deliveries")
         }
     }

@@ -16,7 +16,9 @@ struct CoreHarness {
     var offline: [String] = []
     var acknowledged: [String] = []
     var pendingRequests: [String] = []
-    var readMarkerRequests: [ReadMarkerRequest] = []
+    /// Effects the core asked for (``CoreEffect``), in order; `readMarkerRequests` and the like pick theirs out.
+    var effects: [AnyEffect] = []
+    var readMarkerRequests: [ReadMarkerRequest] { self.effects.compactMap { $0.base as? ReadMarkerRequest } }
     var savedChannels: [ChannelRegistration] = []
     var droppedChannels: [String] = []
     var historyQueries: [HistoryQuery] = []
@@ -91,8 +93,8 @@ struct CoreHarness {
                 self.acknowledged.append(account)
             case .deliverPending(_, let account):
                 self.pendingRequests.append(account)
-            case .readMarker(let request):
-                self.readMarkerRequests.append(request)
+            case .effect(let effect):
+                self.effects.append(effect)
             case .queryHistory(let query):
                 self.historyQueries.append(query)
             case .account(let request):

@@ -1,0 +1,13 @@
+import ParleyCore
+
+/// The server's side of a ``CoreEffect``: run it (against the store, the account service, …) and say what the core
+/// does with the result. `CoreHost` starts it when its turn in ``DeliveryOrder`` comes and carries the returned
+/// change out in the effect's place; it must return one on every path, failures included.
+protocol ServerEffect: CoreEffect {
+    func run(on host: CoreHost) async -> CoreHost.Resolution
+}
+
+extension CoreHost {
+    /// What the core does with an effect's result, applied under the core's lock.
+    typealias Resolution = @Sendable (inout ServerState, inout Outbox) -> Void
+}

@@ -1,0 +1,56 @@
+import ParleyCore
+import ParleyIRC
+import Testing
+
+/// The read marker is a ``CoreEffect``: the core asks for it as a plain value, and its result comes back through
+/// `readMarkerLoaded`/`readMarkerFailed`.
+@Suite struct ReadMarkerEffectTests {
+    private static func loggedIn() -> CoreHarness {
+        var configuration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")
+        configuration.history = .init()
+        configuration.accounts = .init(nickGrace: 30, nickHold: 300)
+        var h = CoreHarness(configuration: configuration)
+        h.state.loadAccounts(["ann"])
+        h.connect("ann", caps: ["draft/read-marker"])
+        h.outbox.removeAll()
+        let request = AccountRequest(
+            session: h.ids["ann"]!,
+            kind: .identify(account: "ann", password: "x"),
+            via: .nickServ,
+            address: "10.0.0.1"
+        )
+        h.state.accountCompleted(request, .loggedIn(account: "ann"), now: h.now, into: &h.outbox)
+        h.collect()
+        _ = h.take("ann")
+        return h
+    }
+
+    @Test func markreadAsksForTheMarkerAsAnEffectThatAnswersItsSession() {
+        var h = Self.loggedIn()
+        let ann = h.ids["ann"]!
+        h.send("ann", "MARKREAD #Chat timestamp=2026-12-07T08:00:00.000Z")
+        let expected = ReadMarkerRequest(
+            session: ann,
+            account: "ann",
+            target: "#chat",
+            name: "#Chat",
+            set: IRCTimestamp.parse("2026-12-07T08:00:00.000Z")
+        )
+        #expect(h.effects == [AnyEffect(expected)])
+        #expect(h.effects.first?.base.session == ann)
+        #expect(h.take("ann").isEmpty, "nothing is answered before the store has")
+        // A read and a change are different effects.
+        h.send("ann", "MARKREAD #Chat")
+        #expect(h.effects.count == 2)
+        #expect(h.effects[1] != AnyEffect(expected))
+
+        h.outbox.removeAll()
+        h.state.readMarkerLoaded(expected, time: expected.set, into: &h.outbox)
+        h.collect()
+        #expect(h.take("ann").map(\.command) == [.markread])
+        h.outbox.removeAll()
+        h.state.readMarkerFailed(expected, into: &h.outbox)
+        h.collect()
+        #expect(h.take("ann").map(\.command) == [.fail])
+    }
+}
