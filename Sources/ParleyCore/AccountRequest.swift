@@ -1,6 +1,6 @@
 /// Something about an account that needs the store or a slow password hash: the host carries it out off the event
 /// loop and answers with ``ServerState/accountCompleted(_:_:now:into:)``.
-public struct AccountRequest: Sendable, Equatable {
+public struct AccountRequest: CoreEffect, Equatable {
     public enum Kind: Sendable, Equatable {
         case register(account: String, email: String?, password: String)
         case identify(account: String, password: String)

@@ -2,7 +2,7 @@ import ParleyIRC
 
 /// A question about stored history that the host answers asynchronously, then hands back to
 /// ``ServerState/historyLoaded(_:messages:into:)`` or ``ServerState/historyTargetsLoaded(_:targets:into:)``.
-public struct HistoryQuery: Sendable, Equatable {
+public struct HistoryQuery: CoreEffect, Equatable {
     /// A point in a target's history, as `draft/chathistory` names it (`msgid=…` or `timestamp=…`).
     public enum Point: Sendable, Equatable {
         case msgid(String)

@@ -10,30 +10,17 @@ public struct Outbox: Sendable {
         case broadcast(IRCMessage, to: [SessionID])
         /// Send `ERROR :<reason>` and close the connection. The core has already forgotten the session.
         case close(SessionID, reason: String)
-        /// Check an operator password off the event loop, then call ``ServerState/operatorVerified(_:name:success:now:into:)``.
-        case verifyOperator(SessionID, name: String, password: String, hash: String)
         /// Store `message` (as relayed, with its time and msgid) in the history of `target` (a storage key). Every
         /// other action from the same command waits until it is committed: that is when the sender learns it was
         /// accepted.
         /// `deliverTo` names an offline account (folded) that gets the message when it next logs in.
         case persist(IRCMessage, target: String, deliverTo: String?)
-        /// Hand the messages waiting for `account` (folded) to the session that just logged in to it, through
-        /// ``ServerState/pendingDelivered(_:messages:into:)``.
-        case deliverPending(SessionID, account: String)
         /// The DMs kept for `account` up to store sequence `through` reached a session of it (it answered the PING
         /// sent after them): they stop waiting.
         case acknowledgePending(account: String, through: Int64)
-        /// Work that answers back (a ``CoreEffect``): its session's later replies wait for its result.
+        /// Work that answers back (a ``CoreEffect``: a history query, an account change, a SASL step, an operator
+        /// password check, offline DMs, a read marker): its session's later replies wait for its result.
         case effect(AnyEffect)
-        /// Answer a history query off the event loop, then call back into the core.
-        case queryHistory(HistoryQuery)
-        /// Register, check or change an account off the event loop, then call
-        /// ``ServerState/accountCompleted(_:_:now:into:)``.
-        case account(AccountRequest)
-        /// One client response of a SASL exchange (decoded); the host keeps the mechanism's state and answers with
-        /// ``ServerState/saslChallenge(_:_:into:)``, ``ServerState/saslSucceeded(_:account:now:into:)`` or
-        /// ``ServerState/saslFailed(_:into:)``.
-        case sasl(SessionID, mechanism: String, response: [UInt8], address: String)
         /// Store a channel registration (created or changed).
         case saveChannel(ChannelRegistration)
         /// Forget the registration of a channel (folded name).

@@ -27,7 +27,7 @@ extension ServerState {
         let arguments = Array(words.dropFirst())
         func request(_ kind: AccountRequest.Kind) {
             outbox.actions.append(
-                .account(AccountRequest(session: id, kind: kind, via: .nickServ, address: session.address))
+                .effect(AnyEffect(AccountRequest(session: id, kind: kind, via: .nickServ, address: session.address)))
             )
         }
         func say(_ line: String) { self.serviceNotice(Self.nickServ, to: id, line, into: &outbox) }
@@ -179,9 +179,13 @@ extension ServerState {
             )
         }
         let kind = AccountRequest.Kind.register(account: account, email: email == "*" ? nil : email, password: password)
-        outbox.actions.append(
-            .account(AccountRequest(session: request.id, kind: kind, via: .registerCommand, address: session.address))
+        let registration = AccountRequest(
+            session: request.id,
+            kind: kind,
+            via: .registerCommand,
+            address: session.address
         )
+        outbox.actions.append(.effect(AnyEffect(registration)))
     }
 
     /// Verification codes are not used (no mail is sent), so there is never one to check.

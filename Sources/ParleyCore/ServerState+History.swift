@@ -60,7 +60,7 @@ extension ServerState {
             query.channels = session.channels.map(\.folded)
             query.since = self.historyFloors(session.channels)
             query.owner = self.historyOwner(session)
-            outbox.actions.append(.queryHistory(query))
+            outbox.actions.append(.effect(AnyEffect(query)))
             return
         }
         let name = parameters[1]
@@ -102,7 +102,7 @@ extension ServerState {
             query.kind = .between(start, end)
         }
         if let floor = query.since[query.target] { query.kind = query.kind.clamped(to: floor) }
-        outbox.actions.append(.queryHistory(query))
+        outbox.actions.append(.effect(AnyEffect(query)))
     }
 
     /// The floors of ``HistoryQuery/since`` for `channels`: when each last ended.
@@ -181,7 +181,7 @@ extension ServerState {
             purpose: .join
         )
         query.since = self.historyFloors([ChannelKey(channel.name)])
-        outbox.actions.append(.queryHistory(query))
+        outbox.actions.append(.effect(AnyEffect(query)))
     }
 
     /// The answer to a history query: stored messages, oldest first, rebuilt as they were relayed.

@@ -5,10 +5,11 @@ extension ServerState {
     /// - Returns: Whether the label was handed on.
     mutating func deferLabel(_ label: String, for id: SessionID, from start: Int, into outbox: inout Outbox) -> Bool {
         for index in start..<outbox.actions.count {
-            guard case .queryHistory(var query) = outbox.actions[index], query.session == id, query.purpose != .join
+            guard case .effect(let effect) = outbox.actions[index], var query = effect.base as? HistoryQuery,
+                query.session == id, query.purpose != .join
             else { continue }
             query.label = label
-            outbox.actions[index] = .queryHistory(query)
+            outbox.actions[index] = .effect(AnyEffect(query))
             return true
         }
         return false

@@ -24,9 +24,13 @@ extension ServerState {
             return
         }
         // Hashing is slow on purpose; the host checks it off the event loop and calls back.
-        outbox.actions.append(
-            .verifyOperator(request.id, name: entry.name, password: request.parameters[1], hash: entry.passwordHash)
+        let check = OperatorCheck(
+            session: request.id,
+            name: entry.name,
+            password: request.parameters[1],
+            hash: entry.passwordHash
         )
+        outbox.actions.append(.effect(AnyEffect(check)))
     }
 
     /// Counts an attempt of `kind` (`oper`, `pass`) from `address` as failed before it is checked, so attempts in
@@ -104,5 +108,21 @@ extension ServerState {
         let message = self.event(session, .wallops, [request.parameters[0]], now: request.now)
         let recipients = self.sessions.values.filter { $0.isRegistered && $0.modes.contains(.wallops) }.map(\.id)
         outbox.broadcast(message, to: recipients.sorted())
+    }
+}
+
+/// An `OPER` password to check against its configured hash: slow on purpose, so the host does it off the event loop
+/// and answers with ``ServerState/operatorVerified(_:name:success:now:into:)``.
+public struct OperatorCheck: CoreEffect, Equatable {
+    public var session: SessionID
+    public var name: String
+    public var password: String
+    public var hash: String
+
+    public init(session: SessionID, name: String, password: String, hash: String) {
+        self.session = session
+        self.name = name
+        self.password = password
+        self.hash = hash
     }
 }

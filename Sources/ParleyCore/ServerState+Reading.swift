@@ -10,7 +10,7 @@ extension ServerState {
         guard self.configuration.history != nil, let session = self.sessions[id], session.isRegistered,
             let account = session.account
         else { return }
-        outbox.actions.append(.deliverPending(id, account: NickKey(account).folded))
+        outbox.actions.append(.effect(AnyEffect(PendingDeliveryRequest(session: id, account: NickKey(account).folded))))
     }
 
     /// The DMs that arrived while the account was offline, oldest first, each with its original time; `through` is
@@ -200,7 +200,7 @@ extension ServerState {
             query.since = self.historyFloors(session.channels)
             query.owner = owner
         }
-        outbox.actions.append(.queryHistory(query))
+        outbox.actions.append(.effect(AnyEffect(query)))
     }
 }
 
@@ -222,5 +222,18 @@ public struct ReadMarkerRequest: CoreEffect, Equatable {
         self.target = target
         self.name = name
         self.set = set
+    }
+}
+
+/// The DMs kept for `account` (folded) while it was offline, for the session that just logged in to it: the host
+/// reads them and answers with ``ServerState/pendingDelivered(_:messages:through:into:)`` or
+/// ``ServerState/pendingDeliveryFailed(_:into:)``.
+public struct PendingDeliveryRequest: CoreEffect, Equatable {
+    public var session: SessionID
+    public var account: String
+
+    public init(session: SessionID, account: String) {
+        self.session = session
+        self.account = account
     }
 }

@@ -78,7 +78,14 @@ extension ServerState {
             )
             return
         }
-        outbox.actions.append(.sasl(request.id, mechanism: mechanism, response: response, address: session.address))
+        let step = SASLStep(
+            session: request.id,
+            mechanism: mechanism,
+            response: response,
+            address: session.address,
+            certificate: session.certificate
+        )
+        outbox.actions.append(.effect(AnyEffect(step)))
     }
 
     private mutating func endSasl(_ id: SessionID, into outbox: inout Outbox) {
@@ -113,5 +120,25 @@ extension ServerState {
         guard self.sessions[id]?.saslMechanism != nil else { return }
         self.endSasl(id, into: &outbox)
         self.reply(id, .errSaslFail, "SASL authentication failed" + (reason.map { ": " + $0 } ?? ""), into: &outbox)
+    }
+}
+
+/// One client response of a SASL exchange (decoded): the host keeps the mechanism's state and answers with
+/// ``ServerState/saslChallenge(_:_:into:)``, ``ServerState/saslSucceeded(_:account:now:into:)`` or
+/// ``ServerState/saslFailed(_:into:)``.
+public struct SASLStep: CoreEffect, Equatable {
+    public var session: SessionID
+    public var mechanism: String
+    public var response: [UInt8]
+    public var address: String
+    /// The fingerprint of the client's TLS certificate, for EXTERNAL.
+    public var certificate: String?
+
+    public init(session: SessionID, mechanism: String, response: [UInt8], address: String, certificate: String?) {
+        self.session = session
+        self.mechanism = mechanism
+        self.response = response
+        self.address = address
+        self.certificate = certificate
     }
 }

@@ -38,11 +38,6 @@ final class CoreHost: Sendable {
         /// Recipients with their encoding capabilities as read under the lock (two arrays: no tuple per recipient).
         case send(IRCMessage, ContiguousArray<SessionLink>, ContiguousArray<IRCCapabilities>)
         case close(SessionLink, String)
-        case verifyOperator(SessionLink, name: String, password: String, hash: String)
-        case queryHistory(HistoryQuery)
-        case account(AccountRequest)
-        case sasl(SessionID, mechanism: String, response: [UInt8], address: String, certificate: String?)
-        case deliverPending(SessionID, account: String)
         case acknowledgePending(account: String, through: Int64)
         case effect(AnyEffect)
     }
@@ -357,17 +352,12 @@ final class CoreHost: Sendable {
                 plan.keys.append(.session(id))
                 guard let link = state.links.remove(id) else { continue }
                 plan.work.append(.close(link, reason))
-            case .verifyOperator(let id, let name, let password, let hash):
-                guard let link = state.links[id] else { continue }
-                plan.effects.append(.verifyOperator(link, name: name, password: password, hash: hash))
             case .persist(let message, let target, let deliverTo):
                 guard self.history != nil else { continue }
                 var stored = StoredMessage(relayed: message, target: target)
                 stored.deliverTo = deliverTo
                 plan.persists.append(stored)
                 plan.keys.append(.target(target))
-            case .deliverPending(let id, let account):
-                plan.effects.append(.deliverPending(id, account: account))
             case .acknowledgePending(let account, let through):
                 plan.detached.append(.acknowledgePending(account: account, through: through))
             case .effect(let effect):
@@ -376,15 +366,6 @@ final class CoreHost: Sendable {
                 self.persistChannel { try await $0.saveChannel(ChannelRecord(registration: registration)) }
             case .dropChannel(let name):
                 self.persistChannel { try await $0.dropChannel(name) }
-            case .queryHistory(let query):
-                plan.effects.append(.queryHistory(query))
-            case .account(let request):
-                plan.effects.append(.account(request))
-            case .sasl(let id, let mechanism, let response, let address):
-                let certificate = state.core.sessions[id]?.certificate
-                plan.effects.append(
-                    .sasl(id, mechanism: mechanism, response: response, address: address, certificate: certificate)
-                )
             case .saslReset(let id):
                 self.accounts?.reset(id)
             case .claimNick(let id, let nick, let folded, let respectingHolds):
@@ -571,7 +552,7 @@ final class CoreHost: Sendable {
             var buffer = link.channel.allocator.buffer(capacity: 64)
             IRCMessage(command: .error, parameters: ["Closing link (\(reason))"]).write(to: &buffer)
             batches.append(.close(link, buffer), for: link)
-        case .verifyOperator, .queryHistory, .deliverPending, .acknowledgePending, .effect, .account, .sasl:
+        case .acknowledgePending, .effect:
             preconditionFailure("effects are started by the order they keep, not carried out with deliveries")
         }
     }

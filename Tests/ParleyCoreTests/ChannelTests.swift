@@ -324,7 +324,7 @@ import Testing
         h.send("alice", "OPER nobody pw")
         #expect(h.commands("alice") == ["464"], "an unknown name is answered as a wrong password is")
         h.send("alice", "OPER root pw")
-        #expect(h.pendingOperatorChecks == [.verifyOperator(h.ids["alice"]!, name: "root", password: "pw", hash: "h")])
+        #expect(h.operatorChecks == [OperatorCheck(session: h.ids["alice"]!, name: "root", password: "pw", hash: "h")])
         h.outbox.removeAll()
         h.state.operatorVerified(h.ids["alice"]!, name: "root", success: false, now: h.now, into: &h.outbox)
         h.collect()

@@ -9,22 +9,25 @@ struct CoreHarness {
     var ids: [String: SessionID] = [:]
     var inbox: [SessionID: [IRCMessage]] = [:]
     var closed: [SessionID: String] = [:]
-    var pendingOperatorChecks: [Outbox.Action] = []
     /// Messages the core asked to store, with their history target.
     var persisted: [(IRCMessage, String)] = []
-    /// Accounts that messages were kept for, and accounts whose kept messages were asked for.
+    /// Accounts that messages were kept for.
     var offline: [String] = []
     var acknowledged: [String] = []
-    var pendingRequests: [String] = []
-    /// Effects the core asked for (``CoreEffect``), in order; `readMarkerRequests` and the like pick theirs out.
+    /// Effects the core asked for (``CoreEffect``), in order; the lists below pick theirs out.
     var effects: [AnyEffect] = []
-    var readMarkerRequests: [ReadMarkerRequest] { self.effects.compactMap { $0.base as? ReadMarkerRequest } }
+    var operatorChecks: [OperatorCheck] { self.effects(OperatorCheck.self) }
+    /// Accounts whose kept messages were asked for.
+    var pendingRequests: [String] { self.effects(PendingDeliveryRequest.self).map(\.account) }
+    var readMarkerRequests: [ReadMarkerRequest] { self.effects(ReadMarkerRequest.self) }
+    var historyQueries: [HistoryQuery] { self.effects(HistoryQuery.self) }
+    var accountRequests: [AccountRequest] { self.effects(AccountRequest.self) }
+    /// SASL client responses handed to the host: (session, mechanism, decoded response).
+    var saslResponses: [(SessionID, String, [UInt8])] {
+        self.effects(SASLStep.self).map { ($0.session, $0.mechanism, $0.response) }
+    }
     var savedChannels: [ChannelRegistration] = []
     var droppedChannels: [String] = []
-    var historyQueries: [HistoryQuery] = []
-    var accountRequests: [AccountRequest] = []
-    /// SASL client responses handed to the host: (session, mechanism, decoded response).
-    var saslResponses: [(SessionID, String, [UInt8])] = []
     /// Nick claims asked of the cluster (session, nick) and nicks given back (folded), in order.
     var nickClaims: [(SessionID, String)] = []
     var nickReleases: [String] = []
@@ -84,23 +87,13 @@ struct CoreHarness {
                 for recipient in recipients { self.inbox[recipient, default: []].append(message) }
             case .close(let id, let reason):
                 self.closed[id] = reason
-            case .verifyOperator:
-                self.pendingOperatorChecks.append(action)
             case .persist(let message, let target, let deliverTo):
                 self.persisted.append((message, target))
                 if let deliverTo { self.offline.append(deliverTo) }
             case .acknowledgePending(let account, _):
                 self.acknowledged.append(account)
-            case .deliverPending(_, let account):
-                self.pendingRequests.append(account)
             case .effect(let effect):
                 self.effects.append(effect)
-            case .queryHistory(let query):
-                self.historyQueries.append(query)
-            case .account(let request):
-                self.accountRequests.append(request)
-            case .sasl(let id, let mechanism, let response, _):
-                self.saslResponses.append((id, mechanism, response))
             case .saslReset:
                 break
             case .saveChannel(let registration):
@@ -118,6 +111,11 @@ struct CoreHarness {
                 self.signals.append(message)
             }
         }
+    }
+
+    /// The effects of one type, in order.
+    func effects<Effect: CoreEffect>(_ type: Effect.Type) -> [Effect] {
+        self.effects.compactMap { $0.base as? Effect }
     }
 
     /// Answers the cluster's nick claim of `nick` by `name`.

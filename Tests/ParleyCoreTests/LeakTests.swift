@@ -126,16 +126,16 @@ import Testing
             h.state.operatorVerified(id, name: "root", success: false, now: h.now, into: &h.outbox)
             h.collect()
         }
-        h.pendingOperatorChecks.removeAll()
+        h.effects.removeAll()
         _ = h.take("mallory")
         h.send("mallory", "OPER root right")
         let refusal = h.take("mallory")
         #expect(refusal.first?.command == IRCCommand(.errPasswdMismatch))
         #expect(refusal.first?.parameters.last?.contains("Too many failed OPER attempts") == true)
-        #expect(h.pendingOperatorChecks.isEmpty, "no password check while limited")
+        #expect(h.operatorChecks.isEmpty, "no password check while limited")
         h.now.millisecondsSince1970 += 61_000
         h.send("mallory", "OPER root right")
-        #expect(h.pendingOperatorChecks.count == 1)
+        #expect(h.operatorChecks.count == 1)
     }
 }
 
@@ -150,7 +150,7 @@ import Testing
         )
         h.connect("mallory")
         for index in 0..<30 { h.send("mallory", "OPER root guess\(index)") }
-        #expect(h.pendingOperatorChecks.count == 5)
+        #expect(h.operatorChecks.count == 5)
         let replies = h.take("mallory")
         #expect(replies.count == 30 - 5)
         #expect(replies.allSatisfy { $0.parameters.last?.contains("Too many failed OPER attempts") == true })

@@ -21,7 +21,7 @@ import Testing
 
     /// What `name` asks the store for with CHATHISTORY, TARGETS and SEARCH about `other`.
     private static func keysRead(by name: String, about other: String, _ h: inout CoreHarness) -> [String] {
-        h.historyQueries.removeAll()
+        h.effects.removeAll()
         h.send(name, "CHATHISTORY LATEST \(other) * 50")
         h.send(name, "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00Z timestamp=2100-01-01T00:00:00Z 50")
         h.send(name, "SEARCH in=\(other);text=secret")

@@ -22,6 +22,8 @@ import Testing
         h.state.accountCompleted(request, .loggedIn(account: "ann"), now: h.now, into: &h.outbox)
         h.collect()
         _ = h.take("ann")
+        #expect(h.pendingRequests == ["ann"], "logging in asks for the DMs kept meanwhile: an effect too")
+        h.effects.removeAll()
         return h
     }
 
