@@ -38,13 +38,13 @@ public final class HistoryWriter: Sendable {
         var statistics = Statistics()
     }
 
-    private let store: any MessageStore
+    private let store: any HistoryAppender
     private let options: Options
     private let state = NIOLockedValueBox(State())
     private let wakeUps: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    public init(store: any MessageStore, options: Options = Options()) {
+    public init(store: any HistoryAppender, options: Options = Options()) {
         self.store = store
         self.options = options
         (self.wakeUps, self.wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -57,14 +57,17 @@ public enum HistoryPoint: Sendable, Equatable {
     case timestamp(Int64)
 }
 
-/// What the server needs from storage for history. Shaped so that a PostgreSQL implementation can follow: every call
-/// is async and names its target; ordering is by (time, sequence).
-public protocol MessageStore: Sendable {
-    /// Throws unless the store answers a trivial query (for health checks).
-    func check() async throws
-
+/// All that ``HistoryWriter`` needs: a way to make a batch durable.
+public protocol HistoryAppender: Sendable {
     /// Stores `messages` in one transaction; returns once they are durable.
     func append(_ messages: [StoredMessage]) async throws
+}
+
+/// What the server needs from storage for history. Shaped so that a PostgreSQL implementation can follow: every call
+/// is async and names its target; ordering is by (time, sequence).
+public protocol MessageStore: HistoryAppender {
+    /// Throws unless the store answers a trivial query (for health checks).
+    func check() async throws
 
     /// Where the message with `msgid` sits in `target`'s history, or `nil` if `target` has none.
     func position(of msgid: String, in target: String) async throws -> HistoryPosition?

@@ -6,14 +6,10 @@ import ParleyStore
 import Testing
 
 @Suite struct HistoryWriterTests {
-    /// A store in memory that records each batch, and can be told to fail.
-    final class RecordingStore: MessageStore {
+    /// An appender in memory that records each batch, and can be told to fail.
+    final class RecordingStore: HistoryAppender {
         let batches = NIOLockedValueBox<[[StoredMessage]]>([])
         let failing = NIOLockedValueBox(false)
-
-        func check() async throws {
-            if self.failing.withLockedValue({ $0 }) { throw StoreError("disk full") }
-        }
 
         func append(_ messages: [StoredMessage]) async throws {
             if self.failing.withLockedValue({ $0 }) { throw StoreError("disk full") }
@@ -21,20 +17,6 @@ import Testing
             try await Task.sleep(for: .milliseconds(2))
             self.batches.withLockedValue { $0.append(messages) }
         }
-        func position(of msgid: String, in target: String) async throws -> HistoryPosition? { nil }
-        func read(_ range: HistoryRange) async throws -> [StoredMessage] { [] }
-        func targets(
-            channels: [String],
-            directFor nick: String,
-            from: Int64,
-            to: Int64,
-            limit: Int
-        ) async throws -> [(target: String, time: Int64)] { [] }
-        func pendingDeliveries(for account: String) async throws -> [StoredMessage] { [] }
-        func acknowledgeDeliveries(for account: String, through sequence: Int64) async throws {}
-        func search(_ query: SearchQuery) async throws -> [StoredMessage] { [] }
-        func channelEnds() async throws -> [String: Int64] { [:] }
-        func prune(olderThan cutoff: Int64?, keepPerTarget: Int?) async throws -> Int { 0 }
     }
 
     private func message(_ index: Int) -> StoredMessage {
