@@ -7,9 +7,11 @@ extension ServerState {
     /// A channel event another node committed: applied to this node's copy of the channel and shown to this node's
     /// members of it.
     mutating func relayEventFromOtherNode(_ event: IRCMessage, into outbox: inout Outbox, tell: Bool = true) {
-        guard let source = event.source, let msgid = event.tag("msgid"), let name = event.parameter(0) else { return }
-        let node = String(msgid.prefix { $0 != "." })
-        let run = String(msgid[..<(msgid.lastIndex(of: "-") ?? msgid.endIndex)])
+        guard let source = event.source, let name = event.parameter(0) else { return }
+        // Which node and run the user is on: from the event's msgid, which its node gave out.
+        let id = event.tag("msgid").flatMap(MessageID.init)
+        let node = id?.node ?? ""
+        let run = id?.origin ?? ""
         let nick = String(source.prefix { $0 != "!" })
         let key = ChannelKey(name)
         switch event.command {

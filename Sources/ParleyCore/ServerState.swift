@@ -46,7 +46,7 @@ public struct ServerState: Sendable {
         self.configuration = configuration
         // Distinct per server run so msgids stay unique across restarts (and per node in a cluster).
         let run = String(UInt64(bitPattern: configuration.createdAt.millisecondsSince1970), radix: 36)
-        self.messageIDPrefix = configuration.nodeName.map { "\($0)." + run } ?? run
+        self.messageIDPrefix = MessageID.origin(node: configuration.nodeName, run: run)
     }
 
     /// Records a new connection; `secure` when it came over TLS (shown in WHOIS), with the fingerprint of the
@@ -271,7 +271,7 @@ public struct ServerState: Sendable {
 
     mutating func nextMessageID() -> String {
         self.messageCounter &+= 1
-        return self.messageIDPrefix + "-" + String(self.messageCounter, radix: 36)
+        return MessageID.text(origin: self.messageIDPrefix, counter: self.messageCounter)
     }
 
     /// Everyone who shares a channel with `session`, once each, not including it.

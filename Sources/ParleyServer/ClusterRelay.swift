@@ -130,8 +130,8 @@ final class ClusterRelay: Sendable {
     }
 
     private func catchUp(_ target: String) async throws {
-        // This node's msgids start with its run's name: known once, not asked of the core per message.
-        let ownPrefix = self.host.runName + "-"
+        // This node's msgids come from its run: known once, not asked of the core per message.
+        let ownOrigin = self.host.runName
         while true {
             let after = self.seen.withLockedValue { $0?[target] } ?? 0
             let page = try await self.ask { try await self.bus.messages(in: target, after: after, limit: Self.page) }
@@ -139,7 +139,7 @@ final class ClusterRelay: Sendable {
             // Other nodes' messages and events, and this node's own channel changes in the log's order among them.
             let entries = page.map(\.message).compactMap { message -> (StoredMessage, own: Bool)? in
                 guard Self.relayed.contains(message.command), !Self.isRecipientsCopy(message) else { return nil }
-                let own = message.msgid.hasPrefix(ownPrefix)
+                let own = MessageID(message.msgid)?.origin == ownOrigin
                 return own && message.command != "TOPIC" && message.command != "MODE" ? nil : (message, own)
             }
             if !entries.isEmpty { self.host.relayFromOtherNodes(entries.map { ($0.0.relayed, $0.own) }) }
