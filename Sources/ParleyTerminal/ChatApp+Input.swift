@@ -5,6 +5,11 @@ import ParleyIRC
 extension ChatApp {
     /// Applies one server message and shows what it means.
     func receive(_ message: IRCMessage) async {
+        if message.command == .pong, let draining = self.draining, message.parameters.last == draining.token {
+            self.draining = nil
+            await self.quit(draining.reason)
+            return
+        }
         let fromMe = CaseMapping.fold(message.sourceNick ?? "") == CaseMapping.fold(self.state.nick)
         let oldNick = message.sourceNick ?? ""
         var lines = self.state.apply(message, now: ChatConnection.now())
@@ -73,7 +78,7 @@ extension ChatApp {
         while self.ready && !self.quitting && !self.pendingLines.isEmpty {
             await self.submit(self.pendingLines.removeFirst())
         }
-        if self.ready && self.inputEnded && !self.quitting { await self.quit(nil) }
+        if self.ready && self.inputEnded && !self.quitting { await self.finishScript(nil) }
     }
 
     /// One key from the keyboard.
@@ -238,7 +243,7 @@ extension ChatApp {
             lines.append("Keys: Tab completes nicks and commands, Up/Down recall lines, Alt-1..9 switch windows.")
             for text in lines { self.info(text) }
         case .quit(let reason):
-            await self.quit(reason)
+            if self.options.interactive { await self.quit(reason) } else { await self.finishScript(reason) }
         case .usage(let usage):
             self.error("Usage: \(usage)")
         case .unknown(let name):
@@ -312,6 +317,18 @@ extension ChatApp {
         } else {
             self.repaint()
         }
+    }
+
+    /// A script is done: quit once the server has handled every line it sent. The server answers a client's
+    /// commands in order, so its PONG to a PING sent after the last line comes after every echo of them and every
+    /// error about them, however long flood control made the lines wait. Quitting before that (or closing after a
+    /// fixed wait) lost the lines still queued behind flood control.
+    func finishScript(_ reason: String?) async {
+        guard !self.quitting, self.draining == nil else { return }
+        guard self.connection != nil else { return await self.quit(reason) }
+        let token = "parley-done-\(UInt32.random(in: 0...UInt32.max))"
+        self.draining = (token, reason)
+        await self.send(IRCMessage(.ping, token))
     }
 
     /// Says goodbye to the server and waits (a few seconds at most) for it to close the connection.

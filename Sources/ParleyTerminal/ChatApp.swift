@@ -38,6 +38,11 @@ public final class ChatApp {
     /// Whether the "Type to chat" hint was given (once, after the first join).
     var greeted = false
     var inputEnded = false
+    /// What the process exits with: 1 when a script's lines may not all have reached the server.
+    var exitStatus: Int32 = 0
+    /// A script's input ended (or it said `quit`): the PING sent after its last line, and the reason to quit with
+    /// once the server answered it.
+    var draining: (token: String, reason: String?)?
     var quitting = false
     /// Channels to show once joined (the first one and those from /join, not rejoins).
     var switchOnJoin: Set<String> = []
@@ -144,7 +149,7 @@ public final class ChatApp {
         }
         self.screen?.finish()
         RawMode.restore()
-        return 0
+        return self.exitStatus
     }
 
     var finished: Bool { self.quitting && self.connection == nil }
@@ -172,6 +177,14 @@ public final class ChatApp {
             guard generation == self.generation else { return }
             self.connection = nil
             if self.quitting { return }
+            if self.draining != nil {
+                // Lines the server had not handled yet are not sent again by a new connection: say so and stop.
+                self.quitting = true
+                self.exitStatus = 1
+                let text = "Connection to the server lost before it confirmed every line."
+                self.show([ChatLine(time: ChatConnection.now(), kind: .error, text: text)])
+                return
+            }
             self.state.connectionLost()
             self.show([ChatLine(time: ChatConnection.now(), kind: .error, text: "Connection to the server lost.")])
             self.reconnect()
@@ -198,7 +211,7 @@ public final class ChatApp {
             if self.ready { await self.submit(line) } else { self.pendingLines.append(line) }
         case .endOfInput:
             self.inputEnded = true
-            if self.ready && self.pendingLines.isEmpty { await self.quit(nil) }
+            if self.ready && self.pendingLines.isEmpty { await self.finishScript(nil) }
         case .resize:
             self.screen?.updateSize()
             self.repaint()

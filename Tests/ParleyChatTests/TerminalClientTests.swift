@@ -1,4 +1,5 @@
 import ParleyIRC
+import ParleyServer
 import ParleyTestSupport
 import Testing
 
@@ -91,6 +92,38 @@ import Testing
             let quit = try await taken.expect(.quit)
             #expect(quit.sourceNick == "zed")
         }
+    }
+
+    /// A script's lines wait behind the server's flood control (here 20 at once, then 25 a second); `parley` must
+    /// not quit, or close, before the server has handled the last of them. It used to close 3 s after the end of its
+    /// input: the server then carried the rest out, but the script never saw them taken (or refused).
+    @Test func aPipedScriptIsDeliveredWhollyThroughFloodControlBeforeItQuits() async throws {
+        let server = try await TestServer.start {
+            $0.floodControl = true
+            $0.floodBurst = 20
+            $0.floodRate = 25
+        }
+        defer { Task { await server.stop() } }
+        let watcher = try await server.register("watcher")
+        try await server.join("#lobby", watcher)
+        let count = 200
+        // Long lines, so that what flood control holds back is more than one read of the server's.
+        let padding = String(repeating: "x", count: 300)
+        let script = try ChatProcess(["127.0.0.1:\(server.port)", "--nick", "piper"])
+        script.write((1...count).map { "line \($0) \(padding)\n" }.joined())
+        try script.closeInput()
+        var received: [String] = []
+        while received.count < count {
+            let message = try await watcher.expect(.privmsg, .quit, timeout: .seconds(30))
+            guard message.command == .privmsg else { break }
+            received.append(message.parameters.last ?? "")
+        }
+        #expect(received == (1...count).map { "line \($0) \(padding)" })
+        #expect(try await script.exitStatus() == 0)
+        // It saw the server take its last line (the echo) before it left, so its transcript is the truth.
+        #expect(script.text.contains("<piper> line \(count) x"))
+        let quit = try await watcher.expect(.quit)
+        #expect(quit.sourceNick == "piper")
     }
 
     @Test func badArgumentsAreNamed() async throws {
