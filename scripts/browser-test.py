@@ -227,6 +227,51 @@ def main():
         wait_for(lambda: notice("done"), "alice's done notice at the typist")
         assert not any("+typing" in line for line in tcp.lines), "the client without message-tags got a TAGMSG"
 
+        # IRC formatting from an IRC client is styled with classes and colours, never shown as control characters.
+        tcp.send("PRIVMSG #lobby :\x02bold\x02 \x0304red\x03 \x1ditalic\x1d \x0300,04white on red\x0f plain")
+        wait_for(lambda: "bold red italic white on red plain" in messages_text(alice), "the formatted line")
+        assert not any(c in messages_text(alice) for c in "\x02\x03\x1d\x0f"), "control characters shown"
+        style = lambda text: alice.execute_script(
+            "const span = [...document.querySelectorAll('#messages .body span')].find(s => s.textContent === arguments[0]);"
+            "if (!span) return null; const c = getComputedStyle(span);"
+            "return [span.className, c.fontWeight, c.fontStyle, c.color, c.backgroundColor];", text)
+        assert style("bold")[0] == "irc-bold" and int(style("bold")[1]) >= 700, style("bold")
+        assert style("red")[3] == "rgb(224, 0, 0)", style("red")  # the light theme's legible red
+        assert style("italic")[2] == "italic", style("italic")
+        assert style("white on red")[3:] == ["rgb(255, 255, 255)", "rgb(255, 0, 0)"], style("white on red")
+        alice.save_screenshot(os.path.join(shots, "desktop-formatting.png"))
+        say(alice, "/formatting off")
+        wait_for(lambda: style("red") is None, "formatting stripped")
+        say(alice, "/formatting on")
+        wait_for(lambda: style("red") is not None, "formatting shown again")
+
+        # A message over the line limit goes out in pieces cut at spaces, and the box is emptied only once it went.
+        from_alice = lambda: [line.split(" :", 1)[1] for line in tcp.lines
+                              if line.startswith(":alice!") and " PRIVMSG #lobby :" in line]
+        before = len(from_alice())
+        long_text = " ".join(f"word{index}" for index in range(300))
+        field = alice.find_element(By.ID, "input")
+        alice.execute_script("arguments[0].value = arguments[1];", field, long_text)
+        field.send_keys(Keys.ENTER)
+        wait_for(lambda: "".join(from_alice()[before:]) == long_text, "the long message in pieces")
+        pieces = from_alice()[before:]
+        assert len(pieces) >= 5 and all(len(piece.encode()) <= 400 for piece in pieces), [len(p) for p in pieces]
+        assert field.get_attribute("value") == "", "the box kept a sent message"
+        assert "too long" not in messages_text(alice).lower()
+        alice.save_screenshot(os.path.join(shots, "desktop-long-message.png"))
+
+        # Shift+Enter starts a new line; a snippet of several lines goes out as one message per line.
+        before = len(from_alice())
+        field.send_keys("first line", Keys.SHIFT, Keys.ENTER, Keys.NULL, "second line")
+        assert field.get_attribute("value") == "first line\nsecond line", repr(field.get_attribute("value"))
+        field.send_keys(Keys.ENTER)
+        wait_for(lambda: from_alice()[before:] == ["first line", "second line"], "two typed lines")
+        before = len(from_alice())
+        alice.execute_script("arguments[0].value = arguments[1];", field, "def f():\n    return 1\n\n/not a command")
+        field.send_keys(Keys.ENTER)
+        wait_for(lambda: from_alice()[before:] == ["def f():", "    return 1", "/not a command"], "the pasted snippet")
+        wait_for(lambda: "    return 1" in messages_text(bob), "bob to see the snippet, indented")
+
         say(alice, "/me waves")
         wait_for(lambda: "* alice waves" in messages_text(bob), "the action on bob's screen")
         alice.save_screenshot(os.path.join(shots, "desktop-chat.png"))

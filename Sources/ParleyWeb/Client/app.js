@@ -1,6 +1,7 @@
 // The web client: buffers (channels, conversations, the server), what each IRC message does to them, and the page.
 
 import { Connection } from './connection.js';
+import { stripFormatting } from './formatting.js';
 import { fold, isChannel } from './irc.js';
 import { runCommand } from './commands.js';
 import { Typing } from './typing.js';
@@ -169,7 +170,8 @@ function chatLine(message, history) {
   }
   state.typing.ended(fold(into.name), message.nick);
   const mine = me();
-  const highlight = !isMe(message.nick) && mine && new RegExp(`\\b${mine.replace(/[^\w]/g, '\\$&')}\\b`, 'i').test(body);
+  // A mention inside bold or a colour is still a mention.
+  const highlight = !isMe(message.nick) && mine && new RegExp(`\\b${mine.replace(/[^\w]/g, '\\$&')}\\b`, 'i').test(stripFormatting(body));
   addLine(into, { id: message.tags.msgid, kind, nick: message.nick, text: body, time: timeOf(message), highlight }, { history });
 }
 
@@ -481,15 +483,36 @@ function setup() {
     localStorage.setItem('parley.channel', channel);
     connect(nick, $('password').value, channel);
   });
+  const input = $('input');
+  // The box grows with what is in it (a pasted snippet), up to a part of the screen.
+  const fit = () => {
+    input.style.height = 'auto';
+    input.style.height = `${input.scrollHeight + 2}px`;
+  };
   $('input-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const text = $('input').value;
-    $('input').value = '';
+    const text = input.value;
+    if (!text.trim()) return;
+    // What could not be sent stays in the box: nothing typed is lost.
+    if (!state.connection || !state.connection.isOpen()) {
+      info('Not connected: your message is kept in the box; send it again once reconnected.', 'error');
+      return;
+    }
     state.typing.submitted(state.connection, text);
-    if (text.trim()) runCommand(text);
+    if (runCommand(text) === false) return;
+    input.value = '';
+    fit();
   });
-  $('input').addEventListener('input', () => {
-    state.typing.composing(state.connection, typingTarget(), $('input').value);
+  // Enter sends, Shift+Enter starts a new line (and a pasted snippet keeps its lines).
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $('input-form').requestSubmit();
+    }
+  });
+  input.addEventListener('input', () => {
+    fit();
+    state.typing.composing(state.connection, typingTarget(), input.value);
   });
   $('join-form').addEventListener('submit', (event) => {
     event.preventDefault();

@@ -1,36 +1,57 @@
 // What a typed line does: text goes to the open buffer, `/command` works as in the terminal client.
 
-import { fold, isChannel } from './irc.js';
+import { fold, isChannel, splitText, utf8Length } from './irc.js';
 import { activeBuffer, addLine, buffer, info, renderMessages, select, state } from './app.js';
+import { setShowFormatting } from './view.js';
+
+// What fits one IRC line once the server puts the sender's prefix in front (as the terminal client counts).
+const TEXT_BYTES = 400;
 
 const HELP = [
   '/join #channel [key] — join a channel', '/part [#channel] [reason] — leave', '/msg nick text — private message',
   '/query nick — open a conversation', '/me text — action', '/nick name — change your name',
   '/topic [text] — show or set the topic', '/whois nick — who is that', '/away [text] — set or clear away',
   '/search text — search history', '/clear — clear this view', '/raw LINE — send a raw IRC line',
-  '/quit [reason] — leave the server',
+  '/formatting on|off — show or strip colours and bold from others', '/quit [reason] — leave the server',
+  'Shift+Enter starts a new line; a message of several lines goes out as one line each, long ones in pieces.',
 ];
 
-function say(target, text) {
+/** Sends `text` to `target`, in as many lines as the server's line limit needs (cut at spaces). */
+function say(target, text, { action = false } = {}) {
   const connection = state.connection;
-  connection.send('PRIVMSG', target.name, text);
-  // Without echo-message the server does not send our own line back: show it now.
-  if (!connection.has('echo-message')) {
-    addLine(target, { kind: text.startsWith('\x01ACTION ') ? 'action' : 'message', nick: connection.nick, text: text.replace(/^\x01ACTION (.*)\x01$/, '$1'), time: new Date() });
+  for (const piece of splitText(text, TEXT_BYTES - utf8Length(target.name))) {
+    connection.send('PRIVMSG', target.name, action ? `\x01ACTION ${piece}\x01` : piece);
+    // Without echo-message the server does not send our own line back: show it now.
+    if (!connection.has('echo-message')) {
+      addLine(target, { kind: action ? 'action' : 'message', nick: connection.nick, text: piece, time: new Date() });
+    }
   }
 }
 
+function canTalkIn(target) {
+  if (target.kind === 'server' || target.kind === 'search') {
+    info('This is not a channel or conversation: /join #channel or /msg nick first.', 'error');
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Runs what was typed (or pasted). - Returns: false when nothing could be sent, so the text stays in the box.
+ */
 export function runCommand(text) {
   const connection = state.connection;
   const target = activeBuffer();
+  if (text.includes('\n')) {
+    // A paste of several lines: each line is a message of its own (never a command), blank lines left out.
+    if (!canTalkIn(target)) return false;
+    for (const line of text.split(/\r?\n/)) if (line.trim()) say(target, line);
+    return true;
+  }
   if (!text.startsWith('/') || text.startsWith('//')) {
-    const line = text.startsWith('//') ? text.slice(1) : text;
-    if (target.kind === 'server' || target.kind === 'search') {
-      info('This is not a channel or conversation: /join #channel or /msg nick first.', 'error');
-      return;
-    }
-    say(target, line);
-    return;
+    if (!canTalkIn(target)) return false;
+    say(target, text.startsWith('//') ? text.slice(1) : text);
+    return true;
   }
   const [rawName, ...words] = text.slice(1).split(' ');
   const name = rawName.toLowerCase();
@@ -51,11 +72,18 @@ export function runCommand(text) {
       const conversation = buffer(words[0]);
       if (name === 'msg' && words.length > 1) say(conversation, words.slice(1).join(' '));
       select(fold(conversation.name));
-      return;
+      return true;
+    }
+    case 'formatting': {
+      if (words[0] !== 'on' && words[0] !== 'off') return info('Usage: /formatting on|off', 'error');
+      setShowFormatting(words[0] === 'on');
+      renderMessages();
+      info(words[0] === 'on' ? 'Colours and bold from others are shown.' : 'Colours and bold from others are stripped.');
+      return true;
     }
     case 'me':
       if (target.kind === 'server' || target.kind === 'search') return info('/me works in a channel or conversation.', 'error');
-      say(target, `\x01ACTION ${rest}\x01`);
+      say(target, rest, { action: true });
       return;
     case 'nick':
       if (!words[0]) return info('Usage: /nick name', 'error');

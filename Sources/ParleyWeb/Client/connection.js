@@ -79,6 +79,11 @@ export class Connection {
     if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(line);
   }
 
+  /** Whether a line sent now reaches the server (the socket is open). */
+  isOpen() {
+    return Boolean(this.socket && this.socket.readyState === WebSocket.OPEN);
+  }
+
   has(cap) {
     return this.caps.has(cap);
   }

@@ -68,3 +68,37 @@ export function fold(name) {
 export function isChannel(name) {
   return name.startsWith('#') || name.startsWith('&');
 }
+
+const encoder = new TextEncoder();
+
+/** Bytes of `text` in UTF-8 (what the server's line limit counts). */
+export function utf8Length(text) {
+  return encoder.encode(text).length;
+}
+
+/**
+ * Pieces of `text` of at most `maxBytes` UTF-8 bytes each, cut between characters and at a space when there is one
+ * (as the terminal client does), so a long message goes out as several lines instead of being refused.
+ */
+export function splitText(text, maxBytes) {
+  const pieces = [];
+  let rest = text;
+  while (utf8Length(rest) > maxBytes) {
+    let used = 0;
+    let end = 0;
+    let lastSpace = -1;
+    for (const char of rest) {
+      const size = utf8Length(char);
+      if (used + size > maxBytes) break;
+      used += size;
+      end += char.length;
+      if (char === ' ') lastSpace = end;
+    }
+    if (end === 0) end = String.fromCodePoint(rest.codePointAt(0)).length;
+    const cut = lastSpace > 0 ? lastSpace : end;
+    pieces.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  if (rest || pieces.length === 0) pieces.push(rest);
+  return pieces;
+}

@@ -1,5 +1,7 @@
 // Everything that touches the page. Text from the network is only ever inserted as text nodes: never as HTML.
 
+import { cssColour, formatRuns } from './formatting.js';
+
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+[^\s<>"'`.,;:!?)\]]/gi;
 
 /** Text with http(s) links made clickable; everything else stays plain text. */
@@ -24,6 +26,38 @@ export function linkify(text) {
     last = match.index + match[0].length;
   }
   fragment.append(document.createTextNode(text.slice(last)));
+  return fragment;
+}
+
+let showFormatting = localStorage.getItem('parley.formatting') !== 'off';
+
+/** Whether IRC formatting (bold, colours, …) is shown, or stripped to plain text; remembered in this browser. */
+export function setShowFormatting(on) {
+  showFormatting = on;
+  localStorage.setItem('parley.formatting', on ? 'on' : 'off');
+}
+
+/** Message text: IRC formatting as styled spans (classes and colour values only), links made clickable. */
+export function formatted(text) {
+  const fragment = document.createDocumentFragment();
+  for (const { text: piece, style } of formatRuns(text)) {
+    const styled = showFormatting && Object.values(style).some((value) => value !== false && value !== null);
+    if (!styled) {
+      fragment.append(linkify(piece));
+      continue;
+    }
+    const span = document.createElement('span');
+    for (const flag of ['bold', 'italic', 'monospace']) if (style[flag]) span.classList.add(`irc-${flag}`);
+    const lines = [style.underline && 'underline', style.strike && 'line-through'].filter(Boolean);
+    if (lines.length) span.style.textDecorationLine = lines.join(' ');
+    let fg = cssColour(style.fg, style.bg === null);
+    let bg = cssColour(style.bg, false);
+    if (style.reverse) [fg, bg] = [bg || 'var(--bg)', fg || 'var(--text)'];
+    if (fg) span.style.color = fg;
+    if (bg) span.style.backgroundColor = bg;
+    span.append(linkify(piece));
+    fragment.append(span);
+  }
   return fragment;
 }
 
@@ -66,11 +100,11 @@ function row(line) {
   node.append(time);
   const body = element('span', 'body');
   if (line.kind === 'message') {
-    body.append(nickElement(line.nick), document.createTextNode(' '), linkify(line.text));
+    body.append(nickElement(line.nick), document.createTextNode(' '), formatted(line.text));
   } else if (line.kind === 'action') {
-    body.append(document.createTextNode('* '), nickElement(line.nick), document.createTextNode(' '), linkify(line.text));
+    body.append(document.createTextNode('* '), nickElement(line.nick), document.createTextNode(' '), formatted(line.text));
   } else if (line.kind === 'notice') {
-    body.append(document.createTextNode('-'), nickElement(line.nick || 'server'), document.createTextNode('- '), linkify(line.text));
+    body.append(document.createTextNode('-'), nickElement(line.nick || 'server'), document.createTextNode('- '), formatted(line.text));
   } else {
     body.append(linkify(line.text));
   }
