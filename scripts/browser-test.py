@@ -79,9 +79,9 @@ class TCPClient:
         return any(fragment in line for line in self.lines)
 
 
-def start_server(binary, port, data_dir):
+def start_server(binary, port, data_dir, extra=()):
     server = subprocess.Popen(
-        [binary, "127.0.0.1", "--port", str(port), "--flood-control", "off", "--data-dir", data_dir],
+        [binary, "127.0.0.1", "--port", str(port), "--flood-control", "off", "--data-dir", data_dir, *extra],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     banner = server.stdout.readline()
@@ -111,10 +111,32 @@ def log_in(driver, port, nick):
     wait_for(lambda: "#lobby" in driver.find_element(By.ID, "buffer-name").text, f"{nick} in #lobby")
 
 
+def try_log_in(driver, port, nick, password="", server_password=""):
+    """Fills the form and connects; returns once the chat screen shows or the form says why not (its text)."""
+    driver.get(f"http://127.0.0.1:{port}/")
+    # The form remembers the last nick in this browser: replace what is there.
+    for field, value in (("nick", nick), ("password", password), ("server-password", server_password)):
+        element = driver.find_element(By.ID, field)
+        element.clear()
+        element.send_keys(value)
+    driver.find_element(By.ID, "connect-button").click()
+    wait_for(lambda: driver.find_element(By.ID, "chat-screen").is_displayed()
+             or driver.find_element(By.ID, "connect-error").text, f"{nick}'s connect outcome")
+    return driver.find_element(By.ID, "connect-error").text
+
+
 def say(driver, text):
     field = driver.find_element(By.ID, "input")
     field.send_keys(text)
     field.send_keys(Keys.ENTER)
+
+
+def open_buffer(driver, name):
+    for item in driver.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name"):
+        if item.text == name:
+            item.click()
+            return
+    raise SystemExit(f"browser-test: no buffer {name!r} in the list")
 
 
 def member(driver, nick):
@@ -161,6 +183,32 @@ def main():
         wait_for(lambda: member(alice, "terminal").get_attribute("title") == "away: back soon", "the away reason")
         tcp.send("AWAY")
         wait_for(lambda: "away" not in member(alice, "terminal").get_attribute("class").split(), "terminal back")
+        # A first connect is not a reconnect (the server tab used to say "Reconnected.").
+        network = alice.find_element(By.ID, "network-name").text
+        if network in [b.text for b in alice.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name")]:
+            open_buffer(alice, network)
+            wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == network, "the server tab")
+            assert "Reconnected." not in messages_text(alice), "the first connect said Reconnected."
+            open_buffer(alice, "#lobby")
+            wait_for(lambda: "#lobby" in alice.find_element(By.ID, "buffer-name").text, "back in #lobby")
+
+        # What stops a first connect is said on the form, where the user is looking: a taken nick, a failed login.
+        owner = TCPClient(port, "owner")
+        wait_for(lambda: owner.saw(" 001 "), "the account owner's welcome")
+        owner.send("PRIVMSG NickServ :REGISTER correct-horse-battery")
+        wait_for(lambda: owner.saw("registered"), "the owner's account")
+        owner.send("QUIT")
+        wait_for(lambda: owner.saw("ERROR"), "the owner gone")
+        carol = browser(1280, 800)
+        try:
+            said = try_log_in(carol, port, "alice")
+            assert "taken" in said and not carol.find_element(By.ID, "chat-screen").is_displayed(), said
+            said = try_log_in(carol, port, "owner", password="wrong-password")
+            assert "Login failed" in said and not carol.find_element(By.ID, "chat-screen").is_displayed(), said
+            carol.save_screenshot(os.path.join(shots, "desktop-login-failed.png"))
+        finally:
+            carol.quit()
+
         bob = browser(390, 844)
         log_in(bob, port, "bob")
 
@@ -293,6 +341,25 @@ def main():
         wait_for(lambda: "alice" in alice.find_element(By.ID, "member-list").text, "alice back in #lobby", 20)
         say(alice, "back after the restart")
         wait_for(lambda: tcp2.saw("PRIVMSG #lobby :back after the restart"), "the line after reconnecting")
+        # A real reconnect is said, in the server tab.
+        open_buffer(alice, alice.find_element(By.ID, "network-name").text)
+        wait_for(lambda: "Reconnected." in messages_text(alice), "Reconnected. in the server tab")
+        # A server with a connection password: the form says so, and its "Server password" field gets in.
+        locked_port = free_port()
+        locked = start_server(binary, locked_port, tempfile.mkdtemp(prefix="parley-browser-locked-"),
+                              ["--password", "letmein"])
+        try:
+            dave = browser(1280, 800)
+            try:
+                said = try_log_in(dave, locked_port, "dave")
+                assert "Server password" in said, said
+                said = try_log_in(dave, locked_port, "dave", server_password="letmein")
+                assert said == "" and dave.find_element(By.ID, "chat-screen").is_displayed(), said
+            finally:
+                dave.quit()
+        finally:
+            locked.send_signal(signal.SIGTERM)
+            locked.wait(timeout=20)
         print(f"browser-test: ok (screenshots in {shots})")
     finally:
         for driver in (alice, bob):

@@ -429,12 +429,13 @@ function finishBatch(ref) {
   }
 }
 
-function connect(nick, password, channel) {
+function connect(nick, password, channel, serverPassword) {
   $('connect-error').textContent = '';
   $('connect-button').disabled = true;
   const connection = new Connection({
     nick,
     password,
+    serverPassword,
     onMessage: handle,
     onRegistered: () => {
       $('connect-screen').hidden = true;
@@ -448,10 +449,10 @@ function connect(nick, password, channel) {
     },
     onStatus: (kind, text) => {
       const banner = $('status-banner');
-      banner.hidden = kind === 'online';
+      banner.hidden = kind === 'online' || kind === 'reconnected';
       banner.textContent = text;
       banner.className = `banner ${kind}`;
-      if (kind === 'online' && state.buffers.size > 0) info('Reconnected.', 'info', serverBuffer());
+      if (kind === 'reconnected') info('Reconnected.', 'info', serverBuffer());
     },
     onFatal: (text) => {
       $('connect-button').disabled = false;
@@ -481,7 +482,7 @@ function setup() {
     }
     localStorage.setItem('parley.nick', nick);
     localStorage.setItem('parley.channel', channel);
-    connect(nick, $('password').value, channel);
+    connect(nick, $('password').value, channel, $('server-password').value);
   });
   const input = $('input');
   // The box grows with what is in it (a pasted snippet), up to a part of the screen.

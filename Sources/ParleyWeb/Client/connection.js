@@ -10,7 +10,9 @@ const WANTED_CAPS = [
 
 export class Connection {
   /**
-   * @param {object} options { nick, password, onMessage(message), onStatus(kind, text), onRegistered(), onFatal(text) }
+   * @param {object} options { nick, password, serverPassword, onMessage(message), onStatus(kind, text),
+   *   onRegistered(), onFatal(text) }. Until the first registration, what stops it (a taken nick, a failed login,
+   *   a wrong server password) is fatal: the page goes back to the form and says why. After that it reconnects.
    */
   constructor(options) {
     this.options = options;
@@ -37,6 +39,7 @@ export class Connection {
     this.socket = socket;
     socket.addEventListener('open', () => {
       this.delay = 1000;
+      if (this.options.serverPassword) this.send('PASS', this.options.serverPassword);
       this.send('CAP', 'LS', '302');
       this.send('NICK', this.nick);
       this.send('USER', this.nick.replace(/[^A-Za-z0-9]/g, '') || 'web', '0', '*', 'Parley web client');
@@ -89,6 +92,8 @@ export class Connection {
   }
 
   receive(message) {
+    // A first attempt that failed already said why; what the server sends while closing must not replace it.
+    if (this.stopped && !this.everRegistered) return;
     switch (message.command) {
       case 'PING':
         this.send('PONG', ...message.params);
@@ -110,21 +115,41 @@ export class Connection {
         this.send('CAP', 'END');
         break;
       case '904': case '905': case '902':
+        if (!this.everRegistered) {
+          this.fail('Login failed: wrong nickname or password. Check both, or leave the password empty to chat without your account.');
+          return;
+        }
         this.options.onStatus('error', 'Login failed: wrong name or password. Connected without logging in.');
         this.send('CAP', 'END');
         break;
-      case '001':
+      case '001': {
+        const again = this.everRegistered;
         this.registered = true;
         this.everRegistered = true;
         this.nick = message.params[0];
-        this.options.onStatus('online', '');
+        this.options.onStatus(again ? 'reconnected' : 'online', '');
         this.options.onRegistered();
         break;
+      }
       case '433': case '432':
         if (!this.registered) {
-          // Taken after a reconnect (our old session may linger) or on first try: add an underscore.
+          if (!this.everRegistered) {
+            this.fail(message.command === '433'
+              ? `The nickname ${this.nick} is taken right now: pick another.`
+              : `${this.nick} cannot be a nickname here: ${message.params[message.params.length - 1]}`);
+            return;
+          }
+          // After a reconnect our old session may still hold the nick for a moment: take it with an underscore.
           this.nick = this.nick + '_';
           this.send('NICK', this.nick);
+        }
+        break;
+      case '464':
+        if (!this.everRegistered) {
+          this.fail(this.options.serverPassword
+            ? 'The server password is wrong.'
+            : 'This server needs a password to connect: fill in "Server password".');
+          return;
         }
         break;
       case 'NICK':
@@ -137,6 +162,15 @@ export class Connection {
         break;
     }
     this.options.onMessage(message);
+  }
+
+  /** Ends a first attempt with `text` shown on the form (nothing reconnects). */
+  fail(text) {
+    this.stopped = true;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) socket.close();
+    this.options.onFatal(text);
   }
 
   capability(message) {
