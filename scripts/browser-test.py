@@ -320,6 +320,42 @@ def main():
         wait_for(lambda: from_alice()[before:] == ["def f():", "    return 1", "/not a command"], "the pasted snippet")
         wait_for(lambda: "    return 1" in messages_text(bob), "bob to see the snippet, indented")
 
+        # Joining from the sidebar's box opens the channel; a conversation has no member list and no empty column.
+        join_box = alice.find_element(By.ID, "join-input")
+        join_box.send_keys("#dev", Keys.ENTER)
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#dev", "alice switched to #dev")
+        join_box.send_keys("terminal", Keys.ENTER)
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "terminal", "the conversation")
+        columns = lambda: alice.execute_script(
+            "return getComputedStyle(document.querySelector('.chat')).gridTemplateColumns.split(' ').length")
+        wait_for(lambda: columns() == 2, "no empty member column in a conversation")
+        open_buffer(alice, "#lobby")
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#lobby" and columns() == 3, "#lobby again")
+
+        # Days: lines start under "Today"; other days are named, with the year when it is not this one.
+        days = [d.text for d in alice.find_elements(By.CSS_SELECTOR, "#messages .day")]
+        assert days == ["Today"], days
+        names = alice.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "import('./view.js').then((m) => { const now = new Date(2026, 11, 7, 12);"
+            "done([m.dayName(new Date(2026, 11, 6, 23), now), m.dayName(new Date(2025, 0, 2, 9), now),"
+            "[...new Set(Array.from({ length: 300 }, (_, i) => m.nickHue('nick' + i)))].sort((a, b) => a - b)]); });")
+        assert names[0] == "Yesterday" and "2025" in names[1], names
+        # Nick colours: ten hues, all used, none in the band that reads as brown.
+        assert len(names[2]) == 10 and not any(20 <= hue <= 60 for hue in names[2]), names[2]
+
+        # The phone's drawer closes with Esc and with a tap outside it, not only by picking a channel.
+        drawer = lambda: bob.find_element(By.ID, "sidebar").is_displayed()
+        bob.find_element(By.ID, "menu-button").click()
+        wait_for(drawer, "bob's drawer open")
+        bob.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        wait_for(lambda: not drawer(), "Esc to close the drawer")
+        bob.find_element(By.ID, "menu-button").click()
+        wait_for(drawer, "bob's drawer open again")
+        bob.save_screenshot(os.path.join(shots, "phone-drawer.png"))
+        bob.execute_script("document.getElementById('messages').click()")
+        wait_for(lambda: not drawer(), "a tap outside to close the drawer")
+
         say(alice, "/me waves")
         wait_for(lambda: "* alice waves" in messages_text(bob), "the action on bob's screen")
         alice.save_screenshot(os.path.join(shots, "desktop-chat.png"))

@@ -18,6 +18,8 @@ export const state = {
   buffers: new Map(),
   active: null,
   batches: new Map(),
+  /** Channels this user asked to join (folded): shown as soon as the server says they are in. */
+  switchOnJoin: new Set(),
   typing: new Typing((key) => {
     if (key === state.active) renderTyping();
   }),
@@ -80,12 +82,14 @@ export function info(text, kind = 'info', target = activeBuffer()) {
 
 export function renderMessages(options = {}) {
   const current = activeBuffer();
+  // Layout first (no member list, no empty column for it), so the lines are placed, and scrolled, at their width.
+  $('members').hidden = current.kind !== 'channel';
+  document.body.classList.toggle('no-members', current.kind !== 'channel');
   renderLines($('messages'), current.lines, options);
   $('buffer-name').textContent = current.name;
   $('topic').textContent = current.topic;
   $('topic').title = current.topic;
   renderMembers($('member-list'), current.members, current.away);
-  $('members').hidden = current.kind !== 'channel';
   renderTyping();
 }
 
@@ -217,6 +221,7 @@ function handle(message) {
         channel.members = new Map([[message.nick, '']]);
         channel.historyDone = false;
         saveChannels();
+        if (state.switchOnJoin.delete(fold(first))) select(fold(first));
         renderSidebar();
         loadOlderOnJoin(channel);
       } else {
@@ -520,7 +525,10 @@ function setup() {
     const name = $('join-input').value.trim();
     $('join-input').value = '';
     if (!name) return;
-    if (isChannel(name)) state.connection.send('JOIN', name);
+    if (isChannel(name)) {
+      state.switchOnJoin.add(fold(name));
+      state.connection.send('JOIN', name);
+    }
     else select(fold(buffer(name, 'query').name));
   });
   $('search-form').addEventListener('submit', (event) => {
@@ -531,8 +539,22 @@ function setup() {
   $('messages').addEventListener('scroll', () => {
     if ($('messages').scrollTop < 40) loadOlder(activeBuffer());
   });
-  $('menu-button').addEventListener('click', () => document.body.classList.toggle('show-sidebar'));
-  $('members-button').addEventListener('click', () => document.body.classList.toggle('show-members'));
+  $('menu-button').addEventListener('click', (event) => {
+    event.stopPropagation();
+    document.body.classList.toggle('show-sidebar');
+  });
+  $('members-button').addEventListener('click', (event) => {
+    event.stopPropagation();
+    document.body.classList.toggle('show-members');
+  });
+  // The phone's drawers close with Esc, or a tap anywhere outside them.
+  const closeDrawers = () => document.body.classList.remove('show-sidebar', 'show-members');
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') closeDrawers();
+  });
+  document.addEventListener('click', (event) => {
+    if (!$('sidebar').contains(event.target) && !$('members').contains(event.target)) closeDrawers();
+  });
 }
 
 setup();

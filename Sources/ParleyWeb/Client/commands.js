@@ -59,6 +59,7 @@ export function runCommand(text) {
   switch (name) {
     case 'join': case 'j':
       if (!words[0]) return info('Usage: /join #channel [key]', 'error');
+      state.switchOnJoin.add(fold(isChannel(words[0]) ? words[0] : `#${words[0]}`));
       connection.send('JOIN', isChannel(words[0]) ? words[0] : `#${words[0]}`, ...words.slice(1, 2));
       return;
     case 'part': case 'leave': {
