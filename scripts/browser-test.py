@@ -332,6 +332,50 @@ def main():
         open_buffer(alice, "#lobby")
         wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#lobby" and columns() == 3, "#lobby again")
 
+        # The channel browser: /list shows each channel with its users and topic, and joins with a click.
+        tcp.send("JOIN #quiet")
+        tcp.send("TOPIC #quiet :a quiet place")
+        wait_for(lambda: tcp.saw("TOPIC #quiet"), "#quiet with a topic")
+        say(alice, "/list")
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "Channels", "the channel browser")
+        rows = lambda: {r.find_element(By.CSS_SELECTOR, ".channel-name").text: r.text
+                        for r in alice.find_elements(By.CSS_SELECTOR, "#messages .line.listing")}
+        wait_for(lambda: "#quiet" in rows() and "#lobby" in rows(), "channels listed")
+        assert "a quiet place" in rows()["#quiet"] and "1 user" in rows()["#quiet"], rows()
+        assert rows()["#lobby"].endswith("Open") and rows()["#quiet"].endswith("Join"), rows()
+        alice.save_screenshot(os.path.join(shots, "desktop-channel-browser.png"))
+        [b for b in alice.find_elements(By.CSS_SELECTOR, ".join-channel") if b.get_attribute("data-channel") == "#quiet"][0].click()
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#quiet", "joined #quiet from the browser")
+
+        # /names, and what a click on a member offers: whois for anyone, op actions for a channel's operators.
+        say(alice, "/names")
+        wait_for(lambda: "In #quiet (2): @terminal, alice" in messages_text(alice), "/names printed")
+        member(alice, "terminal").click()
+        wait_for(lambda: alice.find_elements(By.CSS_SELECTOR, "#member-menu button"), "the member menu")
+        labels = [b.text for b in alice.find_elements(By.CSS_SELECTOR, "#member-menu button")]
+        assert labels == ["Message", "Whois"], labels  # alice is no operator in #quiet
+        alice.find_elements(By.CSS_SELECTOR, "#member-menu button")[1].click()
+        wait_for(lambda: "terminal is " in messages_text(alice), "whois from the member menu")
+        say(alice, "/join #alices")
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#alices", "alice's own channel")
+        tcp.send("JOIN #alices")
+        wait_for(lambda: member(alice, "terminal") is not None, "terminal in #alices")
+        member(alice, "terminal").click()
+        wait_for(lambda: alice.find_elements(By.CSS_SELECTOR, "#member-menu button"), "the operator's member menu")
+        labels = [b.text for b in alice.find_elements(By.CSS_SELECTOR, "#member-menu button")]
+        assert labels == ["Message", "Whois", "Give op", "Give voice", "Kick"], labels
+        alice.save_screenshot(os.path.join(shots, "desktop-member-menu.png"))
+        alice.find_elements(By.CSS_SELECTOR, "#member-menu button")[3].click()
+        wait_for(lambda: tcp.saw("MODE #alices +v terminal"), "voice given from the menu")
+        say(alice, "/kick terminal out you go")
+        wait_for(lambda: tcp.saw("KICK #alices terminal :out you go"), "/kick")
+        say(alice, "/ban terminal")
+        wait_for(lambda: "terminal!*@*" in messages_text(alice), "the ban shown in #alices")
+        tcp.send("JOIN #alices")
+        wait_for(lambda: tcp.saw(" 474 "), "terminal banned from #alices")
+        open_buffer(alice, "#lobby")
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#lobby", "#lobby again")
+
         # Days: lines start under "Today"; other days are named, with the year when it is not this one.
         days = [d.text for d in alice.find_elements(By.CSS_SELECTOR, "#messages .day")]
         assert days == ["Today"], days

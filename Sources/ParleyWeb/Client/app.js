@@ -20,6 +20,10 @@ export const state = {
   batches: new Map(),
   /** Channels this user asked to join (folded): shown as soon as the server says they are in. */
   switchOnJoin: new Set(),
+  /** Channels whose member list the user asked for with /names (folded): printed when it ends. */
+  namesWanted: new Set(),
+  /** LIST replies gathered until its end. */
+  listing: null,
   typing: new Typing((key) => {
     if (key === state.active) renderTyping();
   }),
@@ -89,7 +93,7 @@ export function renderMessages(options = {}) {
   $('buffer-name').textContent = current.name;
   $('topic').textContent = current.topic;
   $('topic').title = current.topic;
-  renderMembers($('member-list'), current.members, current.away);
+  renderMembers($('member-list'), current.members, current.away, (nick, item) => memberMenu(current, nick, item));
   renderTyping();
 }
 
@@ -145,6 +149,45 @@ export function loadOlder(target) {
   const oldest = target.lines.find((line) => line.id);
   if (oldest) connection.send('CHATHISTORY', 'BEFORE', target.name, `msgid=${oldest.id}`, String(HISTORY_PAGE));
   else connection.send('CHATHISTORY', 'LATEST', target.name, '*', String(HISTORY_PAGE));
+}
+
+/** What can be done about a member of `channel`: message, whois, and for the channel's operators op, voice, kick. */
+function memberMenu(channel, nick, anchor) {
+  closeMemberMenu();
+  const menu = document.createElement('div');
+  menu.id = 'member-menu';
+  menu.className = 'menu';
+  menu.setAttribute('role', 'menu');
+  const mine = channel.members.get(me()) || '';
+  const theirs = channel.members.get(nick) || '';
+  const actions = [['Message', `/query ${nick}`], ['Whois', `/whois ${nick}`]];
+  if (mine.includes('@') && !isMe(nick)) {
+    actions.push(theirs.includes('@') ? ['Take op', `/deop ${nick}`] : ['Give op', `/op ${nick}`]);
+    actions.push(theirs.includes('+') ? ['Take voice', `/devoice ${nick}`] : ['Give voice', `/voice ${nick}`]);
+    actions.push(['Kick', `/kick ${nick}`]);
+  }
+  for (const [label, command] of actions) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.setAttribute('role', 'menuitem');
+    button.textContent = label;
+    button.addEventListener('click', (event) => {
+      event.stopPropagation();
+      closeMemberMenu();
+      runCommand(command);
+    });
+    menu.append(button);
+  }
+  const box = anchor.getBoundingClientRect();
+  menu.style.top = `${Math.min(box.bottom, window.innerHeight - 40 * actions.length)}px`;
+  menu.style.right = `${Math.max(window.innerWidth - box.right, 8)}px`;
+  document.body.append(menu);
+  menu.querySelector('button').focus();
+}
+
+export function closeMemberMenu() {
+  const open = document.getElementById('member-menu');
+  if (open) open.remove();
 }
 
 function me() {
@@ -301,9 +344,33 @@ function handle(message) {
       }
       break;
     }
+    case '321':
+      state.listing = [];
+      break;
+    case '322':
+      (state.listing || (state.listing = [])).push({ channel: second, users: message.params[2], topic: message.params[3] || '' });
+      break;
+    case '323': {
+      // The channel browser: a view of its own, busiest first, each with a Join button.
+      const list = buffer('Channels', 'list');
+      const found = (state.listing || []).sort((a, b) => Number(b.users) - Number(a.users));
+      list.lines = found.map((entry) => ({
+        kind: 'listing', channel: entry.channel, users: entry.users === '1' ? '1 user' : `${entry.users} users`,
+        text: entry.topic, time: new Date(), joined: Boolean(state.buffers.get(fold(entry.channel))?.joined),
+      }));
+      if (found.length === 0) list.lines = [{ kind: 'info', text: 'No channels to show.', time: new Date() }];
+      list.ids.clear();
+      state.listing = null;
+      select(fold(list.name));
+      break;
+    }
     case '366': {
       // Who is away is not in NAMES: a WHO tells (flag G), quietly, for channels small enough to ask about.
       const channel = state.buffers.get(fold(second || ''));
+      if (channel && state.namesWanted.delete(fold(channel.name))) {
+        const names = [...channel.members.entries()].map(([nick, prefix]) => prefix.slice(0, 1) + nick).sort();
+        info(`In ${channel.name} (${names.length}): ${names.join(', ')}`, 'info', channel);
+      }
       if (channel && channel.joined && state.connection.has('away-notify') && !channel.quietWho
         && channel.members.size <= 500) {
         channel.quietWho = true;
@@ -548,7 +615,18 @@ function setup() {
     document.body.classList.toggle('show-members');
   });
   // The phone's drawers close with Esc, or a tap anywhere outside them.
-  const closeDrawers = () => document.body.classList.remove('show-sidebar', 'show-members');
+  const closeDrawers = () => {
+    document.body.classList.remove('show-sidebar', 'show-members');
+    closeMemberMenu();
+  };
+  // The channel browser's Join buttons.
+  $('messages').addEventListener('click', (event) => {
+    const join = event.target.closest('.join-channel');
+    if (!join) return;
+    const known = state.buffers.get(fold(join.dataset.channel));
+    if (known && known.joined) select(fold(known.name));
+    else runCommand(`/join ${join.dataset.channel}`);
+  });
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') closeDrawers();
   });

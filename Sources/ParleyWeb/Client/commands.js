@@ -12,6 +12,9 @@ const HELP = [
   '/query nick — open a conversation', '/me text — action', '/nick name — change your name',
   '/topic [text] — show or set the topic', '/whois nick — who is that', '/away [text] — set or clear away',
   '/search text — search history', '/clear — clear this view', '/raw LINE — send a raw IRC line',
+  '/list — browse the channels', '/names [#channel] — who is in it', '/invite nick [#channel] — invite someone',
+  'For channel operators: /op /deop /voice /devoice nick, /kick nick [reason], /ban /unban nick-or-mask,',
+  '  /mode [#channel] modes [arguments], /topic text.',
   '/formatting on|off — show or strip colours and bold from others', '/quit [reason] — leave the server',
   'Shift+Enter starts a new line; a message of several lines goes out as one line each, long ones in pieces.',
 ];
@@ -29,7 +32,7 @@ function say(target, text, { action = false } = {}) {
 }
 
 function canTalkIn(target) {
-  if (target.kind === 'server' || target.kind === 'search') {
+  if (target.kind === 'server' || target.kind === 'search' || target.kind === 'list') {
     info('This is not a channel or conversation: /join #channel or /msg nick first.', 'error');
     return false;
   }
@@ -75,6 +78,43 @@ export function runCommand(text) {
       select(fold(conversation.name));
       return true;
     }
+    case 'list':
+      connection.send('LIST', ...(words[0] ? [words[0]] : []));
+      return true;
+    case 'names': {
+      const channel = isChannel(words[0] || '') ? words[0] : target.kind === 'channel' ? target.name : null;
+      if (!channel) return info('Usage: /names [#channel]', 'error');
+      state.namesWanted.add(fold(channel));
+      connection.send('NAMES', channel);
+      return true;
+    }
+    case 'invite': {
+      const channel = words[1] || (target.kind === 'channel' ? target.name : null);
+      if (!words[0] || !channel) return info('Usage: /invite nick [#channel]', 'error');
+      connection.send('INVITE', words[0], channel);
+      return true;
+    }
+    case 'op': case 'deop': case 'voice': case 'devoice': case 'ban': case 'unban': {
+      if (target.kind !== 'channel') return info(`/${name} works in a channel.`, 'error');
+      if (!words[0]) return info(`Usage: /${name} ${name.endsWith('ban') ? 'nick-or-mask' : 'nick'}`, 'error');
+      const flag = { op: '+o', deop: '-o', voice: '+v', devoice: '-v', ban: '+b', unban: '-b' }[name];
+      // A ban on a bare nick covers that nick from anywhere (nick!*@*).
+      const subjects = words.map((word) => (name.endsWith('ban') && !/[!@*]/.test(word) ? `${word}!*@*` : word));
+      connection.send('MODE', target.name, flag[0] + flag[1].repeat(subjects.length), ...subjects);
+      return true;
+    }
+    case 'kick': {
+      if (target.kind !== 'channel') return info('/kick works in a channel.', 'error');
+      if (!words[0]) return info('Usage: /kick nick [reason]', 'error');
+      connection.send('KICK', target.name, words[0], ...(words.length > 1 ? [words.slice(1).join(' ')] : []));
+      return true;
+    }
+    case 'mode': {
+      const channel = isChannel(words[0] || '') ? words.shift() : target.kind === 'channel' ? target.name : null;
+      if (!channel) return info('Usage: /mode [#channel] modes [arguments]', 'error');
+      connection.send('MODE', channel, ...words);
+      return true;
+    }
     case 'formatting': {
       if (words[0] !== 'on' && words[0] !== 'off') return info('Usage: /formatting on|off', 'error');
       setShowFormatting(words[0] === 'on');
@@ -83,7 +123,7 @@ export function runCommand(text) {
       return true;
     }
     case 'me':
-      if (target.kind === 'server' || target.kind === 'search') return info('/me works in a channel or conversation.', 'error');
+      if (!['channel', 'query'].includes(target.kind)) return info('/me works in a channel or conversation.', 'error');
       say(target, rest, { action: true });
       return;
     case 'nick':

@@ -115,6 +115,17 @@ function row(line) {
   time.title = line.time.toLocaleString();
   node.append(time);
   const body = element('span', 'body');
+  if (line.kind === 'listing') {
+    // A channel in the channel browser: its name, how many are in it, its topic, and a button to join.
+    const join = element('button', 'join-channel', line.joined ? 'Open' : 'Join');
+    join.type = 'button';
+    join.dataset.channel = line.channel;
+    join.setAttribute('aria-label', `${line.joined ? 'Open' : 'Join'} ${line.channel}`);
+    body.append(element('strong', 'channel-name', line.channel), element('span', 'users', ` ${line.users} `),
+      formatted(line.text), document.createTextNode(' '), join);
+    node.append(body);
+    return node;
+  }
   if (line.kind === 'message') {
     body.append(nickElement(line.nick), document.createTextNode(' '), formatted(line.text));
   } else if (line.kind === 'action') {
@@ -198,7 +209,7 @@ export function renderBufferList(list, buffers, activeKey, onSelect, onClose) {
 const RANK = { '~': 0, '&': 1, '@': 2, '%': 3, '+': 4, '': 5 };
 
 /** The member list; `away` maps the nicks who are away to their reason (dimmed, the reason as a tooltip). */
-export function renderMembers(list, members, away = new Map()) {
+export function renderMembers(list, members, away = new Map(), onChoose = null) {
   list.replaceChildren();
   const sorted = [...members.entries()].sort(([a, pa], [b, pb]) => {
     const ra = RANK[pa[0] || ''] ?? 5;
@@ -209,6 +220,20 @@ export function renderMembers(list, members, away = new Map()) {
     const item = element('li', away.has(nick) ? 'member away' : 'member');
     if (away.has(nick)) item.title = away.get(nick) ? `away: ${away.get(nick)}` : 'away';
     item.append(element('span', 'prefix', prefix.slice(0, 1)), nickElement(nick));
+    if (onChoose) {
+      item.tabIndex = 0;
+      item.setAttribute('role', 'button');
+      item.addEventListener('click', (event) => {
+        event.stopPropagation();
+        onChoose(nick, item);
+      });
+      item.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          onChoose(nick, item);
+        }
+      });
+    }
     list.append(item);
   }
 }
