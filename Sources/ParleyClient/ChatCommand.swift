@@ -18,6 +18,7 @@ public enum ChatCommand: Equatable, Sendable {
     case back
     case switchWindow(String)
     case history(Int)
+    case search(String)
     case motd
     case raw(String)
     case help(String?)
@@ -30,6 +31,7 @@ public enum ChatCommand: Equatable, Sendable {
     /// Every command name, for `/help` and Tab completion.
     public static let names = [
         "away", "back", "close", "help", "history", "join", "list", "me", "motd", "msg", "names", "nick", "part",
+        "search",
         "query", "quit", "raw", "switch", "topic", "w", "who", "whois",
     ]
 
@@ -49,7 +51,8 @@ public enum ChatCommand: Equatable, Sendable {
         ("/list [mask]", "list channels"),
         ("/away reason, /back", "mark yourself away, and back"),
         ("/switch N or /w N, Alt-1..9", "go to window N (or by name)"),
-        ("/history [N]", "fetch the last N lines from the server's history"),
+        ("/history [N]", "fetch N lines from the server's history, before the oldest on screen"),
+        ("/search TEXT", "search the history of your channels and conversations"),
         ("/motd", "show the server's message of the day"),
         ("/raw LINE", "send a raw IRC line"),
         ("/help", "this list"),
@@ -114,6 +117,9 @@ public enum ChatCommand: Equatable, Sendable {
             guard let word = words.first else { return .history(50) }
             guard let count = Int(word), count > 0 else { return .usage("/history [N] (N a positive number)") }
             return .history(min(count, 1000))
+        case "search":
+            guard let text, text.contains(where: { $0 != " " }) else { return .usage("/search TEXT") }
+            return .search(text)
         case "motd":
             return .motd
         case "raw", "quote":

@@ -27,6 +27,8 @@ public struct ChatLine: Equatable, Sendable {
     public var isOwn: Bool
     /// Someone else mentioned our nick (or wrote to us directly).
     public var mentionsMe: Bool
+    /// Fetched from the server's history (CHATHISTORY): shown, but not news (no unread count, no mention).
+    public var isHistory = false
 
     public init(
         window: String? = nil,

@@ -37,6 +37,13 @@ public struct ChatState: Sendable {
     private var modesWithParameterWhenSet: Set<Character> = ["l"]
     /// The first MOTD belongs to the welcome and is shown by the client as it likes; later ones (`/motd`) are lines.
     private var welcomeMotdDone = false
+    /// Open batches (reference → type, messages seen so far): history and search results are shown differently.
+    private var batches: [String: (type: String, count: Int)] = [:]
+    /// Msgids of the messages shown lately, oldest first (bounded): a reconnect's or `/history`'s replay of a line
+    /// already on screen is not shown twice.
+    private var seenMessageIDs: Set<String> = []
+    private var seenOrder: [String] = []
+    private static let seenLimit = 4000
 
     public init(nick: String) {
         self.nick = nick
@@ -113,10 +120,39 @@ public struct ChatState: Sendable {
 
         switch message.command {
         case .privmsg, .notice:
-            if let target = message.parameter(0) {
+            let batch = message.tag("batch").flatMap { reference in
+                self.batches[reference].map { (reference, $0.type) }
+            }
+            if let batch { self.batches[batch.0]?.count += 1 }
+            if let msgid = message.tag("msgid") {
+                guard !self.seenMessageIDs.contains(msgid) || batch?.1 == "soju.im/search" else { return [] }
+                self.remember(msgid)
+            }
+            if batch?.1 == "soju.im/search" {
+                // A search hit: shown where the user searched, with where it was said.
+                guard let target = message.parameter(0), let text = message.parameter(1) else { return [] }
+                return [line(.info, "\(target) <\(from)> \(text)")]
+            }
+            if let target = message.parameter(0), batch == nil {
                 self.typists.end(from, in: IRCName.isChannel(target) ? target : from)
             }
-            return self.applyMessage(message, time: time, from: from, isMe: isMe)
+            var lines = self.applyMessage(message, time: time, from: from, isMe: isMe)
+            if batch?.1 == "chathistory" {
+                for index in lines.indices {
+                    lines[index].isHistory = true
+                    lines[index].mentionsMe = false
+                }
+            }
+            return lines
+        case .batch:
+            guard let reference = message.parameter(0), let sign = reference.first else { return [] }
+            let name = String(reference.dropFirst())
+            if sign == "+" {
+                self.batches[name] = (message.parameter(1) ?? "", 0)
+                return []
+            }
+            guard sign == "-", let ended = self.batches.removeValue(forKey: name) else { return [] }
+            return ended.type == "soju.im/search" && ended.count == 0 ? [line(.info, "Nothing found.")] : []
         case .join:
             guard let name = message.parameter(0) else { return [] }
             let key = CaseMapping.fold(name)
@@ -208,7 +244,7 @@ public struct ChatState: Sendable {
                 self.typists.note(value, from: from, in: IRCName.isChannel(target) ? target : from, now: now)
             }
             return []
-        case .ping, .pong, .batch, .away, .setname, .chghost:
+        case .ping, .pong, .away, .setname, .chghost:
             return []
         default:
             guard message.command.isNumeric, let code = UInt16(message.command.rawValue) else {
@@ -322,6 +358,10 @@ public struct ChatState: Sendable {
                 self.channels[key]?.members[CaseMapping.fold(nick)] = Member(nick: nick, prefixes: prefixes)
             }
             return []
+        case .rplWhoisUser, .rplWhoisServer, .rplWhoisIdle, .rplWhoisChannels, .rplWhoisAccount, .rplWhoisSecure,
+            .rplWhoisOperator, .rplAway, .rplWhoisActually, .rplEndOfWhois:
+            return Self.whois(numeric, parameters, time: time).map { [ChatLine(time: time, kind: .info, text: $0)] }
+                ?? []
         case .rplEndOfNames, .rplTopicWhoTime, .rplLUserClient, .rplLUserOp, .rplLUserUnknown, .rplLUserChannels,
             .rplLUserMe, .rplLocalUsers, .rplGlobalUsers:
             return []
@@ -353,6 +393,66 @@ public struct ChatState: Sendable {
             self.modesWithParameterWhenSet = Set(groups[2])
         default:
             break
+        }
+    }
+
+    /// After a reconnect: the new connection's state knows which lines the old one showed, so the replay of the
+    /// last lines on rejoining does not print them again.
+    public mutating func keepSeenMessages(of previous: ChatState) {
+        for msgid in previous.seenOrder where !self.seenMessageIDs.contains(msgid) { self.remember(msgid) }
+    }
+
+    private mutating func remember(_ msgid: String) {
+        self.seenMessageIDs.insert(msgid)
+        self.seenOrder.append(msgid)
+        if self.seenOrder.count > Self.seenLimit {
+            let dropped = self.seenOrder.count - Self.seenLimit / 2
+            for old in self.seenOrder.prefix(dropped) { self.seenMessageIDs.remove(old) }
+            self.seenOrder.removeFirst(dropped)
+        }
+    }
+
+    /// A WHOIS reply (or the away message after a DM) in words: `alice has been idle 21 s, signed on 3 h ago`,
+    /// not the numeric's raw parameters. `nil` for the end of the reply and for a reply too short to read.
+    static func whois(_ numeric: IRCNumeric, _ parameters: [String], time: Int64) -> String? {
+        guard let nick = parameters.first else { return nil }
+        let rest = Array(parameters.dropFirst())
+        switch numeric {
+        case .rplWhoisUser where rest.count >= 4:
+            return "\(nick) is \(rest[0])@\(rest[1]) (\(rest[3]))"
+        case .rplWhoisServer where rest.count >= 2:
+            return "\(nick) is on \(rest[0]) (\(rest[1]))"
+        case .rplWhoisIdle where rest.count >= 2:
+            guard let idle = Int64(rest[0]), let signon = Int64(rest[1]) else { return nil }
+            let online = max(time / 1000 - signon, 0)
+            return "\(nick) has been idle \(Self.duration(idle)), signed on \(Self.duration(online)) ago"
+        case .rplWhoisChannels where !rest.isEmpty:
+            return "\(nick) is in \(rest[0].split(separator: " ").joined(separator: ", "))"
+        case .rplWhoisAccount where !rest.isEmpty:
+            return "\(nick) is logged in as \(rest[0])"
+        case .rplWhoisSecure:
+            return "\(nick) is using a secure connection"
+        case .rplWhoisOperator:
+            return "\(nick) is an IRC operator"
+        case .rplWhoisActually where !rest.isEmpty:
+            return "\(nick) is connecting from \(rest[0])"
+        case .rplAway:
+            return rest.first.map { "\(nick) is away: \($0)" } ?? "\(nick) is away"
+        default:
+            return nil
+        }
+    }
+
+    /// Seconds as a person says them: `21 s`, `5 min`, `3 h 12 min`, `2 d 4 h`.
+    public static func duration(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<60: return "\(max(seconds, 0)) s"
+        case ..<3600: return "\(seconds / 60) min"
+        case ..<86400:
+            return seconds % 3600 / 60 == 0 ? "\(seconds / 3600) h" : "\(seconds / 3600) h \(seconds % 3600 / 60) min"
+        default:
+            return seconds % 86400 / 3600 == 0
+                ? "\(seconds / 86400) d" : "\(seconds / 86400) d \(seconds % 86400 / 3600) h"
         }
     }
 

@@ -225,7 +225,22 @@ extension ChatApp {
                 self.info("This server keeps no history that clients can fetch.")
                 return
             }
-            await self.send(IRCMessage(.init(rawValue: "CHATHISTORY"), "LATEST", target, "*", String(count)))
+            // Further back each time: before the oldest line this window shows (the latest when it shows none).
+            let oldest = self.windows.currentWindow?.lines.filter { [.message, .action, .notice].contains($0.kind) }
+                .map(\.time).min()
+            let (subcommand, point) =
+                oldest.map { ("BEFORE", "timestamp=" + IRCTimestamp.format(millisecondsSince1970: $0)) } ?? (
+                    "LATEST", "*"
+                )
+            await self.send(IRCMessage(.init(rawValue: "CHATHISTORY"), subcommand, target, point, String(count)))
+        case .search(let text):
+            guard self.state.capabilities.contains("soju.im/search") else {
+                self.info("This server does not offer search.")
+                return
+            }
+            // The search syntax separates keys with ';' and '=': those in the text become spaces.
+            let query = text.map { $0 == ";" || $0 == "=" ? " " : $0 }
+            await self.send(IRCMessage(.init(rawValue: "SEARCH"), "text=" + String(query)))
         case .motd:
             await self.send(IRCMessage(.motd))
         case .raw(let text):

@@ -193,6 +193,8 @@ public final class ChatApp {
                 await connection.close()
                 return
             }
+            var state = state
+            state.keepSeenMessages(of: self.state)
             self.state = state
             self.attach(connection)
             self.show(lines)

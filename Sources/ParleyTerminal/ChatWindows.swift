@@ -73,7 +73,8 @@ struct ChatWindows {
             self.windows[target].lines.removeFirst(self.windows[target].lines.count - self.keep)
         }
         if target == self.current { return true }
-        if line.kind != .event {
+        // What this user said (from another device, or a DM it sent) is not news to it.
+        if line.kind != .event && !line.isOwn && !line.isHistory {
             self.windows[target].unread += 1
             if line.mentionsMe { self.windows[target].highlighted = true }
         }

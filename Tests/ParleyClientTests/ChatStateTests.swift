@@ -115,4 +115,56 @@ import Testing
         _ = state.apply(try self.message(":srv 376 me :End"), now: 0)
         #expect(state.apply(try self.message(":srv 372 me :- again"), now: 0).map(\.text) == ["again"])
     }
+
+    @Test func whoisRepliesReadAsWords() throws {
+        var state = try self.joined()
+        let now: Int64 = 1_796_593_377_000 + 3 * 3600_000 + 12 * 60_000
+        var lines: [String] = []
+        for line in [
+            ":srv 311 me alice ~alice host.example * :Alice Liddell", ":srv 312 me alice irc.test :Parley",
+            ":srv 319 me alice :@#lobby #dev", ":srv 330 me alice alice :is logged in as",
+            ":srv 671 me alice :is using a secure connection", ":srv 301 me alice :at lunch",
+            ":srv 317 me alice 21 1796593377 :seconds idle, signon time", ":srv 318 me alice :End of /WHOIS list",
+        ] {
+            lines += state.apply(try self.message(line), now: now).map(\.text)
+        }
+        #expect(
+            lines == [
+                "alice is ~alice@host.example (Alice Liddell)", "alice is on irc.test (Parley)",
+                "alice is in @#lobby, #dev", "alice is logged in as alice", "alice is using a secure connection",
+                "alice is away: at lunch", "alice has been idle 21 s, signed on 3 h 12 min ago",
+            ]
+        )
+        #expect(ChatState.duration(59) == "59 s" && ChatState.duration(3600) == "1 h")
+        #expect(ChatState.duration(2 * 86400 + 4 * 3600 + 5) == "2 d 4 h")
+    }
+
+    @Test func historyIsShownOnceAndIsNotNewsAndSearchHitsSayWhereTheyWereSaid() throws {
+        var state = try self.joined()
+        let live = state.apply(try self.message("@msgid=m1 :bob!b@h PRIVMSG #lobby :me: look"), now: 0)
+        #expect(live.map(\.mentionsMe) == [true] && live.map(\.isHistory) == [false])
+        // The replay after a reconnect: the line already shown is left out, an older one is history, not news.
+        var again = ChatState(nick: "me")
+        again.keepSeenMessages(of: state)
+        var replay: [ChatLine] = []
+        for line in [
+            ":srv BATCH +h1 chathistory #lobby", "@batch=h1;msgid=m0 :bob!b@h PRIVMSG #lobby :me: earlier",
+            "@batch=h1;msgid=m1 :bob!b@h PRIVMSG #lobby :me: look", ":srv BATCH -h1",
+        ] {
+            replay += again.apply(try self.message(line), now: 0)
+        }
+        #expect(replay.map(\.text) == ["me: earlier"])
+        #expect(replay.map(\.isHistory) == [true] && replay.map(\.mentionsMe) == [false])
+        // Search hits are shown where the user searched, with the channel and the sender; none says so.
+        var hits: [String] = []
+        for line in [
+            ":srv BATCH +s1 soju.im/search", "@batch=s1;msgid=m1 :bob!b@h PRIVMSG #lobby :me: look",
+            ":srv BATCH -s1", ":srv BATCH +s2 soju.im/search", ":srv BATCH -s2",
+        ] {
+            hits += again.apply(try self.message(line), now: 0).map { "\($0.window ?? "-") \($0.text)" }
+        }
+        #expect(hits == ["- #lobby <bob> me: look", "- Nothing found."])
+        #expect(ChatCommand.parse("/search  ") == .usage("/search TEXT"))
+        #expect(ChatCommand.parse("/search where is it") == .search("where is it"))
+    }
 }
