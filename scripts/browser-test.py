@@ -405,6 +405,43 @@ def main():
         alice.save_screenshot(os.path.join(shots, "desktop-chat.png"))
         bob.save_screenshot(os.path.join(shots, "phone-chat.png"))
 
+        # Keys: Tab completes a nick (and again cycles), Up on an empty line brings back the last one sent,
+        # Alt+Down/Up switch conversations, Ctrl+K goes to the switcher box, Esc marks everything read.
+        field = alice.find_element(By.ID, "input")
+        field.send_keys("ter", Keys.TAB)
+        assert field.get_attribute("value") == "terminal: ", repr(field.get_attribute("value"))
+        field.clear()
+        field.send_keys(Keys.ARROW_UP)
+        assert field.get_attribute("value") == "/me waves", repr(field.get_attribute("value"))
+        field.clear()
+        names = lambda: [b.text for b in alice.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name")]
+        here = lambda: alice.find_element(By.ID, "buffer-name").text
+        position = names().index(here())
+        field.send_keys(Keys.ALT, Keys.ARROW_DOWN, Keys.NULL)
+        wait_for(lambda: here() == names()[(position + 1) % len(names())], "Alt+Down to the next conversation")
+        alice.find_element(By.ID, "input").send_keys(Keys.ALT, Keys.ARROW_UP, Keys.NULL)
+        wait_for(lambda: here() == "#lobby", "Alt+Up back")
+        assert alice.find_element(By.ID, "input").get_attribute("value") == "", "Alt+Up recalled a line"
+        alice.find_element(By.ID, "input").send_keys(Keys.CONTROL, "k", Keys.NULL)
+        assert alice.switch_to.active_element.get_attribute("id") == "join-input"
+        tcp.send("JOIN #dev")
+        tcp.send("PRIVMSG #dev :news in dev")
+        unread = lambda: [u.text for u in alice.find_elements(By.CSS_SELECTOR, "#buffer-list .unread")]
+        wait_for(lambda: unread(), "an unread count for #dev")
+        alice.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        wait_for(lambda: not unread(), "Esc to mark everything read")
+
+        # A search hit opens its conversation at that point.
+        say(alice, "/search earlier line")
+        wait_for(lambda: here().startswith("Search"), "the search results")
+        hit = alice.find_element(By.CSS_SELECTOR, "#messages .line[data-jump-place]")
+        hit.click()
+        wait_for(lambda: here() == "#lobby" and alice.find_elements(By.CSS_SELECTOR, "#messages .line.focused"),
+                 "the hit shown in #lobby")
+        focused = alice.find_element(By.CSS_SELECTOR, "#messages .line.focused").text
+        assert "an earlier line" in focused, focused
+        alice.save_screenshot(os.path.join(shots, "desktop-search-jump.png"))
+
         # Restart the server: the page says it is reconnecting, then chats again.
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)

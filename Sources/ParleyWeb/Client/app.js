@@ -3,6 +3,7 @@
 import { Connection } from './connection.js';
 import { stripFormatting } from './formatting.js';
 import { fold, isChannel } from './irc.js';
+import { complete, neighbour } from './keys.js';
 import { runCommand } from './commands.js';
 import { Typing } from './typing.js';
 import { renderBufferList, renderLines, renderMembers } from './view.js';
@@ -22,6 +23,10 @@ export const state = {
   switchOnJoin: new Set(),
   /** Channels whose member list the user asked for with /names (folded): printed when it ends. */
   namesWanted: new Set(),
+  /** A search hit being opened: { place, msgid }, until its line is on screen. */
+  focus: null,
+  /** The last line sent (Up on an empty input brings it back). */
+  lastSent: '',
   /** LIST replies gathered until its end. */
   listing: null,
   typing: new Typing((key) => {
@@ -484,21 +489,43 @@ function finishBatch(ref) {
       if (message.command === 'PRIVMSG' || message.command === 'NOTICE') chatLine(message, true);
     }
     target.loadingHistory = false;
-    if (batch.messages.length < HISTORY_PAGE) target.historyDone = true;
+    if (batch.messages.length < HISTORY_PAGE && !state.focus) target.historyDone = true;
     if (fold(target.name) === state.active) renderMessages({ keepOffsetFromBottom: true });
+    if (state.focus && fold(state.focus.place) === fold(target.name)) showFocused();
   } else if (batch.type === 'soju.im/search') {
     const results = buffer(`Search: ${state.lastSearch || ''}`, 'search');
     results.lines = [];
     results.ids.clear();
     for (const message of batch.messages) {
       const [target, text = ''] = message.params;
-      addLine(results, { id: message.tags.msgid, kind: 'message', nick: message.nick, text: `${isChannel(target) ? `[${target}] ` : ''}${text}`, time: timeOf(message) }, { history: true });
+      // Where the hit was said: the channel, or for a DM the other person.
+      const place = isChannel(target) ? target : isMe(message.nick) ? target : message.nick;
+      addLine(results, { id: message.tags.msgid, kind: 'message', nick: message.nick, text: `${isChannel(target) ? `[${target}] ` : ''}${text}`, time: timeOf(message), jump: { place, msgid: message.tags.msgid } }, { history: true });
     }
     if (batch.messages.length === 0) info('Nothing found.', 'info', results);
     select(fold(results.name));
   } else {
     for (const message of batch.messages) handle(message);
   }
+}
+
+/** A search hit was chosen: open where it was said, with the conversation around it (CHATHISTORY AROUND). */
+function jumpTo(place, msgid) {
+  const target = buffer(place);
+  state.focus = { place, msgid };
+  select(fold(target.name));
+  if (target.ids.has(msgid)) return showFocused();
+  state.connection.send('CHATHISTORY', 'AROUND', target.name, `msgid=${msgid}`, String(HISTORY_PAGE));
+}
+
+/** Scrolls to the line jumped to, once it is there (the newest page may arrive before the page around it). */
+function showFocused() {
+  const { msgid } = state.focus;
+  const node = [...$('messages').querySelectorAll('.line')].find((line) => line.dataset.id === msgid);
+  if (!node) return;
+  state.focus = null;
+  node.classList.add('focused');
+  node.scrollIntoView({ block: 'center' });
 }
 
 function connect(nick, password, channel, serverPassword) {
@@ -573,14 +600,32 @@ function setup() {
     }
     state.typing.submitted(state.connection, text);
     if (runCommand(text) === false) return;
+    state.lastSent = text;
     input.value = '';
     fit();
   });
   // Enter sends, Shift+Enter starts a new line (and a pasted snippet keeps its lines).
+  let completing = null;
   input.addEventListener('keydown', (event) => {
+    if (event.key !== 'Tab') completing = null;
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       $('input-form').requestSubmit();
+    } else if (event.key === 'ArrowUp' && !event.altKey && !event.ctrlKey && input.value === '' && state.lastSent) {
+      // Up on an empty line brings back the last line sent, to correct or send again.
+      event.preventDefault();
+      input.value = state.lastSent;
+      fit();
+    } else if (event.key === 'Tab' && !event.shiftKey && input.value) {
+      const current = activeBuffer();
+      const names = [...current.members.keys(), ...[...state.buffers.values()].filter((b) => b.kind === 'channel').map((b) => b.name)];
+      const done = complete(input.value, input.selectionStart, names, completing);
+      if (done) {
+        event.preventDefault();
+        input.value = done.text;
+        input.setSelectionRange(done.cursor, done.cursor);
+        completing = done;
+      }
     }
   });
   input.addEventListener('input', () => {
@@ -592,11 +637,16 @@ function setup() {
     const name = $('join-input').value.trim();
     $('join-input').value = '';
     if (!name) return;
-    if (isChannel(name)) {
+    const known = state.buffers.get(fold(name));
+    if (known && (known.joined || known.kind !== 'channel')) {
+      // Already open: the box doubles as a quick switcher (Ctrl+K).
+      select(fold(known.name));
+    } else if (isChannel(name)) {
       state.switchOnJoin.add(fold(name));
       state.connection.send('JOIN', name);
+    } else {
+      select(fold(buffer(name, 'query').name));
     }
-    else select(fold(buffer(name, 'query').name));
   });
   $('search-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -621,6 +671,8 @@ function setup() {
   };
   // The channel browser's Join buttons.
   $('messages').addEventListener('click', (event) => {
+    const hit = event.target.closest('.line[data-jump-place]');
+    if (hit && !event.target.closest('a')) jumpTo(hit.dataset.jumpPlace, hit.dataset.jumpId);
     const join = event.target.closest('.join-channel');
     if (!join) return;
     const known = state.buffers.get(fold(join.dataset.channel));
@@ -628,7 +680,26 @@ function setup() {
     else runCommand(`/join ${join.dataset.channel}`);
   });
   document.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') closeDrawers();
+    if (event.key === 'Escape') {
+      const open = document.body.classList.contains('show-sidebar') || document.body.classList.contains('show-members')
+        || document.getElementById('member-menu');
+      closeDrawers();
+      // Esc with nothing to close marks every conversation read.
+      if (!open) {
+        for (const each of state.buffers.values()) {
+          each.unread = 0;
+          each.highlight = false;
+        }
+        renderSidebar();
+      }
+    } else if (event.altKey && (event.key === 'ArrowUp' || event.key === 'ArrowDown')) {
+      event.preventDefault();
+      const next = neighbour([...state.buffers.keys()], state.active, event.key === 'ArrowUp' ? -1 : 1);
+      if (next) select(next);
+    } else if (event.ctrlKey && event.key.toLowerCase() === 'k') {
+      event.preventDefault();
+      $('join-input').focus();
+    }
   });
   document.addEventListener('click', (event) => {
     if (!$('sidebar').contains(event.target) && !$('members').contains(event.target)) closeDrawers();

@@ -110,6 +110,13 @@ function element(tag, className, text) {
 function row(line) {
   const node = element('div', `line ${line.kind}`);
   if (line.highlight) node.classList.add('highlight');
+  if (line.id) node.dataset.id = line.id;
+  if (line.jump && line.jump.msgid) {
+    // A search hit: a click opens the conversation at that point.
+    node.dataset.jumpPlace = line.jump.place;
+    node.dataset.jumpId = line.jump.msgid;
+    node.title = `Show in ${line.jump.place}`;
+  }
   const time = element('time', 'time', clock(line.time));
   time.dateTime = line.time.toISOString();
   time.title = line.time.toLocaleString();
