@@ -405,6 +405,27 @@ def main():
         alice.save_screenshot(os.path.join(shots, "desktop-chat.png"))
         bob.save_screenshot(os.path.join(shots, "phone-chat.png"))
 
+        # A direct https image link gets a button; the image is fetched only when it is clicked, without a referrer.
+        tcp.send("PRIVMSG #lobby :a cat https://images.example/cat.png and http://plain.example/dog.png")
+        wait_for(lambda: "a cat" in messages_text(alice), "the image line")
+        buttons = alice.find_elements(By.CSS_SELECTOR, "#messages .show-image")
+        assert len(buttons) == 1, "one button: only the https link"
+        assert not alice.find_elements(By.CSS_SELECTOR, "#messages img"), "an image loaded before it was asked for"
+        buttons[0].click()
+        image = alice.find_element(By.CSS_SELECTOR, "#messages img.inline-image")
+        assert image.get_attribute("src") == "https://images.example/cat.png"
+        assert image.get_attribute("referrerpolicy") == "no-referrer"
+
+        # Accessibility, from Chromium's own accessibility tree: the messages are a live log, and every control
+        # (buttons, text boxes) has a name a screen reader can say.
+        tree = alice.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
+        role = lambda node: (node.get("role") or {}).get("value")
+        named = lambda node: ((node.get("name") or {}).get("value") or "").strip()
+        assert any(role(n) == "log" and named(n) == "Messages" for n in tree), "no message log in the tree"
+        unnamed = [role(n) for n in tree if not n.get("ignored") and role(n) in ("button", "textbox", "searchbox")
+                   and not named(n)]
+        assert not unnamed, f"controls without a name: {unnamed}"
+
         # Keys: Tab completes a nick (and again cycles), Up on an empty line brings back the last one sent,
         # Alt+Down/Up switch conversations, Ctrl+K goes to the switcher box, Esc marks everything read.
         field = alice.find_element(By.ID, "input")

@@ -4,6 +4,30 @@ import { cssColour, formatRuns } from './formatting.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+[^\s<>"'`.,;:!?)\]]/gi;
 
+const IMAGE_PATH = /\.(png|jpe?g|gif|webp|avif)$/i;
+
+/**
+ * A button that shows the image an https link points to, under the line, only when clicked: nothing is fetched from
+ * another site until the reader asks (privacy), and then without a referrer; the image is shown at most 480 × 320.
+ */
+function imageButton(href) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'show-image';
+  button.textContent = 'Show image';
+  button.addEventListener('click', (event) => {
+    event.stopPropagation();
+    const image = document.createElement('img');
+    image.src = href;
+    image.alt = 'Image from ' + new URL(href).host;
+    image.referrerPolicy = 'no-referrer';
+    image.loading = 'lazy';
+    image.className = 'inline-image';
+    button.replaceWith(image);
+  });
+  return button;
+}
+
 /** Text with http(s) links made clickable; everything else stays plain text. */
 export function linkify(text) {
   const fragment = document.createDocumentFragment();
@@ -23,6 +47,7 @@ export function linkify(text) {
     link.target = '_blank';
     link.rel = 'noopener noreferrer';
     fragment.append(link);
+    if (url.protocol === 'https:' && IMAGE_PATH.test(url.pathname)) fragment.append(imageButton(url.href));
     last = match.index + match[0].length;
   }
   fragment.append(document.createTextNode(text.slice(last)));
