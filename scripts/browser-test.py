@@ -19,6 +19,7 @@ import time
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -416,6 +417,36 @@ def main():
         assert image.get_attribute("src") == "https://images.example/cat.png"
         assert image.get_attribute("referrerpolicy") == "no-referrer"
 
+        # Replies and reactions (IRCv3 +draft/reply, +draft/react): the page quotes the line answered, counts reactions.
+        open_buffer(alice, "#lobby")
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#lobby", "alice in #lobby")
+        target_line = lambda driver: [l for l in driver.find_elements(By.CSS_SELECTOR, "#messages .line")
+                                      if "hi from the terminal" in l.text][0]
+        parent = target_line(alice)
+        parent_id = parent.get_attribute("data-id")
+        ActionChains(alice).move_to_element(parent).perform()
+        parent.find_element(By.CSS_SELECTOR, ".line-reply").click()
+        wait_for(lambda: alice.find_element(By.ID, "reply-bar").is_displayed(), "the reply bar")
+        say(alice, "replying to that")
+        wait_for(lambda: any(l.startswith("@") and f"+draft/reply={parent_id}" in l.split(" ")[0]
+                             and l.endswith("PRIVMSG #lobby :replying to that") for l in typist.lines), "the reply tag")
+        assert not alice.find_element(By.ID, "reply-bar").is_displayed(), "the reply bar stayed"
+        quoted = lambda: [q.text for q in bob.find_elements(By.CSS_SELECTOR, "#messages .reply-quote")]
+        wait_for(lambda: any("terminal" in q and "hi from the terminal" in q for q in quoted()), "bob sees the quote")
+        parent = target_line(alice)
+        ActionChains(alice).move_to_element(parent).perform()
+        parent.find_element(By.CSS_SELECTOR, ".line-react").click()
+        wait_for(lambda: alice.find_elements(By.CSS_SELECTOR, "#member-menu button"), "the reaction menu")
+        alice.find_elements(By.CSS_SELECTOR, "#member-menu button")[0].click()
+        wait_for(lambda: any("+draft/react=" in l.split(" ")[0] and f"+draft/reply={parent_id}" in l.split(" ")[0]
+                             and l.endswith("TAGMSG #lobby") for l in typist.lines), "the reaction's TAGMSG")
+        counts = lambda driver: [r.text for r in target_line(driver).find_elements(By.CSS_SELECTOR, ".reaction")]
+        wait_for(lambda: counts(bob) == ["👍 1"], "bob sees one 👍")
+        typist.send(f"@+draft/react=👍;+draft/reply={parent_id} TAGMSG #lobby")
+        wait_for(lambda: counts(alice) == ["👍 2"], "two 👍 on alice's page")
+        bob.save_screenshot(os.path.join(shots, "phone-reply-reaction.png"))
+        alice.save_screenshot(os.path.join(shots, "desktop-reply-reaction.png"))
+
         # Accessibility, from Chromium's own accessibility tree: the messages are a live log, and every control
         # (buttons, text boxes) has a name a screen reader can say.
         tree = alice.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
@@ -433,7 +464,7 @@ def main():
         assert field.get_attribute("value") == "terminal: ", repr(field.get_attribute("value"))
         field.clear()
         field.send_keys(Keys.ARROW_UP)
-        assert field.get_attribute("value") == "/me waves", repr(field.get_attribute("value"))
+        assert field.get_attribute("value") == "replying to that", repr(field.get_attribute("value"))
         field.clear()
         names = lambda: [b.text for b in alice.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name")]
         here = lambda: alice.find_element(By.ID, "buffer-name").text

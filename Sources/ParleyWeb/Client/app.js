@@ -25,6 +25,8 @@ export const state = {
   namesWanted: new Set(),
   /** A search hit being opened: { place, msgid }, until its line is on screen. */
   focus: null,
+  /** The line the next message replies to: { id, nick, text, buffer }, or null. */
+  replying: null,
   /** The last line sent (Up on an empty input brings it back). */
   lastSent: '',
   /** LIST replies gathered until its end. */
@@ -190,6 +192,35 @@ function memberMenu(channel, nick, anchor) {
   menu.querySelector('button').focus();
 }
 
+const REACTIONS = ['👍', '❤️', '😂', '🎉', '👀'];
+
+/** The emoji to react with, next to the line's React button. */
+function reactionMenu(line, anchor) {
+  closeMemberMenu();
+  const menu = document.createElement('div');
+  menu.id = 'member-menu';
+  menu.className = 'menu reactions-menu';
+  menu.setAttribute('role', 'menu');
+  for (const emoji of REACTIONS) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.setAttribute('role', 'menuitem');
+    button.setAttribute('aria-label', `React ${emoji}`);
+    button.textContent = emoji;
+    button.addEventListener('click', (event) => {
+      event.stopPropagation();
+      closeMemberMenu();
+      react(line.id, emoji);
+    });
+    menu.append(button);
+  }
+  const box = anchor.getBoundingClientRect();
+  menu.style.top = `${Math.min(box.bottom, window.innerHeight - 60)}px`;
+  menu.style.right = `${Math.max(window.innerWidth - box.right, 8)}px`;
+  document.body.append(menu);
+  menu.querySelector('button').focus();
+}
+
 export function closeMemberMenu() {
   const open = document.getElementById('member-menu');
   if (open) open.remove();
@@ -224,7 +255,45 @@ function chatLine(message, history) {
   const mine = me();
   // A mention inside bold or a colour is still a mention.
   const highlight = !isMe(message.nick) && mine && new RegExp(`\\b${mine.replace(/[^\w]/g, '\\$&')}\\b`, 'i').test(stripFormatting(body));
-  addLine(into, { id: message.tags.msgid, kind, nick: message.nick, text: body, time: timeOf(message), highlight }, { history });
+  const reply = message.tags['+draft/reply'] || null;
+  addLine(into, { id: message.tags.msgid, kind, nick: message.nick, text: body, time: timeOf(message), highlight, reply }, { history });
+}
+
+/** A reaction (TAGMSG with +draft/react and +draft/reply): counted under the line it answers, once per person. */
+function reaction(message) {
+  const emoji = message.tags['+draft/react'];
+  const parent = message.tags['+draft/reply'];
+  const [target] = message.params;
+  if (!emoji || !parent || !message.nick || !target) return;
+  const into = buffer(isChannel(target) ? target : isMe(message.nick) ? target : message.nick);
+  const line = into.lines.find((each) => each.id === parent);
+  if (!line) return;
+  line.reactions = line.reactions || new Map();
+  const who = line.reactions.get(emoji) || new Set();
+  who.add(message.nick);
+  line.reactions.set(emoji, who);
+  if (fold(into.name) === state.active) renderMessages();
+}
+
+/** Sends a reaction to the line `id` of the open conversation. */
+export function react(id, emoji) {
+  const target = activeBuffer();
+  state.connection.sendTagged({ '+draft/react': emoji, '+draft/reply': id }, 'TAGMSG', target.name);
+  // Without echo-message the server does not send it back: count it now.
+  if (!state.connection.has('echo-message')) {
+    reaction({ tags: { '+draft/react': emoji, '+draft/reply': id }, params: [target.name], nick: me() });
+  }
+}
+
+/** The line the next message answers (shown above the input until sent or cancelled). */
+export function replyTo(line) {
+  state.replying = line ? { id: line.id, nick: line.nick, text: line.text, buffer: state.active } : null;
+  const bar = $('reply-bar');
+  bar.hidden = !state.replying;
+  if (state.replying) {
+    $('reply-text').textContent = `Replying to ${line.nick}: ${stripFormatting(line.text).slice(0, 80)}`;
+    $('input').focus();
+  }
 }
 
 function eventLine(channel, text, message, history = false) {
@@ -256,6 +325,10 @@ function handle(message) {
       chatLine(message, false);
       break;
     case 'TAGMSG': {
+      if (message.tags['+draft/react']) {
+        reaction(message);
+        break;
+      }
       const value = message.tags['+typing'] ?? message.tags['+draft/typing'];
       if (value === undefined || !message.nick || isMe(message.nick)) break;
       state.typing.received(fold(isChannel(first) ? first : message.nick), message.nick, value);
@@ -665,12 +738,23 @@ function setup() {
     document.body.classList.toggle('show-members');
   });
   // The phone's drawers close with Esc, or a tap anywhere outside them.
+  $('reply-cancel').addEventListener('click', () => replyTo(null));
   const closeDrawers = () => {
     document.body.classList.remove('show-sidebar', 'show-members');
     closeMemberMenu();
   };
   // The channel browser's Join buttons.
   $('messages').addEventListener('click', (event) => {
+    const action = event.target.closest('[data-line-action]');
+    if (action) {
+      event.stopPropagation();
+      const line = activeBuffer().lines.find((each) => each.id === action.dataset.lineId);
+      if (!line) return;
+      if (action.dataset.lineAction === 'reply') replyTo(line);
+      else if (action.dataset.lineAction === 'react-with') react(line.id, action.dataset.emoji);
+      else reactionMenu(line, action);
+      return;
+    }
     const hit = event.target.closest('.line[data-jump-place]');
     if (hit && !event.target.closest('a')) jumpTo(hit.dataset.jumpPlace, hit.dataset.jumpId);
     const join = event.target.closest('.join-channel');

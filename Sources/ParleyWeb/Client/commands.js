@@ -1,7 +1,7 @@
 // What a typed line does: text goes to the open buffer, `/command` works as in the terminal client.
 
 import { fold, isChannel, splitText, utf8Length } from './irc.js';
-import { activeBuffer, addLine, buffer, info, renderMessages, select, state } from './app.js';
+import { activeBuffer, addLine, buffer, info, renderMessages, replyTo, select, state } from './app.js';
 import { setShowFormatting } from './view.js';
 
 // What fits one IRC line once the server puts the sender's prefix in front (as the terminal client counts).
@@ -22,8 +22,14 @@ const HELP = [
 /** Sends `text` to `target`, in as many lines as the server's line limit needs (cut at spaces). */
 function say(target, text, { action = false } = {}) {
   const connection = state.connection;
+  // A reply (chosen with a line's Reply button) is tagged on the first line sent to that conversation.
+  let reply = state.replying && state.replying.buffer === fold(target.name) ? state.replying.id : null;
+  if (reply) replyTo(null);
   for (const piece of splitText(text, TEXT_BYTES - utf8Length(target.name))) {
-    connection.send('PRIVMSG', target.name, action ? `\x01ACTION ${piece}\x01` : piece);
+    const body = action ? `\x01ACTION ${piece}\x01` : piece;
+    if (reply && connection.has('message-tags')) connection.sendTagged({ '+draft/reply': reply }, 'PRIVMSG', target.name, body);
+    else connection.send('PRIVMSG', target.name, body);
+    reply = null;
     // Without echo-message the server does not send our own line back: show it now.
     if (!connection.has('echo-message')) {
       addLine(target, { kind: action ? 'action' : 'message', nick: connection.nick, text: piece, time: new Date() });

@@ -1,6 +1,6 @@
 // Everything that touches the page. Text from the network is only ever inserted as text nodes: never as HTML.
 
-import { cssColour, formatRuns } from './formatting.js';
+import { cssColour, formatRuns, stripFormatting } from './formatting.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+[^\s<>"'`.,;:!?)\]]/gi;
 
@@ -132,7 +132,49 @@ function element(tag, className, text) {
 }
 
 /** One row of the message view. */
-function row(line) {
+/** What a reply quotes: `↪ nick: the start of the line it answers`. */
+function quote(parent) {
+  const node = element('div', 'reply-quote');
+  node.append(document.createTextNode('↪ '));
+  if (!parent) {
+    node.append(document.createTextNode('an earlier message'));
+    return node;
+  }
+  const snippet = stripFormatting(parent.text);
+  node.append(nickElement(parent.nick || ''), document.createTextNode(` ${snippet.length > 80 ? snippet.slice(0, 80) + '…' : snippet}`));
+  return node;
+}
+
+/** Reply and React for a line with a msgid, shown on hover or focus. */
+function lineActions(line) {
+  const actions = element('span', 'line-actions');
+  for (const [name, label] of [['reply', 'Reply'], ['react', 'React']]) {
+    const button = element('button', `line-${name}`, label);
+    button.type = 'button';
+    button.dataset.lineAction = name;
+    button.dataset.lineId = line.id;
+    button.setAttribute('aria-label', `${label} to ${line.nick}`);
+    actions.append(button);
+  }
+  return actions;
+}
+
+/** Reaction counts under a line; a click adds the same reaction. */
+function reactionCounts(line) {
+  const counts = element('div', 'reactions');
+  for (const [emoji, who] of line.reactions) {
+    const button = element('button', 'reaction', `${emoji} ${who.size}`);
+    button.type = 'button';
+    button.title = [...who].join(', ');
+    button.dataset.lineAction = 'react-with';
+    button.dataset.lineId = line.id;
+    button.dataset.emoji = emoji;
+    counts.append(button);
+  }
+  return counts;
+}
+
+function row(line, byId = new Map()) {
   const node = element('div', `line ${line.kind}`);
   if (line.highlight) node.classList.add('highlight');
   if (line.id) node.dataset.id = line.id;
@@ -158,6 +200,7 @@ function row(line) {
     node.append(body);
     return node;
   }
+  if (line.reply) body.append(quote(byId.get(line.reply)));
   if (line.kind === 'message') {
     body.append(nickElement(line.nick), document.createTextNode(' '), formatted(line.text));
   } else if (line.kind === 'action') {
@@ -167,7 +210,9 @@ function row(line) {
   } else {
     body.append(linkify(line.text));
   }
+  if (line.reactions && line.reactions.size) body.append(reactionCounts(line));
   node.append(body);
+  if (line.id && !line.jump && (line.kind === 'message' || line.kind === 'action')) node.append(lineActions(line));
   return node;
 }
 
@@ -176,6 +221,7 @@ export function renderLines(container, lines, { keepBottom, keepOffsetFromBottom
   const wasAtBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 30;
   const fromBottom = container.scrollHeight - container.scrollTop;
   container.replaceChildren();
+  const byId = new Map(lines.filter((line) => line.id).map((line) => [line.id, line]));
   let events = [];
   let day = null;
   // A line on another day than the one before it gets that day's name first ("Today", "Yesterday", a date).
@@ -203,7 +249,7 @@ export function renderLines(container, lines, { keepBottom, keepOffsetFromBottom
       continue;
     }
     flush();
-    container.append(row(line));
+    container.append(row(line, byId));
   }
   flush();
   if (keepOffsetFromBottom) container.scrollTop = container.scrollHeight - fromBottom;
