@@ -43,6 +43,8 @@ public struct ChatState: Sendable {
     /// already on screen is not shown twice.
     private var seenMessageIDs: Set<String> = []
     private var seenOrder: [String] = []
+    /// Who said what, by msgid, for the lines remembered above: a reply or a reaction names what it answers.
+    private var said: [String: (nick: String, text: String)] = [:]
     private static let seenLimit = 4000
 
     public init(nick: String) {
@@ -137,6 +139,17 @@ public struct ChatState: Sendable {
                 self.typists.end(from, in: IRCName.isChannel(target) ? target : from)
             }
             var lines = self.applyMessage(message, time: time, from: from, isMe: isMe)
+            if let msgid = message.tag("msgid"), let text = message.parameter(1), !lines.isEmpty {
+                self.said[msgid] = (from, text)
+            }
+            // A reply: the start of the line it answers, just above it.
+            if let parent = message.tag("+draft/reply"), let first = lines.first, first.kind != .info {
+                let quoted =
+                    self.said[parent].map { "↪ \($0.nick): \(Self.snippet($0.text))" } ?? "↪ an earlier message"
+                var reference = ChatLine(window: first.window, time: first.time, kind: .event, text: quoted)
+                reference.isHistory = first.isHistory
+                lines.insert(reference, at: 0)
+            }
             if batch?.1 == "chathistory" {
                 for index in lines.indices {
                     lines[index].isHistory = true
@@ -238,6 +251,14 @@ public struct ChatState: Sendable {
             }
             return []
         case .tagmsg:
+            if let emoji = message.tag("+draft/react"), let parent = message.tag("+draft/reply"),
+                let target = message.parameter(0)
+            {
+                // A reaction: one compact line where the line it answers was said.
+                let window = IRCName.isChannel(target) || isMe ? target : from
+                let about = self.said[parent].map { " to \($0.nick): \(Self.snippet($0.text))" } ?? ""
+                return [line(.event, "\(isMe ? "You" : from) reacted \(emoji)\(about)", window: window)]
+            }
             if let value = message.tag("+typing") ?? message.tag("+draft/typing"), !isMe, !from.isEmpty,
                 let target = message.parameter(0)
             {
@@ -399,7 +420,10 @@ public struct ChatState: Sendable {
     /// After a reconnect: the new connection's state knows which lines the old one showed, so the replay of the
     /// last lines on rejoining does not print them again.
     public mutating func keepSeenMessages(of previous: ChatState) {
-        for msgid in previous.seenOrder where !self.seenMessageIDs.contains(msgid) { self.remember(msgid) }
+        for msgid in previous.seenOrder where !self.seenMessageIDs.contains(msgid) {
+            self.remember(msgid)
+            self.said[msgid] = previous.said[msgid]
+        }
     }
 
     private mutating func remember(_ msgid: String) {
@@ -407,9 +431,17 @@ public struct ChatState: Sendable {
         self.seenOrder.append(msgid)
         if self.seenOrder.count > Self.seenLimit {
             let dropped = self.seenOrder.count - Self.seenLimit / 2
-            for old in self.seenOrder.prefix(dropped) { self.seenMessageIDs.remove(old) }
+            for old in self.seenOrder.prefix(dropped) {
+                self.seenMessageIDs.remove(old)
+                self.said[old] = nil
+            }
             self.seenOrder.removeFirst(dropped)
         }
+    }
+
+    /// The start of a line, for a reply's or a reaction's reference to it.
+    static func snippet(_ text: String) -> String {
+        text.count > 40 ? String(text.prefix(40)) + "…" : text
     }
 
     /// A WHOIS reply (or the away message after a DM) in words: `alice has been idle 21 s, signed on 3 h ago`,

@@ -167,4 +167,23 @@ import Testing
         #expect(ChatCommand.parse("/search  ") == .usage("/search TEXT"))
         #expect(ChatCommand.parse("/search where is it") == .search("where is it"))
     }
+
+    @Test func repliesNameTheLineTheyAnswerAndReactionsAreOneCompactLine() throws {
+        var state = try self.joined()
+        _ = state.apply(
+            try self.message("@msgid=p1 :alice!a@h PRIVMSG #lobby :does anyone know where the keys to the shed are?"),
+            now: 0
+        )
+        let reply = state.apply(
+            try self.message("@msgid=r1;+draft/reply=p1 :bob!b@h PRIVMSG #lobby :on the hook"),
+            now: 0
+        )
+        #expect(reply.map(\.text) == ["↪ alice: does anyone know where the keys to the s…", "on the hook"])
+        #expect(reply.map(\.kind) == [.event, .message] && reply.allSatisfy { $0.window == "#lobby" })
+        let unknown = state.apply(try self.message("@msgid=r2;+draft/reply=zz :bob!b@h PRIVMSG #lobby :yes"), now: 0)
+        #expect(unknown.map(\.text) == ["↪ an earlier message", "yes"])
+        let reaction = state.apply(try self.message("@+draft/react=👍;+draft/reply=r1 :carol!c@h TAGMSG #lobby"), now: 0)
+        #expect(reaction.map(\.text) == ["carol reacted 👍 to bob: on the hook"])
+        #expect(reaction.first?.kind == .event)
+    }
 }
