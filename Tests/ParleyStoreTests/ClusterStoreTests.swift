@@ -167,10 +167,21 @@ struct ClusterStoreTests {
                 ),
                 "the batch waits for the lock"
             )
-            try await PostgresAdmin.run(["SELECT pg_terminate_backend(pid)::text FROM \(batches)"], on: url)
+            // The backend holding the batch, by pid: the store's retry may be waiting on the lock again (under
+            // another pid) before the first is seen gone, so counting waiting inserts would race with it.
+            let pids = try await PostgresAdmin.run(["SELECT string_agg(pid::text, ',') FROM \(batches)"], on: url)
+            let held = try #require(pids.first)
+            try await PostgresAdmin.run(
+                ["SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE pid IN (\(held))"],
+                on: url
+            )
             // The backend ends a moment after it is told to: release the lock only once it has.
             #expect(
-                try await self.waitUntil("SELECT count(*)::text FROM \(batches)", is: "0", url),
+                try await self.waitUntil(
+                    "SELECT count(*)::text FROM pg_stat_activity WHERE pid IN (\(held))",
+                    is: "0",
+                    url
+                ),
                 "the backend ended"
             )
             try await locker.query("COMMIT", logger: logger)
