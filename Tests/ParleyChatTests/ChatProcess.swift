@@ -6,8 +6,9 @@ import Testing
 import Glibc
 #endif
 
-/// A `parley` process started by a test: its input is a pipe (script mode) or a pseudo-terminal (interactive
-/// mode, as a person at a terminal), and everything it prints is collected for the test to wait on.
+/// A `parley` (or `parley-server`) process started by a test: its input is a pipe (script mode) or a
+/// pseudo-terminal (interactive mode, as a person at a terminal), and everything it prints is collected for the test
+/// to wait on.
 final class ChatProcess: Sendable {
     struct Timeout: Error, CustomStringConvertible {
         var description: String
@@ -22,7 +23,10 @@ final class ChatProcess: Sendable {
     private let terminal: FileHandle?
 
     /// The `parley` binary built next to the test bundle (`swift build --build-tests` builds it too).
-    static var binary: URL {
+    static var binary: URL { Self.binary(named: "parley") }
+
+    /// A binary of this package built next to the test bundle.
+    static func binary(named name: String) -> URL {
         let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [
             ProcessInfo.processInfo.environment["PARLEY_BIN_DIR"].map { URL(fileURLWithPath: $0) },
@@ -30,15 +34,20 @@ final class ChatProcess: Sendable {
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug"),
         ].compactMap { $0 }
         for directory in candidates {
-            let url = directory.appendingPathComponent("parley")
+            let url = directory.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
-        return candidates[1].appendingPathComponent("parley")
+        return candidates[1].appendingPathComponent(name)
     }
 
-    init(_ arguments: [String], terminal useTerminal: Bool = false, environment extra: [String: String] = [:]) throws {
+    init(
+        _ arguments: [String],
+        terminal useTerminal: Bool = false,
+        environment extra: [String: String] = [:],
+        executable: String = "parley"
+    ) throws {
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = Self.binary(named: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TERM"] = "xterm"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import ParleyServer
 import ParleyStore
@@ -14,6 +15,7 @@ struct ParleyServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-server",
         abstract: "Parley: a chat server that speaks IRC.",
+        version: "parley-server 0.1.0",
         subcommands: [Serve.self, HashPassword.self],
         defaultSubcommand: Serve.self
     )
@@ -94,11 +96,18 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "parley")
         Self.raiseFileLimit()
         // Only the server's user reads what it keeps (the directory it creates is 0700, the database 0600).
-        try FileManager.default.createDirectory(
-            atPath: configuration.dataDirectory,
-            withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700]
-        )
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+            guard FileManager.default.isWritableFile(atPath: configuration.dataDirectory) else {
+                throw CocoaError(.fileWriteNoPermission)
+            }
+        } catch {
+            throw Self.stop(StartupError.dataDirectory(configuration.dataDirectory, error))
+        }
         let cloakKeyGiven = configuration.cloakKey != nil
         if configuration.cloak && !cloakKeyGiven {
             configuration.cloakKey = try Self.cloakKey(in: configuration.dataDirectory)
@@ -167,6 +176,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
+        } catch let error as IOError {
+            throw Self.stop(StartupError.listening(on: configuration.host, port: configuration.port, error))
         }
         let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
         // The terminal client defaults to port 1060; any other port goes into the address it is shown.
@@ -187,6 +198,12 @@ struct Serve: AsyncParsableCommand {
         try await group2.run()
         // Closing a store that never answered would wait for it too; the process ends without it.
         if !server.abandonedStore { try await closeStore() }
+    }
+
+    /// Says why the server cannot start and gives the exit code for it.
+    static func stop(_ error: StartupError) -> ExitCode {
+        FileHandle.standardError.write(Data("parley-server: \(error.description)\n".utf8))
+        return ExitCode(error.kind.rawValue)
     }
 
     /// A node name from the host name and port: distinct for nodes on different machines or ports.

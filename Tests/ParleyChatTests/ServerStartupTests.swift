@@ -1,0 +1,49 @@
+import Foundation
+import ParleyTestSupport
+import Testing
+
+/// `parley-server` itself, run as an operator runs it: what it says when it cannot start, and with which exit code.
+@Suite(.timeLimit(.minutes(2))) struct ServerStartupTests {
+    private func server(_ arguments: [String]) throws -> ChatProcess {
+        try ChatProcess(arguments, executable: "parley-server")
+    }
+
+    private func scratch() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("parley-startup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func versionIsPrinted() async throws {
+        let process = try self.server(["--version"])
+        #expect(try await process.exitStatus() == 0)
+        #expect(process.text.hasPrefix("parley-server "))
+    }
+
+    @Test func aDataDirectoryThatIsAFileIsNamedWithWhatToDo() async throws {
+        let file = try self.scratch().appendingPathComponent("not-a-directory")
+        try Data("x".utf8).write(to: file)
+        let process = try self.server(["127.0.0.1", "--port", "0", "--data-dir", file.path])
+        #expect(try await process.exitStatus() == 73)
+        #expect(process.text.contains("cannot use the data directory \(file.path): it exists and is not a directory"))
+    }
+
+    @Test func aPortInUseIsNamedWithWhatToDo() async throws {
+        let running = try await TestServer.start()
+        defer { Task { await running.stop() } }
+        let data = try self.scratch()
+        let process = try self.server(["127.0.0.1", "--port", "\(running.port)", "--data-dir", data.path])
+        #expect(try await process.exitStatus() == 69)
+        #expect(process.text.contains("cannot listen on 127.0.0.1:\(running.port): the port is already in use"))
+        #expect(process.text.contains("--port"))
+    }
+
+    @Test func anAddressThisMachineDoesNotHaveIsNamed() async throws {
+        let data = try self.scratch()
+        // 192.0.2.0/24 is TEST-NET-1: never an address of this machine.
+        let process = try self.server(["192.0.2.1", "--port", "0", "--data-dir", data.path])
+        #expect(try await process.exitStatus() == 69)
+        #expect(process.text.contains("cannot listen on 192.0.2.1:"))
+        #expect(process.text.contains("no such address"))
+    }
+}
