@@ -112,6 +112,7 @@ struct Serve: AsyncParsableCommand {
         if configuration.cloak && !cloakKeyGiven {
             configuration.cloakKey = try Self.cloakKey(in: configuration.dataDirectory)
         }
+        var selfSignedFingerprint: String?
         if self.tlsSelfSigned {
             guard configuration.tlsCertificatePath == nil else {
                 throw ValidationError("--tls-self-signed and --tls-cert/tls-cert exclude each other")
@@ -122,6 +123,7 @@ struct Serve: AsyncParsableCommand {
             )
             configuration.tlsCertificatePath = files.certificatePath
             configuration.tlsKeyPath = files.keyPath
+            selfSignedFingerprint = files.fingerprint
             FileHandle.standardError.write(
                 Data(
                     "Self-signed TLS certificate \(files.certificatePath)\nSHA-256 fingerprint \(files.fingerprint)\n"
@@ -159,7 +161,10 @@ struct Serve: AsyncParsableCommand {
                 (store, closeStore) = (sqlite, sqlite.close)
             }
         } catch {
-            throw ValidationError("\(error)")
+            let place =
+                configuration.databaseURL.map { "at \(Self.redacted($0))" }
+                ?? configuration.dataDirectory + "/parley.sqlite"
+            throw Self.stop(StartupError(kind: .database, description: "cannot open the database \(place): \(error)."))
         }
         let server = ParleyServer(
             configuration: configuration,
@@ -179,12 +184,7 @@ struct Serve: AsyncParsableCommand {
         } catch let error as IOError {
             throw Self.stop(StartupError.listening(on: configuration.host, port: configuration.port, error))
         }
-        let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
-        // The terminal client defaults to port 1060; any other port goes into the address it is shown.
-        let address = port == 1060 ? shown : shown.contains(":") ? "[\(shown)]:\(port)" : "\(shown):\(port)"
-        let banner =
-            "Parley listening on \(configuration.host):\(port) — connect with `parley \(address)` or `irssi -c \(shown) -p \(port)`"
-            + (configuration.web ? ", or open http://\(shown):\(port)/ in a browser\n" : "\n")
+        let banner = Self.banner(configuration, port: port, selfSignedFingerprint: selfSignedFingerprint)
         // Written unbuffered so scripts reading the first line see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
         let reloader = Reloader(server: server, flags: self.flags, file: self.config, logger: logger)
@@ -198,6 +198,32 @@ struct Serve: AsyncParsableCommand {
         try await group2.run()
         // Closing a store that never answered would wait for it too; the process ends without it.
         if !server.abandonedStore { try await closeStore() }
+    }
+
+    /// The one line saying where the server listens and how to connect, true to what is on: with TLS the port takes
+    /// TLS and plain connections, the web client is on https, and a self-signed certificate is named with its
+    /// fingerprint and the `parley` option that trusts it.
+    static func banner(_ configuration: ServerConfiguration, port: Int, selfSignedFingerprint: String?) -> String {
+        let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+        let hostPort = shown.contains(":") ? "[\(shown)]:\(port)" : "\(shown):\(port)"
+        // The terminal client defaults to port 1060; any other port goes into the address it is shown.
+        let address = port == 1060 ? shown : hostPort
+        let web = configuration.web
+        guard let certificate = configuration.tlsCertificatePath else {
+            return
+                "Parley listening on irc://\(hostPort) — connect with `parley \(address)` or `irssi -c \(shown) -p \(port)`"
+                + (web ? ", or open http://\(hostPort)/ in a browser\n" : "\n")
+        }
+        let trust = selfSignedFingerprint == nil ? "--tls" : "--tls-ca \(certificate)"
+        let pinned = selfSignedFingerprint.map { " (self-signed, SHA-256 \($0))" } ?? ""
+        return "Parley listening on ircs://\(hostPort)\(pinned) and irc://\(hostPort) — connect with "
+            + "`parley \(address) \(trust)` or `irssi -c \(shown) -p \(port) -tls`"
+            + (web ? ", or open https://\(hostPort)/ in a browser\n" : "\n")
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+        return String(url[..<scheme.upperBound]) + "…" + String(url[at...])
     }
 
     /// Says why the server cannot start and gives the exit code for it.

@@ -46,4 +46,26 @@ import Testing
         #expect(process.text.contains("cannot listen on 192.0.2.1:"))
         #expect(process.text.contains("no such address"))
     }
+
+    @Test func aDatabaseThatCannotBeReadIsNamedWithItsOwnExitCode() async throws {
+        let data = try self.scratch()
+        try Data("this is not a database, it is a note".utf8).write(to: data.appendingPathComponent("parley.sqlite"))
+        let process = try self.server(["127.0.0.1", "--port", "0", "--data-dir", data.path])
+        #expect(try await process.exitStatus() == 74)
+        #expect(process.text.contains("cannot open the database \(data.path)/parley.sqlite"))
+    }
+
+    @Test func theStartLineSaysWhatIsOnWithTLS() async throws {
+        let data = try self.scratch()
+        let process = try self.server(["127.0.0.1", "--port", "0", "--data-dir", data.path, "--tls-self-signed"])
+        defer { process.terminate() }
+        try await process.waitFor("in a browser")
+        let text = process.text
+        #expect(text.contains("Parley listening on ircs://127.0.0.1:"))
+        #expect(text.contains("(self-signed, SHA-256 "))
+        #expect(text.contains("--tls-ca \(data.path)/tls-cert.pem`"))
+        #expect(text.contains(" -tls`"))
+        #expect(text.contains("open https://127.0.0.1:"))
+        #expect(!text.contains("http://"))
+    }
 }
