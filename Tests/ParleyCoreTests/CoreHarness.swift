@@ -113,6 +113,35 @@ struct CoreHarness {
         }
     }
 
+    /// A core with history and accounts on (as a server with a store runs it), `accounts` registered.
+    static func withAccounts(_ accounts: [String]) -> CoreHarness {
+        var configuration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")
+        configuration.history = .init()
+        configuration.accounts = .init(nickGrace: 30, nickHold: 300)
+        var harness = CoreHarness(configuration: configuration)
+        harness.state.loadAccounts(accounts)
+        return harness
+    }
+
+    /// `name` logs in to `account` (as NickServ IDENTIFY does once the password checked out); its replies are
+    /// forgotten.
+    mutating func logIn(_ name: String, as account: String) {
+        guard let id = self.ids[name] else {
+            Issue.record("no client \(name)")
+            return
+        }
+        self.outbox.removeAll()
+        let request = AccountRequest(
+            session: id,
+            kind: .identify(account: account, password: "x"),
+            via: .nickServ,
+            address: "10.0.0.1"
+        )
+        self.state.accountCompleted(request, .loggedIn(account: account), now: self.now, into: &self.outbox)
+        self.collect()
+        _ = self.take(name)
+    }
+
     /// The effects of one type, in order.
     func effects<Effect: CoreEffect>(_ type: Effect.Type) -> [Effect] {
         self.effects.compactMap { $0.base as? Effect }

@@ -202,15 +202,7 @@ import Testing
         here.send("owner", "NICK owner")
         here.send("owner", "USER owner 0 * :Owner")
         here.answerClaim("owner", "owner", .granted)
-        here.outbox.removeAll()
-        let request = AccountRequest(
-            session: here.ids["owner"]!,
-            kind: .identify(account: "carol", password: "x"),
-            via: .nickServ,
-            address: "10.0.0.1"
-        )
-        here.state.accountCompleted(request, .loggedIn(account: "carol"), now: here.now, into: &here.outbox)
-        here.collect()
+        here.logIn("owner", as: "carol")
         here.state.remoteNickClaimed("carol", RemoteNick(display: "carol", node: "b"))
         here.send("owner", "PRIVMSG NickServ :GHOST carol")
         let signal = try #require(here.signals.last)

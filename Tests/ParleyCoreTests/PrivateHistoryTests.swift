@@ -6,12 +6,7 @@ import Testing
 /// the storage keys a reader asks for against the keys the conversation was stored under.
 @Suite struct PrivateHistoryTests {
     private static func harness() -> CoreHarness {
-        var configuration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")
-        configuration.history = .init()
-        configuration.accounts = .init(nickGrace: 30, nickHold: 300)
-        var h = CoreHarness(configuration: configuration)
-        h.state.loadAccounts(["carol"])
-        return h
+        CoreHarness.withAccounts(["carol"])
     }
 
     /// The keys every direct conversation was stored under so far.
@@ -92,7 +87,7 @@ import Testing
 
         // The owner, logged in, takes it at once; after the hold anyone may try again (and gets a grace period).
         h.connect("owner")
-        self.logIn("owner", as: "carol", &h)
+        h.logIn("owner", as: "carol")
         h.send("owner", "NICK carol")
         #expect(h.take("owner").contains { $0.command == .nick && $0.parameters == ["carol"] })
     }
@@ -105,7 +100,7 @@ import Testing
         #expect(h.take("real").last?.parameters.last?.contains("not the nick of the account") == true)
         #expect(!h.isClosed("carol"))
 
-        self.logIn("real", as: "carol", &h)
+        h.logIn("real", as: "carol")
         h.send("real", "PRIVMSG NickServ :REGAIN carol")
         #expect(h.isClosed("carol"), "the impostor is disconnected")
         #expect(h.take("real").contains { $0.command == .nick && $0.parameters == ["carol"] }, "and the owner has it")
@@ -117,20 +112,20 @@ import Testing
         var h = Self.harness()
         h.connect("alice")
         h.connect("phone", caps: ["draft/chathistory", "batch"])
-        self.logIn("phone", as: "carol", &h)
+        h.logIn("phone", as: "carol")
         h.send("alice", "PRIVMSG phone :secret hello")
         let stored = Self.storedConversations(h)
         #expect(stored.contains("\u{1}a:carol\u{1}alice"), "the recipient's copy is the account's: \(stored)")
         h.connect("laptop", caps: ["draft/chathistory", "batch"])
         #expect(!Self.reaches(Self.keysRead(by: "laptop", about: "alice", &h), stored), "not logged in yet")
-        self.logIn("laptop", as: "carol", &h)
+        h.logIn("laptop", as: "carol")
         #expect(Self.reaches(Self.keysRead(by: "laptop", about: "alice", &h), stored), "another device of carol")
     }
 
     @Test func offlineMessagesAreAcknowledgedOnlyByThePongAfterThem() throws {
         var h = Self.harness()
         h.connect("carol")
-        self.logIn("carol", as: "carol", &h)
+        h.logIn("carol", as: "carol")
         let dm = try IRCParser.parse("@time=2026-01-01T00:00:00.000Z;msgid=m1 :alice!a@h PRIVMSG carol :hi")
         h.outbox.removeAll()
         h.state.pendingDelivered(h.ids["carol"]!, messages: [dm], through: 42, into: &h.outbox)
@@ -143,19 +138,5 @@ import Testing
         #expect(h.acknowledged == ["carol"])
         h.send("carol", "PONG irc.test :parley-delivered-42")
         #expect(h.acknowledged == ["carol"], "once")
-    }
-
-    private func logIn(_ name: String, as account: String, _ h: inout CoreHarness) {
-        guard let id = h.ids[name] else { return }
-        h.outbox.removeAll()
-        let request = AccountRequest(
-            session: id,
-            kind: .identify(account: account, password: "x"),
-            via: .nickServ,
-            address: "10.0.0.1"
-        )
-        h.state.accountCompleted(request, .loggedIn(account: account), now: h.now, into: &h.outbox)
-        h.collect()
-        _ = h.take(name)
     }
 }

@@ -6,22 +6,9 @@ import Testing
 /// `readMarkerLoaded`/`readMarkerFailed`.
 @Suite struct ReadMarkerEffectTests {
     private static func loggedIn() -> CoreHarness {
-        var configuration = CoreConfiguration(serverName: "irc.test", networkName: "TestNet")
-        configuration.history = .init()
-        configuration.accounts = .init(nickGrace: 30, nickHold: 300)
-        var h = CoreHarness(configuration: configuration)
-        h.state.loadAccounts(["ann"])
+        var h = CoreHarness.withAccounts(["ann"])
         h.connect("ann", caps: ["draft/read-marker"])
-        h.outbox.removeAll()
-        let request = AccountRequest(
-            session: h.ids["ann"]!,
-            kind: .identify(account: "ann", password: "x"),
-            via: .nickServ,
-            address: "10.0.0.1"
-        )
-        h.state.accountCompleted(request, .loggedIn(account: "ann"), now: h.now, into: &h.outbox)
-        h.collect()
-        _ = h.take("ann")
+        h.logIn("ann", as: "ann")
         #expect(h.pendingRequests == ["ann"], "logging in asks for the DMs kept meanwhile: an effect too")
         h.effects.removeAll()
         return h
