@@ -158,13 +158,36 @@ export function loadOlder(target) {
   else connection.send('CHATHISTORY', 'LATEST', target.name, '*', String(HISTORY_PAGE));
 }
 
-/** What can be done about a member of `channel`: message, whois, and for the channel's operators op, voice, kick. */
-function memberMenu(channel, nick, anchor) {
+/** A small menu of `items` ({ label, aria, run }) under `anchor`; one is open at a time (closeMemberMenu). */
+function openMenu(anchor, items, className = 'menu') {
   closeMemberMenu();
   const menu = document.createElement('div');
   menu.id = 'member-menu';
-  menu.className = 'menu';
+  menu.className = className;
   menu.setAttribute('role', 'menu');
+  for (const item of items) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.setAttribute('role', 'menuitem');
+    if (item.aria) button.setAttribute('aria-label', item.aria);
+    button.textContent = item.label;
+    button.addEventListener('click', (event) => {
+      event.stopPropagation();
+      closeMemberMenu();
+      item.run();
+    });
+    menu.append(button);
+  }
+  document.body.append(menu);
+  // Under the anchor, or above the bottom edge when there is no room (its size is known once it is on the page).
+  const box = anchor.getBoundingClientRect();
+  menu.style.top = `${Math.max(Math.min(box.bottom, window.innerHeight - menu.offsetHeight - 8), 8)}px`;
+  menu.style.right = `${Math.max(window.innerWidth - box.right, 8)}px`;
+  menu.querySelector('button').focus();
+}
+
+/** What can be done about a member of `channel`: message, whois, and for the channel's operators op, voice, kick. */
+function memberMenu(channel, nick, anchor) {
   const mine = channel.members.get(me()) || '';
   const theirs = channel.members.get(nick) || '';
   const actions = [['Message', `/query ${nick}`], ['Whois', `/whois ${nick}`]];
@@ -173,52 +196,15 @@ function memberMenu(channel, nick, anchor) {
     actions.push(theirs.includes('+') ? ['Take voice', `/devoice ${nick}`] : ['Give voice', `/voice ${nick}`]);
     actions.push(['Kick', `/kick ${nick}`]);
   }
-  for (const [label, command] of actions) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.setAttribute('role', 'menuitem');
-    button.textContent = label;
-    button.addEventListener('click', (event) => {
-      event.stopPropagation();
-      closeMemberMenu();
-      runCommand(command);
-    });
-    menu.append(button);
-  }
-  const box = anchor.getBoundingClientRect();
-  menu.style.top = `${Math.min(box.bottom, window.innerHeight - 40 * actions.length)}px`;
-  menu.style.right = `${Math.max(window.innerWidth - box.right, 8)}px`;
-  document.body.append(menu);
-  menu.querySelector('button').focus();
+  openMenu(anchor, actions.map(([label, command]) => ({ label, run: () => runCommand(command) })));
 }
 
 const REACTIONS = ['👍', '❤️', '😂', '🎉', '👀'];
 
 /** The emoji to react with, next to the line's React button. */
 function reactionMenu(line, anchor) {
-  closeMemberMenu();
-  const menu = document.createElement('div');
-  menu.id = 'member-menu';
-  menu.className = 'menu reactions-menu';
-  menu.setAttribute('role', 'menu');
-  for (const emoji of REACTIONS) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.setAttribute('role', 'menuitem');
-    button.setAttribute('aria-label', `React ${emoji}`);
-    button.textContent = emoji;
-    button.addEventListener('click', (event) => {
-      event.stopPropagation();
-      closeMemberMenu();
-      react(line.id, emoji);
-    });
-    menu.append(button);
-  }
-  const box = anchor.getBoundingClientRect();
-  menu.style.top = `${Math.min(box.bottom, window.innerHeight - 60)}px`;
-  menu.style.right = `${Math.max(window.innerWidth - box.right, 8)}px`;
-  document.body.append(menu);
-  menu.querySelector('button').focus();
+  const items = REACTIONS.map((emoji) => ({ label: emoji, aria: `React ${emoji}`, run: () => react(line.id, emoji) }));
+  openMenu(anchor, items, 'menu reactions-menu');
 }
 
 export function closeMemberMenu() {
