@@ -39,6 +39,13 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
         node.map { $0 + "." + run } ?? run
     }
 
+    /// Whether `msgid` was given out by `origin` (`[NODE.]RUN`), without taking it apart: asked per relayed message.
+    public static func isFrom(_ origin: String, _ msgid: String) -> Bool {
+        guard msgid.hasPrefix(origin) else { return false }
+        let rest = msgid.utf8.dropFirst(origin.utf8.count)
+        return rest.first == UInt8(ascii: "-") && rest.count > 1 && !rest.dropFirst().contains(UInt8(ascii: "-"))
+    }
+
     /// The msgid text for `origin` (as made by ``origin(node:run:)``, computed once per run) and a counter: the one
     /// string built per message.
     public static func text(origin: String, counter: UInt64) -> String {

@@ -15,7 +15,7 @@ extension ServerState {
     /// Whether `msgid` was given out by this node (this run): its own messages come back through the cluster's log
     /// and must not be delivered twice.
     public func isOwnMessage(_ msgid: String) -> Bool {
-        MessageID(msgid)?.origin == self.messageIDPrefix
+        MessageID.isFrom(self.messageIDPrefix, msgid)
     }
 
     /// A message another node of the cluster committed, with its time, msgid and tags as stored. PRIVMSG, NOTICE

@@ -139,7 +139,7 @@ final class ClusterRelay: Sendable {
             // Other nodes' messages and events, and this node's own channel changes in the log's order among them.
             let entries = page.map(\.message).compactMap { message -> (StoredMessage, own: Bool)? in
                 guard Self.relayed.contains(message.command), !Self.isRecipientsCopy(message) else { return nil }
-                let own = MessageID(message.msgid)?.origin == ownOrigin
+                let own = MessageID.isFrom(ownOrigin, message.msgid)
                 return own && message.command != "TOPIC" && message.command != "MODE" ? nil : (message, own)
             }
             if !entries.isEmpty { self.host.relayFromOtherNodes(entries.map { ($0.0.relayed, $0.own) }) }

@@ -25,8 +25,17 @@ import Testing
                 let origin = MessageID.origin(node: node, run: "r0")
                 let text = MessageID.text(origin: origin, counter: counter)
                 #expect(MessageID(text) == MessageID(node: node, run: "r0", counter: counter), "\(text)")
+                #expect(MessageID.isFrom(origin, text) && !MessageID.isFrom(origin + "x", text))
             }
         }
+    }
+
+    @Test func anotherRunsOrNodesMsgidIsNotThisOnes() {
+        #expect(MessageID.isFrom("a.r0", "a.r0-z"))
+        #expect(!MessageID.isFrom("a.r0", "a.r01-z"), "a run whose name starts with this one's")
+        #expect(!MessageID.isFrom("a.r0", "a.r0-"), "no counter")
+        #expect(!MessageID.isFrom("a", "a-b.r0-1"), "a node whose name starts with this run's")
+        #expect(!MessageID.isFrom("b.r0", "a.r0-1"))
     }
 
     @Test(arguments: ["", "abc", "abc-", "-5", ".run-5", "node.-5", "a.b.c-5", "run-!"])
