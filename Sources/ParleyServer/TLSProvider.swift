@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 public import NIOSSL
@@ -33,6 +34,9 @@ public final class TLSProvider: Sendable {
     }
 
     private static func makeContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
+        if let missing = Self.unusable(certificatePath, "certificate") ?? Self.unusable(keyPath, "private key") {
+            throw missing
+        }
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
@@ -63,9 +67,22 @@ public final class TLSProvider: Sendable {
             return try NIOSSLContext(configuration: configuration)
         } catch {
             throw TLSSetupError(
-                message: "the certificate and key in \(certificatePath), \(keyPath) do not work: \(error)"
+                message: "the private key \(keyPath) does not belong to the certificate \(certificatePath) (\(error))"
             )
         }
+    }
+
+    /// Why the file at `path` cannot be read at all, before the TLS library gives a less clear reason.
+    private static func unusable(_ path: String, _ what: String) -> TLSSetupError? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return TLSSetupError(message: "the \(what) file \(path) does not exist")
+        }
+        if isDirectory.boolValue { return TLSSetupError(message: "the \(what) file \(path) is a directory") }
+        if !FileManager.default.isReadableFile(atPath: path) {
+            return TLSSetupError(message: "the \(what) file \(path) cannot be read by this user")
+        }
+        return nil
     }
 }
 

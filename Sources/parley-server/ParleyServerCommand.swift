@@ -108,6 +108,11 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw Self.stop(StartupError.dataDirectory(configuration.dataDirectory, error))
         }
+        do {
+            try DataDirectoryLock.take(configuration.dataDirectory)
+        } catch let error as StartupError {
+            throw Self.stop(error)
+        }
         let cloakKeyGiven = configuration.cloakKey != nil
         if configuration.cloak && !cloakKeyGiven {
             configuration.cloakKey = try Self.cloakKey(in: configuration.dataDirectory)
@@ -131,7 +136,12 @@ struct Serve: AsyncParsableCommand {
                 )
             )
         }
-        let motd = try Self.loadMOTD(configuration.motdFile)
+        let motd: [String]?
+        do {
+            motd = try Self.loadMOTD(configuration.motdFile)
+        } catch {
+            throw Self.stop(StartupError(kind: .configuredFile, description: "\(error)"))
+        }
         let group: MultiThreadedEventLoopGroup =
             configuration.threads == 0
             ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
@@ -178,7 +188,7 @@ struct Serve: AsyncParsableCommand {
         do {
             port = try await server.start()
         } catch let error as TLSSetupError {
-            throw ValidationError(error.description)
+            throw Self.stop(StartupError.tlsFiles(error.description))
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         } catch let error as IOError {
@@ -282,7 +292,9 @@ struct Serve: AsyncParsableCommand {
             return text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.prefix(400)) }
                 .reversed().drop(while: \.isEmpty).reversed()
         } catch {
-            throw ValidationError("cannot read motd-file \(path): \(error.localizedDescription)")
+            throw ValidationError(
+                "cannot read the motd-file \(path) (\(error.localizedDescription)) Fix the path or leave motd-file out."
+            )
         }
     }
 }

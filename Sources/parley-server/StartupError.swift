@@ -12,6 +12,10 @@ struct StartupError: Error, CustomStringConvertible {
         case cannotCreate = 73
         /// The database cannot be opened or read.
         case database = 74
+        /// Another parley-server is using the data directory; it may be free later.
+        case inUse = 75
+        /// A file a setting names (the TLS certificate or key, the MOTD) cannot be used.
+        case configuredFile = 78
     }
 
     var kind: Kind
@@ -49,5 +53,25 @@ struct StartupError: Error, CustomStringConvertible {
             reason = "it cannot be created (\((error as NSError).localizedDescription)). Choose another --data-dir"
         }
         return StartupError(kind: .cannotCreate, description: "cannot use the data directory \(path): \(reason).")
+    }
+
+    /// The data directory is locked by another running server.
+    static func dataDirectoryInUse(_ path: String, by pid: String?) -> StartupError {
+        let holder = pid.map { "another parley-server (pid \($0))" } ?? "another parley-server"
+        return StartupError(
+            kind: .inUse,
+            description:
+                "the data directory \(path) is in use by \(holder). Stop that server, or give this one its own --data-dir."
+        )
+    }
+
+    /// A TLS certificate or key that cannot be used; the message from the TLS set-up names the file.
+    static func tlsFiles(_ message: String) -> StartupError {
+        StartupError(
+            kind: .configuredFile,
+            description:
+                "TLS cannot be set up: \(message). Check tls-cert and tls-key (PEM files, the key the certificate's), "
+                + "or use --tls-self-signed."
+        )
     }
 }

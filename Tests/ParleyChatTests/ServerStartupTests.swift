@@ -1,4 +1,5 @@
 import Foundation
+import ParleyServer
 import ParleyTestSupport
 import Testing
 
@@ -67,5 +68,70 @@ import Testing
         #expect(text.contains(" -tls`"))
         #expect(text.contains("open https://127.0.0.1:"))
         #expect(!text.contains("http://"))
+    }
+
+    @Test func aSecondServerOnOneDataDirectoryIsRefusedNamingTheFirst() async throws {
+        let data = try self.scratch()
+        let first = try self.server(["127.0.0.1", "--port", "0", "--data-dir", data.path])
+        defer { first.terminate() }
+        try await first.waitFor("Parley listening")
+        let second = try self.server(["127.0.0.1", "--port", "0", "--data-dir", data.path])
+        #expect(try await second.exitStatus() == 75)
+        #expect(second.text.contains("the data directory \(data.path) is in use by another parley-server (pid "))
+        #expect(second.text.contains("--data-dir"))
+    }
+
+    @Test func aMissingTLSCertificateIsNamedWithItsOwnExitCode() async throws {
+        let data = try self.scratch()
+        let missing = data.appendingPathComponent("no-such-cert.pem").path
+        let key = data.appendingPathComponent("key.pem").path
+        try Data("x".utf8).write(to: URL(fileURLWithPath: key))
+        let process = try self.server([
+            "127.0.0.1", "--port", "0", "--data-dir", data.path, "--tls-cert", missing, "--tls-key", key,
+        ])
+        #expect(try await process.exitStatus() == 78)
+        #expect(process.text.contains("TLS cannot be set up: the certificate file \(missing) does not exist"))
+    }
+
+    @Test func aKeyThatIsNotTheCertificatesIsNamed() async throws {
+        let one = try SelfSignedCertificate.ensure(in: try self.scratch().path, hostName: "one.test")
+        let other = try SelfSignedCertificate.ensure(in: try self.scratch().path, hostName: "other.test")
+        let data = try self.scratch()
+        let process = try self.server([
+            "127.0.0.1", "--port", "0", "--data-dir", data.path, "--tls-cert", one.certificatePath, "--tls-key",
+            other.keyPath,
+        ])
+        #expect(try await process.exitStatus() == 78)
+        #expect(
+            process.text.contains(
+                "the private key \(other.keyPath) does not belong to the certificate \(one.certificatePath)"
+            )
+        )
+    }
+
+    @Test func aDatabaseNewerThanThisServerIsNamed() async throws {
+        let data = try self.scratch()
+        // A database a later Parley left: its schema version is past the newest this binary knows.
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sqlite.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 9999'); c.commit()",
+            data.appendingPathComponent("parley.sqlite").path,
+        ]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        try #require(sqlite.terminationStatus == 0)
+        let process = try self.server(["127.0.0.1", "--port", "0", "--data-dir", data.path])
+        #expect(try await process.exitStatus() == 74)
+        #expect(process.text.contains("schema version 9999, newer than this Parley knows"))
+    }
+
+    @Test func aMissingMOTDFileIsNamed() async throws {
+        let data = try self.scratch()
+        let missing = data.appendingPathComponent("motd.txt").path
+        let process = try self.server(["127.0.0.1", "--port", "0", "--data-dir", data.path, "--motd-file", missing])
+        #expect(try await process.exitStatus() == 78)
+        #expect(process.text.contains("cannot read the motd-file \(missing)"))
     }
 }
