@@ -238,7 +238,7 @@ let package = Package(
         .testTarget(
             name: "ParleyChatTests",
             dependencies: [
-                "ParleyTestSupport", "ParleyServer", "ParleyIRC",
+                "ParleyTestSupport", "ParleyServer", "ParleyIRC", "ParleyClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

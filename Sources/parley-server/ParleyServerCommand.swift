@@ -16,7 +16,7 @@ struct ParleyServerCommand: AsyncParsableCommand {
         commandName: "parley-server",
         abstract: "Parley: a chat server that speaks IRC.",
         version: "parley-server 0.1.0",
-        subcommands: [Serve.self, HashPassword.self],
+        subcommands: [Serve.self, HashPassword.self, Backup.self, Check.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -47,7 +47,9 @@ final class ChatProcess: Sendable {
         executable: String = "parley"
     ) throws {
         let process = Process()
-        process.executableURL = Self.binary(named: executable)
+        // A path names any program (a test's own helper); a bare name is one of this package's binaries.
+        process.executableURL =
+            executable.hasPrefix("/") ? URL(fileURLWithPath: executable) : Self.binary(named: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TERM"] = "xterm"
