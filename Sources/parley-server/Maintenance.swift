@@ -89,3 +89,16 @@ struct Check: AsyncParsableCommand {
         )
     }
 }
+
+struct Config: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the configuration reference: every key, its flag, environment variable, values and default."
+    )
+
+    @Flag(help: "Print the reference as the Markdown table README holds.") var reference = false
+
+    func run() throws {
+        guard self.reference else { throw ValidationError("say what to print: --reference") }
+        print(ServerConfiguration.referenceTable(), terminator: "")
+    }
+}

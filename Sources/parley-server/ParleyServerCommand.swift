@@ -16,7 +16,7 @@ struct ParleyServerCommand: AsyncParsableCommand {
         commandName: "parley-server",
         abstract: "Parley: a chat server that speaks IRC.",
         version: "parley-server 0.1.0",
-        subcommands: [Serve.self, HashPassword.self, Backup.self, Check.self],
+        subcommands: [Serve.self, HashPassword.self, Backup.self, Check.self, Config.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -54,6 +54,8 @@ struct Serve: AsyncParsableCommand {
     var listeners: String?
     @Option(help: "Serve the web client, WebSocket, /healthz and /metrics: on or off (default on).") var web: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: "Log format: text, or json (one JSON object per line, for log collectors).")
+    var logFormat: String = "text"
 
     /// The flags that were given, by configuration key.
     var flags: [String: String] {
@@ -88,10 +90,21 @@ struct Serve: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("invalid --log-level '\(self.logLevel)'")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        switch self.logFormat {
+        case "text":
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case "json":
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        default:
+            throw ValidationError("invalid --log-format '\(self.logFormat)' (text or json)")
         }
         let logger = Logger(label: "parley")
         Self.raiseFileLimit()
@@ -300,7 +313,10 @@ struct Serve: AsyncParsableCommand {
 }
 
 /// SIGHUP: read the configuration again and apply the MOTD and operators; read the TLS files again.
-struct Reloader: Service {
+/// Its description is its name only: the service group logs services at start, and the flags may hold a password.
+struct Reloader: Service, CustomStringConvertible {
+    var description: String { "Reloader" }
+
     let server: ParleyServer
     let flags: [String: String]
     let file: String?

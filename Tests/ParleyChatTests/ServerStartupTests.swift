@@ -135,3 +135,57 @@ import Testing
         #expect(process.text.contains("cannot read the motd-file \(missing)"))
     }
 }
+
+/// The configuration reference printed by the binary is README's table, and names the flags `serve` really has.
+@Suite(.timeLimit(.minutes(2))) struct ConfigurationReferenceOnTheBinaryTests {
+    @Test func readmeHoldsExactlyTheReferenceTheServerPrints() async throws {
+        let process = try ChatProcess(["config", "--reference"], executable: "parley-server")
+        #expect(try await process.exitStatus() == 0)
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../README.md"),
+            encoding: .utf8
+        )
+        let start = try #require(readme.range(of: "<!-- config-reference:"))
+        let body = try #require(readme[start.upperBound...].range(of: "-->\n"))
+        let end = try #require(readme.range(of: "<!-- end of config-reference -->"))
+        let section = String(readme[body.upperBound..<end.lowerBound])
+        #expect(section == process.text, "README's table differs from `parley-server config --reference`: paste it")
+        #expect(section.contains("| `history-max-age` |"))
+    }
+
+    @Test func everyFlagInTheReferenceIsAnOptionOfServeAndEveryOptionIsAKeyOrListed() async throws {
+        let help = try ChatProcess(["serve", "--help"], executable: "parley-server")
+        #expect(try await help.exitStatus() == 0)
+        let options = Set(
+            help.text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," })
+                .filter { $0.hasPrefix("--") }.map { String($0.prefix { $0 == "-" || $0.isLetter }) }
+        )
+        let flags = Set(ServerConfiguration.reference.compactMap(\.flag).filter { $0.hasPrefix("--") })
+        #expect(flags.subtracting(options).isEmpty, "in the reference but not an option: \(flags.subtracting(options))")
+        // Options that set no key; README names each of them below the table.
+        let notKeys: Set<String> = [
+            "--config", "--tls-self-signed", "--log-level", "--log-format", "--help", "--version",
+        ]
+        #expect(
+            options.subtracting(flags).subtracting(notKeys).isEmpty,
+            "options missing from the reference: \(options.subtracting(flags).subtracting(notKeys))"
+        )
+    }
+
+    @Test func jsonLogsAreOneObjectPerLine() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("parley-json-\(UUID().uuidString)")
+        let server = try ChatProcess(
+            ["127.0.0.1", "--port", "0", "--data-dir", data.path, "--log-format", "json"],
+            executable: "parley-server"
+        )
+        defer { server.terminate() }
+        try await server.waitFor("\"message\":\"listening\"")
+        let logLines = server.text.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(!logLines.isEmpty)
+        for line in logLines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] is String && object?["time"] is String, "\(line)")
+        }
+    }
+}
