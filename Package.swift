@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
+        .plugin(name: "VersionStamp", capability: .buildTool()),
+        .target(name: "ParleyVersion", swiftSettings: strict, plugins: ["VersionStamp"]),
         .target(
             name: "ParleyIRC",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
@@ -165,6 +167,7 @@ let package = Package(
         .executableTarget(
             name: "parley-bench",
             dependencies: [
+                "ParleyVersion",
                 "ParleyBench",
                 "ParleyStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -174,6 +177,7 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
+                "ParleyVersion",
                 "ParleyTerminal",
                 "ParleyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -183,6 +187,7 @@ let package = Package(
         .executableTarget(
             name: "parley-server",
             dependencies: [
+                "ParleyVersion",
                 "ParleyServer",
                 "ParleyStore",
                 "ParleyStoreSQLite",
@@ -238,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "ParleyChatTests",
             dependencies: [
-                "ParleyTestSupport", "ParleyServer", "ParleyIRC", "ParleyClient",
+                "ParleyTestSupport", "ParleyServer", "ParleyIRC", "ParleyClient", "ParleyVersion",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

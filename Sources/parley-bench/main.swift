@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ParleyBench
 import ParleyStorePostgres
+import ParleyVersion
 
 /// `parley-bench SCENARIO …`: load for an IRC server on this machine.
 @main
@@ -13,6 +14,7 @@ struct ParleyBenchCommand: AsyncParsableCommand {
             Every scenario is bounded in time and talks only to loopback addresses unless --allow-remote is given.
             Start Parley with `--flood-control off` and PARLEY_MAX_CONNECTIONS_PER_IP raised for fan-out runs.
             """,
+        version: ParleyVersion.line("parley-bench"),
         subcommands: [
             FanoutCommand.self, IdleCommand.self, ConnectCommand.self, StoreCommand.self, HistoryCommand.self,
             NotifyCommand.self,

@@ -7,6 +7,7 @@ import ParleyServer
 import ParleyStore
 import ParleyStorePostgres
 import ParleyStoreSQLite
+import ParleyVersion
 import ServiceLifecycle
 import UnixSignals
 
@@ -15,7 +16,7 @@ struct ParleyServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-server",
         abstract: "Parley: a chat server that speaks IRC.",
-        version: "parley-server 0.1.0",
+        version: ParleyVersion.line("parley-server"),
         subcommands: [Serve.self, HashPassword.self, Backup.self, Check.self, Config.self],
         defaultSubcommand: Serve.self
     )

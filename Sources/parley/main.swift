@@ -1,6 +1,7 @@
 import ArgumentParser
 import ParleyClient
 import ParleyTerminal
+import ParleyVersion
 
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +19,7 @@ struct Parley: AsyncParsableCommand {
             Ctrl-D leave; /help lists the commands. When standard input is not a terminal, each input line is
             sent and what arrives is printed as plain lines.
             """,
-        version: "parley 0.1.0"
+        version: ParleyVersion.line("parley")
     )
 
     @Argument(help: "The server: HOST, HOST:PORT or [IPv6]:PORT.")

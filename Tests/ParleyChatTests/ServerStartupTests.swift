@@ -1,6 +1,7 @@
 import Foundation
 import ParleyServer
 import ParleyTestSupport
+import ParleyVersion
 import Testing
 
 /// `parley-server` itself, run as an operator runs it: what it says when it cannot start, and with which exit code.
@@ -15,10 +16,15 @@ import Testing
         return url
     }
 
-    @Test func versionIsPrinted() async throws {
-        let process = try self.server(["--version"])
+    @Test(arguments: ["parley-server", "parley", "parley-bench"])
+    func versionNamesTheCommitItWasBuiltFrom(binary: String) async throws {
+        let process = try ChatProcess(["--version"], executable: binary)
         #expect(try await process.exitStatus() == 0)
-        #expect(process.text.hasPrefix("parley-server "))
+        #expect(process.text.hasPrefix("\(binary) \(ParleyVersion.version) ("))
+        // A git checkout: the abbreviated commit (the tests run from one); "-modified" when the tree had changes.
+        let commit = process.text.split(separator: "(").last?.split(separator: ")").first.map(String.init) ?? ""
+        let hash = commit.hasSuffix("-modified") ? String(commit.dropLast("-modified".count)) : commit
+        #expect(hash.count == 12 && hash.allSatisfy(\.isHexDigit), "commit '\(commit)'")
     }
 
     @Test func aDataDirectoryThatIsAFileIsNamedWithWhatToDo() async throws {
