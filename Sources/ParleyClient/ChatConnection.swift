@@ -61,9 +61,12 @@ public final class ChatConnection: Sendable {
     ]
 
     public let client: IRCClient
+    /// Where it is connected (and whether with TLS).
+    public let endpoint: ChatEndpoint
 
-    private init(client: IRCClient) {
+    private init(client: IRCClient, endpoint: ChatEndpoint) {
         self.client = client
+        self.endpoint = endpoint
     }
 
     /// Opens a connection.
@@ -78,7 +81,7 @@ public final class ChatConnection: Sendable {
                 group: group,
                 tls: endpoint.tls
             )
-            return ChatConnection(client: client)
+            return ChatConnection(client: client, endpoint: endpoint)
         } catch {
             throw ParleyClientError("Cannot connect to \(endpoint.host):\(endpoint.port): \(Self.describe(error))")
         }
@@ -195,6 +198,12 @@ public final class ChatConnection: Sendable {
             let more = message.parameters.count > 3 && message.parameter(2) == "*"
             for entry in (message.parameters.last ?? "").split(separator: " ") {
                 listed.append(String(entry.prefix { $0 != "=" }))
+                if entry.hasPrefix("sts=") {
+                    let policy = StrictTransportPolicy(capabilityValue: String(entry.dropFirst("sts=".count)))
+                    // Over plaintext the policy is an order to move to TLS; over TLS it says how long to stay.
+                    if self.endpoint.tls == .off, let port = policy.port { throw StrictTransportUpgrade(port: port) }
+                    if self.endpoint.tls != .off { state.strictTransport = policy }
+                }
             }
             guard !more else { return }
             let wanted = listed.filter(Self.wantedCapabilities.contains)

@@ -30,6 +30,8 @@ public struct ChatState: Sendable {
     public private(set) var channels: [String: ChannelState] = [:]
     /// Who is typing in which window.
     public var typists = Typists()
+    /// The strict transport policy the server stated over TLS, if any (the client remembers it per host).
+    public var strictTransport: StrictTransportPolicy?
     /// Channel-membership modes and their symbols, highest first (from ISUPPORT PREFIX).
     public private(set) var prefixModes: [(mode: Character, symbol: Character)] = [("o", "@"), ("v", "+")]
     /// Channel modes that always take a parameter (lists and keys) and those that take one only when set.

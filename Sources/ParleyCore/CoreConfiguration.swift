@@ -41,6 +41,21 @@ public struct CoreConfiguration: Sendable {
     public var history: HistorySettings?
     /// Accounts (NickServ, SASL, REGISTER); `nil` when there is no store to keep them.
     public var accounts: AccountSettings?
+    /// The strict transport security policy stated in `CAP LS` (IRCv3 `sts`); `nil` states none.
+    public var strictTransport: StrictTransport?
+
+    /// IRCv3 STS: plaintext clients are told the TLS port to move to, TLS clients how long to stay on TLS.
+    public struct StrictTransport: Sendable, Equatable {
+        /// The port that takes TLS.
+        public var port: Int
+        /// Seconds a client must keep to TLS after it saw the policy on a TLS connection (0 lifts the policy).
+        public var duration: Int
+
+        public init(port: Int, duration: Int) {
+            self.port = port
+            self.duration = duration
+        }
+    }
 
     public struct AccountSettings: Sendable, Equatable {
         /// Shortest password accepted for a new account or a new password.

@@ -6,17 +6,26 @@ extension ServerState {
         var all = IRCCapabilities(IRCCapabilities.named.map(\.capability))
         if self.configuration.history == nil { all.subtract([.chathistory, .eventPlayback, .search]) }
         if self.configuration.accounts == nil { all.subtract([.sasl, .accountRegistration, .readMarker]) }
+        if self.configuration.strictTransport == nil { all.subtract(.sts) }
         return all
     }
 
-    /// `CAP LS` entries, with values for clients that speak version 302.
-    func capabilityList(values: Bool) -> String {
-        let offered = self.offeredCapabilities
+    /// What a client may `CAP REQ`: a policy (sts) is stated, not requested.
+    var requestableCapabilities: IRCCapabilities { self.offeredCapabilities.subtracting(.sts) }
+
+    /// `CAP LS` entries, with values for clients that speak version 302. The STS policy has a value or nothing, so
+    /// only 302 clients see it: the port to reconnect to with TLS on a plaintext connection, the duration on TLS.
+    func capabilityList(values: Bool, secure: Bool) -> String {
+        var offered = self.offeredCapabilities
+        if !values { offered.subtract(.sts) }
         return IRCCapabilities.named.filter { offered.contains($0.capability) }.map { entry in
             guard values else { return entry.name }
             switch entry.capability {
             case .sasl: return "sasl=PLAIN,SCRAM-SHA-256,EXTERNAL"
             case .accountRegistration: return "draft/account-registration=before-connect"
+            case .sts:
+                guard let policy = self.configuration.strictTransport else { return entry.name }
+                return secure ? "sts=duration=\(policy.duration)" : "sts=port=\(policy.port)"
             default: return entry.name
             }
         }.joined(separator: " ")
@@ -33,7 +42,7 @@ extension ServerState {
             if !session.isRegistered { self.sessions[request.id]?.negotiatingCaps = true }
             let version = request.message.parameter(1).flatMap { Int($0) } ?? 0
             if version >= 302 { self.sessions[request.id]?.caps.insert(.capNotify) }
-            let all = self.capabilityList(values: version >= 302)
+            let all = self.capabilityList(values: version >= 302, secure: session.isSecure)
             outbox.send(IRCMessage(source: server, .cap, nick, "LS", all), to: request.id)
         case "LIST":
             outbox.send(
@@ -49,7 +58,7 @@ extension ServerState {
             for token in requested.split(separator: " ") {
                 let removing = token.hasPrefix("-")
                 guard let capability = IRCCapabilities(name: String(removing ? token.dropFirst() : token)),
-                    self.offeredCapabilities.contains(capability)
+                    self.requestableCapabilities.contains(capability)
                 else {
                     valid = false
                     break

@@ -111,7 +111,8 @@ extension ServerState {
         if channel.topic != nil {
             self.sendTopic(id, channel: channel, into: &outbox)
         }
-        self.sendNames(id, channel: channel, into: &outbox)
+        // no-implicit-names: the client asks with NAMES when it wants the list (a phone joining 40 channels).
+        if !session.caps.contains(.noImplicitNames) { self.sendNames(id, channel: channel, into: &outbox) }
         self.replayOnJoin(id, channel: channel, into: &outbox)
         self.sendReadMarker(id, channel: channel, into: &outbox)
     }

@@ -25,6 +25,9 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let readMarker = IRCCapabilities(rawValue: 1 << 19)
     public static let search = IRCCapabilities(rawValue: 1 << 20)
     public static let eventPlayback = IRCCapabilities(rawValue: 1 << 21)
+    public static let noImplicitNames = IRCCapabilities(rawValue: 1 << 22)
+    /// Strict transport security: a policy the server states in `CAP LS`, never requested (clients MUST NOT).
+    public static let sts = IRCCapabilities(rawValue: 1 << 23)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -44,11 +47,13 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("labeled-response", .labeledResponse),
         ("message-tags", .messageTags),
         ("multi-prefix", .multiPrefix),
+        ("no-implicit-names", .noImplicitNames),
         ("sasl", .sasl),
         ("server-time", .serverTime),
         ("setname", .setname),
         ("soju.im/search", .search),
         ("standard-replies", .standardReplies),
+        ("sts", .sts),
         ("userhost-in-names", .userhostInNames),
     ]
 

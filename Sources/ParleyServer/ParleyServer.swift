@@ -65,6 +65,12 @@ public final class ParleyServer: Service, Sendable {
             operators: configuration.operators
         )
         core.lineLength = configuration.lineLength
+        if configuration.sts {
+            core.strictTransport = .init(
+                port: configuration.stsPort == 0 ? configuration.port : configuration.stsPort,
+                duration: configuration.stsDuration
+            )
+        }
         core.nodeName = cluster?.nodeID
         var history: CoreHost.History?
         if let store, configuration.history {
@@ -236,6 +242,10 @@ public final class ParleyServer: Service, Sendable {
             context.startLagSampling(into: self.metrics)
         }
         let port = channel.localAddress?.port ?? configuration.port
+        if configuration.sts && configuration.stsPort == 0 && configuration.port == 0 {
+            // The policy names the port actually bound when the configuration asked for any free one.
+            self.host.updateConfiguration { core in core.strictTransport?.port = port }
+        }
         self.logger.info("listening", metadata: ["parley.address": "\(configuration.host):\(port)"])
         return port
     }

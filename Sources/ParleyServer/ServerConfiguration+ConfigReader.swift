@@ -112,6 +112,16 @@ extension ServerConfiguration {
                 message: "tls-cert and tls-key go together: give both PEM files"
             )
         }
+        self.sts = try values.bool("sts") ?? self.sts
+        self.stsPort = try values.int("sts-port") ?? self.stsPort
+        self.stsDuration = try values.int("sts-duration") ?? self.stsDuration
+        if self.sts && self.tlsCertificatePath == nil {
+            throw ConfigurationError(
+                key: "sts",
+                message: "needs tls-cert and tls-key with a certificate clients can verify "
+                    + "(with a self-signed one, clients that saw the policy could not connect at all)"
+            )
+        }
         self.listeners = try values.list("listeners").map { entry in
             guard let listener = Listener(entry) else {
                 throw ConfigurationError(

@@ -335,6 +335,28 @@ extension ServerConfiguration {
                 meaning: "PEM private key of `tls-cert`"
             ),
             Key(
+                name: "sts",
+                kind: .onOff,
+                defaultValue: onOff(d.sts),
+                flag: nil,
+                meaning: "IRCv3 strict transport security: plaintext clients are told to reconnect with TLS on "
+                    + "`sts-port`, TLS clients to keep to TLS for `sts-duration` (needs `tls-cert`; not self-signed)"
+            ),
+            Key(
+                name: "sts-port",
+                kind: .whole(0...65535, unit: nil),
+                defaultValue: "\(d.stsPort)",
+                flag: nil,
+                meaning: "the TLS port STS names (`0`: `port`, which takes TLS too)"
+            ),
+            Key(
+                name: "sts-duration",
+                kind: .whole(0...315_360_000, unit: "s"),
+                defaultValue: "\(d.stsDuration)",
+                flag: nil,
+                meaning: "how long a client that saw the policy over TLS keeps to TLS (`0` lifts the policy)"
+            ),
+            Key(
                 name: "listeners",
                 kind: .list,
                 defaultValue: "none",

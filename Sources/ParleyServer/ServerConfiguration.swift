@@ -81,6 +81,11 @@ public struct ServerConfiguration: Sendable {
     /// Accounts one address may register per hour.
     public var registrationsPerHour = 5
     /// PEM files of the certificate (chain) and private key; with them, TLS is offered on every port that sniffs.
+    /// IRCv3 STS: tell plaintext clients to move to TLS on `stsPort` (0: the main port, which takes TLS too) and TLS
+    /// clients to keep to it for `stsDuration` seconds.
+    public var sts = false
+    public var stsPort = 0
+    public var stsDuration = 2_592_000
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
     /// Listeners besides `host:port`, e.g. `6667/plain` or `6697/tls`.

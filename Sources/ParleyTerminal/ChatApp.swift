@@ -76,12 +76,21 @@ public final class ChatApp {
         }
         guard var endpoint else { return 1 }
         endpoint.tls = options.tls
+        let policyPath = StrictTransportPolicies.path(environment: ProcessInfo.processInfo.environment)
+        var policies = policyPath.map(StrictTransportPolicies.load(from:)) ?? StrictTransportPolicies()
+        var pinned = false
+        if endpoint.tls == .off, let policy = policies.policy(for: endpoint.host, now: ChatConnection.now() / 1000) {
+            // Until the policy expires this host is reached with TLS only, whatever the address says.
+            endpoint.port = policy.port
+            endpoint.tls = .verified
+            pinned = true
+        }
 
-        let connection: ChatConnection
+        var connection: ChatConnection
         do {
             connection = try await ChatConnection.open(endpoint)
         } catch {
-            Self.printError("\(error)")
+            Self.printError(pinned ? Self.pinnedFailure(endpoint, policies, error) : "\(error)")
             return 1
         }
 
@@ -96,7 +105,30 @@ public final class ChatApp {
         }
         let app = ChatApp(options: options, endpoint: endpoint, nick: nick!)
         do {
-            var outcome = try await connection.register(nick: nick!, password: options.password, state: &app.state)
+            var outcome: RegistrationOutcome
+            do {
+                outcome = try await connection.register(nick: nick!, password: options.password, state: &app.state)
+            } catch let upgrade as StrictTransportUpgrade {
+                await connection.close()
+                endpoint.port = upgrade.port
+                endpoint.tls = .verified
+                Self.out(
+                    "\(endpoint.host) asks for TLS (strict transport security): reconnecting on port \(upgrade.port)."
+                )
+                do {
+                    connection = try await ChatConnection.open(endpoint)
+                    app.endpoint = endpoint
+                    app.state = ChatState(nick: nick!)
+                    outcome = try await connection.register(nick: nick!, password: options.password, state: &app.state)
+                } catch {
+                    throw ParleyClientError(
+                        "\(endpoint.host) accepts only TLS, and the TLS connection failed (nothing was sent without "
+                            + "it): \(error)"
+                    )
+                }
+            } catch  where pinned {
+                throw ParleyClientError(Self.pinnedFailure(endpoint, policies, error))
+            }
             while case .nickRefused(let reason) = outcome {
                 Self.out(reason)
                 guard options.interactive else { return 1 }
@@ -108,11 +140,33 @@ public final class ChatApp {
                 outcome = try await connection.retry(nick: next, state: &app.state)
             }
             if case .welcomed(let lines) = outcome { app.welcome(notices: lines) }
+            if endpoint.tls != .off, let duration = app.state.strictTransport?.duration, let policyPath {
+                policies.record(
+                    host: endpoint.host,
+                    port: endpoint.port,
+                    duration: duration,
+                    now: ChatConnection.now() / 1000
+                )
+                try? policies.save(to: policyPath)
+            }
         } catch {
             Self.printError("\(error)")
             return 1
         }
         return await app.run(connection)
+    }
+
+    /// Why a host pinned to TLS by its policy could not be reached, with the way out (the policy file).
+    private static func pinnedFailure(
+        _ endpoint: ChatEndpoint,
+        _ policies: StrictTransportPolicies,
+        _ error: any Error
+    ) -> String {
+        let until = policies.policy(for: endpoint.host, now: 0).map {
+            Date(timeIntervalSince1970: TimeInterval($0.expires)).formatted(date: .abbreviated, time: .shortened)
+        }
+        return "\(endpoint.host) said it accepts only TLS (strict transport security, until \(until ?? "later")), "
+            + "and the TLS connection to port \(endpoint.port) failed, so nothing was sent: \(error)"
     }
 
     /// Prints the welcome lines (server, network, the start of the MOTD) before the screen takes over.
@@ -196,6 +250,7 @@ public final class ChatApp {
             var state = state
             state.keepSeenMessages(of: self.state)
             self.state = state
+            self.endpoint = connection.endpoint
             self.attach(connection)
             self.show(lines)
             let channels = self.windows.windows.filter(\.isChannel).map(\.name)
@@ -226,11 +281,12 @@ public final class ChatApp {
 
     /// Reconnects in the background with growing delays; the loop keeps serving keys meanwhile.
     private func reconnect() {
-        let endpoint = self.endpoint
+        let start = self.endpoint
         let nick = self.state.nick
         let password = self.options.password
         let continuation = self.continuation
         Task {
+            var endpoint = start
             var backoff = Backoff()
             while true {
                 let delay = backoff.next()
@@ -246,6 +302,11 @@ public final class ChatApp {
                     )
                     continuation.yield(.reconnected(connection, state, lines))
                     return
+                } catch let upgrade as StrictTransportUpgrade {
+                    // The server now states a policy: from here on, TLS on the port it names.
+                    endpoint.port = upgrade.port
+                    endpoint.tls = .verified
+                    continuation.yield(.notice("The server asks for TLS: reconnecting on port \(upgrade.port)."))
                 } catch {
                     continuation.yield(.notice("Reconnect failed: \(error)"))
                 }

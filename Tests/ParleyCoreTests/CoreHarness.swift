@@ -42,11 +42,11 @@ struct CoreHarness {
     }
 
     /// Opens a connection named `name` without registering.
-    mutating func open(_ name: String) {
+    mutating func open(_ name: String, secure: Bool = false) {
         self.nextID += 1
         let id = SessionID(self.nextID)
         self.ids[name] = id
-        self.state.connect(id, host: "host-\(name)", address: "10.0.0.\(self.nextID)", now: self.now)
+        self.state.connect(id, host: "host-\(name)", address: "10.0.0.\(self.nextID)", secure: secure, now: self.now)
     }
 
     /// Opens and registers `name` (nick = name), optionally with capabilities; clears its inbox.

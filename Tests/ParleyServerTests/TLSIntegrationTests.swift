@@ -219,6 +219,35 @@ import Testing
         try Data("not a certificate".utf8).write(to: URL(fileURLWithPath: renewed.certificatePath))
         #expect(throws: TLSSetupError.self) { try server.server.reloadTLS() }
     }
+
+    @Test func stsSendsPlaintextClientsToTheTLSPortAndTellsTLSClientsHowLongToStay() async throws {
+        let (files, directory) = try Self.certificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await TestServer.start { configuration in
+            configuration.tlsCertificatePath = files.certificatePath
+            configuration.tlsKeyPath = files.keyPath
+            configuration.sts = true
+            configuration.stsDuration = 3600
+        }
+        defer { Task { await server.stop() } }
+        let plain = try await server.connect()
+        try await plain.send("CAP LS 302")
+        let plainList = try await plain.expect(.cap).parameters.last ?? ""
+        // The port bound (the configuration said 0: any free port), which takes TLS as well as plain IRC.
+        #expect(plainList.split(separator: " ").contains("sts=port=\(server.port)"))
+        let secure = TestClient(
+            try await IRCClient.connect(
+                host: "localhost",
+                port: server.port,
+                tls: .trusting(certificateFile: files.certificatePath)
+            )
+        )
+        try await secure.send("CAP LS 302")
+        let secureList = try await secure.expect(.cap).parameters.last ?? ""
+        #expect(secureList.split(separator: " ").contains("sts=duration=3600"))
+        await plain.close()
+        await secure.close()
+    }
 }
 
 /// Logging in with a TLS client certificate: NickServ CERT ADD, then SASL EXTERNAL on later connections.
