@@ -4,6 +4,10 @@ import ParleyTestSupport
 import ParleyVersion
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `parley-server` itself, run as an operator runs it: what it says when it cannot start, and with which exit code.
 @Suite(.timeLimit(.minutes(2))) struct ServerStartupTests {
     private func server(_ arguments: [String]) throws -> ChatProcess {
@@ -33,6 +37,26 @@ import Testing
         let process = try self.server(["127.0.0.1", "--port", "0", "--data-dir", file.path])
         #expect(try await process.exitStatus() == 73)
         #expect(process.text.contains("cannot use the data directory \(file.path): it exists and is not a directory"))
+    }
+
+    @Test func aDataDirectoryThisUserCannotWriteIsNamed() async throws {
+        let data = try self.scratch().appendingPathComponent("read-only")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: data.path)
+        let arguments = ["127.0.0.1", "--port", "0", "--data-dir", data.path]
+        // Root may write anywhere: as root (CI's containers), the server runs as nobody, as an operator's would.
+        let process =
+            geteuid() == 0
+            ? try ChatProcess(
+                [
+                    "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                    ChatProcess.binary(named: "parley-server").path,
+                ] + arguments,
+                executable: "/usr/bin/env"
+            )
+            : try self.server(arguments)
+        #expect(try await process.exitStatus() == 73)
+        #expect(process.text.contains("cannot use the data directory \(data.path): it cannot be written by this user"))
     }
 
     @Test func aPortInUseIsNamedWithWhatToDo() async throws {
