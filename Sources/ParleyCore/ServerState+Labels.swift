@@ -48,7 +48,11 @@ extension ServerState {
             )
             labeled.append(.send(open, to: id))
             for var reply in replies {
-                reply.tags.insert(IRCTag("batch", reference), at: 0)
+                // A reply already inside a batch of its own (ISUPPORT's) stays in it: only that batch's start and
+                // end lines are nested in the labeled-response batch.
+                if !reply.tags.contains(where: { $0.key == "batch" }) {
+                    reply.tags.insert(IRCTag("batch", reference), at: 0)
+                }
                 labeled.append(.send(reply, to: id))
             }
             let close = IRCMessage(

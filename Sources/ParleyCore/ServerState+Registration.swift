@@ -187,12 +187,37 @@ extension ServerState {
     }
 
     mutating func sendISupport(_ id: SessionID, into outbox: inout Outbox) {
-        guard let nick = self.sessions[id]?.displayNick else { return }
+        guard let session = self.sessions[id] else { return }
         let lines = self.isupportLines ?? self.isupport.renderedLines
         self.isupportLines = lines
-        for message in ISupport.messages(renderedLines: lines, source: self.configuration.serverName, nick: nick) {
+        let server = self.configuration.serverName
+        let messages = ISupport.messages(renderedLines: lines, source: server, nick: session.displayNick)
+        // draft/extended-isupport with batch: every 005 goes in a draft/isupport batch, the welcome's too.
+        guard session.caps.isSuperset(of: [.batch, .extendedISupport]) else {
+            for message in messages { outbox.send(message, to: id) }
+            return
+        }
+        let reference = self.nextMessageID()
+        outbox.send(
+            IRCMessage(source: server, command: .batch, parameters: ["+" + reference, "draft/isupport"]),
+            to: id
+        )
+        for var message in messages {
+            message.tags.insert(IRCTag("batch", reference), at: 0)
             outbox.send(message, to: id)
         }
+        outbox.send(IRCMessage(source: server, command: .batch, parameters: ["-" + reference]), to: id)
+    }
+
+    /// `ISUPPORT` (draft/extended-isupport): the 005 list on request, before registration too for clients that
+    /// negotiated the capability.
+    mutating func isupportCommand(_ request: Request, _ outbox: inout Outbox) {
+        guard let session = self.sessions[request.id] else { return }
+        guard session.isRegistered || session.caps.contains(.extendedISupport) else {
+            self.reply(request.id, .errNotRegistered, "You have not registered", into: &outbox)
+            return
+        }
+        self.sendISupport(request.id, into: &outbox)
     }
 
     mutating func sendLusers(_ id: SessionID, into outbox: inout Outbox) {

@@ -28,6 +28,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let noImplicitNames = IRCCapabilities(rawValue: 1 << 22)
     /// Strict transport security: a policy the server states in `CAP LS`, never requested (clients MUST NOT).
     public static let sts = IRCCapabilities(rawValue: 1 << 23)
+    public static let extendedISupport = IRCCapabilities(rawValue: 1 << 24)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -40,6 +41,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("draft/account-registration", .accountRegistration),
         ("draft/chathistory", .chathistory),
         ("draft/event-playback", .eventPlayback),
+        ("draft/extended-isupport", .extendedISupport),
         ("draft/read-marker", .readMarker),
         ("echo-message", .echoMessage),
         ("extended-join", .extendedJoin),

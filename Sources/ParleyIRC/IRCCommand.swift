@@ -69,6 +69,7 @@ extension IRCCommand {
     public static let quit: IRCCommand = "QUIT"
     public static let markread: IRCCommand = "MARKREAD"
     public static let search: IRCCommand = "SEARCH"
+    public static let isupport: IRCCommand = "ISUPPORT"
     public static let register: IRCCommand = "REGISTER"
     public static let verify: IRCCommand = "VERIFY"
     public static let account: IRCCommand = "ACCOUNT"

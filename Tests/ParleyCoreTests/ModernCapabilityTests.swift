@@ -50,4 +50,54 @@ import Testing
         none.open("plain")
         #expect(!Self.capLS(&none, "plain").contains { $0.hasPrefix("sts") })
     }
+
+    @Test func isupportBeforeRegistrationComesInADraftISupportBatchAndSoDoesTheWelcomes() {
+        var h = CoreHarness()
+        h.open("early")
+        h.send("early", "CAP LS 302")
+        h.send("early", "CAP REQ :batch draft/extended-isupport")
+        _ = h.take("early")
+        h.send("early", "ISUPPORT")
+        let early = h.take("early")
+        #expect(early.first?.command == .batch && early.first?.parameters.last == "draft/isupport")
+        let reference = String(early.first?.parameters.first?.dropFirst() ?? "")
+        let lines = early.dropFirst().dropLast()
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.command.rawValue == "005" && $0.tag("batch") == reference })
+        #expect(lines.contains { $0.parameters.contains("NETWORK=TestNet") })
+        #expect(early.last?.parameters == ["-" + reference])
+        h.send("early", "NICK early")
+        h.send("early", "USER early 0 * :Early")
+        h.send("early", "CAP END")
+        let welcome = h.take("early")
+        #expect(welcome.contains { $0.command.rawValue == "001" })
+        #expect(welcome.filter { $0.command.rawValue == "005" }.allSatisfy { $0.tag("batch") != nil })
+        #expect(welcome.contains { $0.command == .batch && $0.parameters.last == "draft/isupport" })
+    }
+
+    @Test func isupportWithoutTheCapabilityWaitsForRegistrationThenAnswersPlainly() {
+        var h = CoreHarness()
+        h.open("plain")
+        h.send("plain", "ISUPPORT")
+        #expect(h.take("plain").map(\.command.rawValue) == ["451"])
+        h.connect("registered")
+        h.send("registered", "ISUPPORT")
+        let answer = h.take("registered")
+        #expect(!answer.isEmpty && answer.allSatisfy { $0.command.rawValue == "005" && $0.tag("batch") == nil })
+    }
+
+    @Test func aLabeledISupportNestsItsBatchInTheLabeledResponse() {
+        var h = CoreHarness()
+        h.connect("labels", caps: ["batch", "draft/extended-isupport", "labeled-response", "message-tags"])
+        h.send("labels", "@label=x1 ISUPPORT")
+        let answer = h.take("labels")
+        let outer = answer.first
+        #expect(outer?.command == .batch && outer?.tag("label") == "x1" && outer?.parameters.last == "labeled-response")
+        let outerReference = String(outer?.parameters.first?.dropFirst() ?? "")
+        let inner = answer.dropFirst().first
+        #expect(inner?.command == .batch && inner?.tag("batch") == outerReference)
+        let innerReference = String(inner?.parameters.first?.dropFirst() ?? "")
+        let numerics = answer.filter { $0.command.rawValue == "005" }
+        #expect(!numerics.isEmpty && numerics.allSatisfy { $0.tags.filter { $0.key == "batch" }.count == 1 })
+        #expect(numerics.allSatisfy { $0.tag("batch") == innerReference })
+    }
 }
