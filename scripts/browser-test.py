@@ -499,6 +499,12 @@ def main():
         server.wait(timeout=20)
         wait_for(lambda: "reconnecting" in alice.find_element(By.ID, "status-banner").text, "the reconnecting banner")
         alice.save_screenshot(os.path.join(shots, "desktop-reconnecting.png"))
+        # Typed while the server is away: Enter keeps the text in the box and says why, nothing is lost.
+        say(alice, "typed while the server was down")
+        wait_for(lambda: "your message is kept in the box" in messages_text(alice), "the not-connected notice")
+        kept = alice.find_element(By.ID, "input").get_attribute("value")
+        assert kept == "typed while the server was down", kept
+        alice.find_element(By.ID, "input").clear()
         server = start_server(binary, port, data_dir)
         # Said while alice may still be away: she must see it, live or from history when she rejoins.
         tcp2 = TCPClient(port, "terminal2")
