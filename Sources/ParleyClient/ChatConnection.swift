@@ -1,6 +1,7 @@
 public import NIOCore
 import NIOPosix
 public import ParleyIRC
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -43,6 +44,17 @@ public struct ChatEndpoint: Sendable, Equatable {
     }
 }
 
+/// An account to log in to while registering (SASL SCRAM-SHA-256, or PLAIN where the server offers only that).
+public struct ChatLogin: Sendable, Equatable {
+    public var account: String
+    public var password: String
+
+    public init(account: String, password: String) {
+        self.account = account
+        self.password = password
+    }
+}
+
 /// How registration ended.
 public enum RegistrationOutcome: Sendable, Equatable {
     /// Welcome received and the message of the day read; `lines` are notices that came with it.
@@ -63,6 +75,9 @@ public final class ChatConnection: Sendable {
     public let client: IRCClient
     /// Where it is connected (and whether with TLS).
     public let endpoint: ChatEndpoint
+    /// Negotiation carries on across ``retry(nick:state:)``: a refused nick can arrive before the server's CAP ACK,
+    /// and the login must still happen after it.
+    private let negotiation = Mutex<Negotiation?>(nil)
 
     private init(client: IRCClient, endpoint: ChatEndpoint) {
         self.client = client
@@ -119,6 +134,7 @@ public final class ChatConnection: Sendable {
         nick: String,
         realname: String? = nil,
         password: String? = nil,
+        login: ChatLogin? = nil,
         state: inout ChatState
     ) async throws -> RegistrationOutcome {
         do {
@@ -134,13 +150,17 @@ public final class ChatConnection: Sendable {
             }
             throw ParleyClientError("The connection failed: \(Self.describe(error))")
         }
-        return try await self.readRegistration(state: &state)
+        var negotiation = Negotiation(login: login)
+        defer { self.negotiation.withLock { $0 = negotiation } }
+        return try await self.readRegistration(&negotiation, state: &state)
     }
 
     /// Offers another nick after ``RegistrationOutcome/nickRefused(reason:)``.
     public func retry(nick: String, state: inout ChatState) async throws -> RegistrationOutcome {
         try await self.send(IRCMessage(.nick, nick))
-        return try await self.readRegistration(state: &state)
+        var negotiation = self.negotiation.withLock { $0 } ?? Negotiation(login: nil)
+        defer { self.negotiation.withLock { $0 = negotiation } }
+        return try await self.readRegistration(&negotiation, state: &state)
     }
 
     /// Registers without asking anyone: a refused nick gets `_` appended (as reconnecting clients do), up to
@@ -149,11 +169,18 @@ public final class ChatConnection: Sendable {
         nick: String,
         realname: String? = nil,
         password: String? = nil,
+        login: ChatLogin? = nil,
         attempts: Int = 5,
         state: inout ChatState
     ) async throws -> [ChatLine] {
         var candidate = nick
-        var outcome = try await self.register(nick: candidate, realname: realname, password: password, state: &state)
+        var outcome = try await self.register(
+            nick: candidate,
+            realname: realname,
+            password: password,
+            login: login,
+            state: &state
+        )
         for _ in 0..<attempts {
             guard case .nickRefused = outcome else { break }
             candidate += "_"
@@ -165,15 +192,43 @@ public final class ChatConnection: Sendable {
         }
     }
 
-    private func readRegistration(state: inout ChatState) async throws -> RegistrationOutcome {
-        var lines: [ChatLine] = []
+    /// Where capability negotiation and the login stand during one registration.
+    struct Negotiation: Sendable {
+        let login: ChatLogin?
         var listed: [String] = []
+        /// The mechanisms the server's `sasl` capability names (empty: it did not say).
+        var mechanisms: [String] = []
+        var sasl: SASLClient?
+        /// CAP END sent: nothing more to negotiate.
+        var finished = false
+
+        init(login: ChatLogin?) { self.login = login }
+    }
+
+    private func readRegistration(
+        _ negotiation: inout Negotiation,
+        state: inout ChatState
+    ) async throws -> RegistrationOutcome {
+        var lines: [ChatLine] = []
         while let message = await self.next() {
             let now = Self.now()
             switch message.command {
             case .cap:
-                try await self.negotiate(message, listed: &listed, state: &state)
+                try await self.negotiate(message, &negotiation, state: &state)
                 continue
+            case .authenticate:
+                try await self.authenticate(message, &negotiation)
+                continue
+            case IRCCommand(.rplSaslSuccess):
+                try await self.send(IRCMessage(.cap, "END"))
+                negotiation.finished = true
+            case IRCCommand(.errSaslFail), IRCCommand(.errSaslTooLong), IRCCommand(.errSaslAborted),
+                IRCCommand(.errNickLocked):
+                let account = negotiation.login?.account ?? ""
+                throw ParleyClientError(
+                    "Logging in as \(account) failed: \(message.parameters.last ?? "refused"). Check the account name "
+                        + "and password; leave out --account to chat as a guest."
+                )
             case IRCCommand(.errNicknameInUse), IRCCommand(.errErroneusNickname), IRCCommand(.errNoNicknameGiven):
                 if !state.isRegistered { return .nickRefused(reason: ChatState.explain(message)) }
             case IRCCommand(.errPasswdMismatch):
@@ -191,13 +246,20 @@ public final class ChatConnection: Sendable {
         throw ParleyClientError("The server closed the connection during registration.")
     }
 
-    /// CAP LS (possibly several lines) → REQ what we want → ACK/NAK → END.
-    private func negotiate(_ message: IRCMessage, listed: inout [String], state: inout ChatState) async throws {
+    /// CAP LS (possibly several lines) → REQ what we want → ACK/NAK → (SASL) → END.
+    private func negotiate(
+        _ message: IRCMessage,
+        _ negotiation: inout Negotiation,
+        state: inout ChatState
+    ) async throws {
         switch message.parameter(1) {
         case "LS":
             let more = message.parameters.count > 3 && message.parameter(2) == "*"
             for entry in (message.parameters.last ?? "").split(separator: " ") {
-                listed.append(String(entry.prefix { $0 != "=" }))
+                negotiation.listed.append(String(entry.prefix { $0 != "=" }))
+                if entry.hasPrefix("sasl=") {
+                    negotiation.mechanisms = entry.dropFirst("sasl=".count).split(separator: ",").map(String.init)
+                }
                 if entry.hasPrefix("sts=") {
                     let policy = StrictTransportPolicy(capabilityValue: String(entry.dropFirst("sts=".count)))
                     // Over plaintext the policy is an order to move to TLS; over TLS it says how long to stay.
@@ -206,20 +268,64 @@ public final class ChatConnection: Sendable {
                 }
             }
             guard !more else { return }
-            let wanted = listed.filter(Self.wantedCapabilities.contains)
+            var wanted = negotiation.listed.filter(Self.wantedCapabilities.contains)
+            if negotiation.login != nil {
+                guard negotiation.listed.contains("sasl") else {
+                    throw ParleyClientError(
+                        "This server does not offer logging in (SASL); leave out --account to chat as a guest."
+                    )
+                }
+                wanted.append("sasl")
+            }
             if wanted.isEmpty {
-                try await self.send(IRCMessage(.cap, "END"))
+                try await self.finishNegotiation(&negotiation)
             } else {
                 try await self.send(IRCMessage(.cap, "REQ", wanted.joined(separator: " ")))
             }
         case "ACK":
-            state.acknowledge(capabilities: (message.parameters.last ?? "").split(separator: " ").map(String.init))
-            try await self.send(IRCMessage(.cap, "END"))
+            let acknowledged = (message.parameters.last ?? "").split(separator: " ").map(String.init)
+            state.acknowledge(capabilities: acknowledged)
+            if let login = negotiation.login, acknowledged.contains("sasl") {
+                // SCRAM keeps the password off the wire; PLAIN only where the server offers nothing better.
+                let offered = negotiation.mechanisms
+                let mechanism: SASLClient.Mechanism =
+                    offered.isEmpty || offered.contains("SCRAM-SHA-256") ? .scramSHA256 : .plain
+                negotiation.sasl = SASLClient(mechanism: mechanism, user: login.account, password: login.password)
+                try await self.send(IRCMessage(.authenticate, mechanism.rawValue))
+            } else {
+                try await self.finishNegotiation(&negotiation)
+            }
         case "NAK":
-            try await self.send(IRCMessage(.cap, "END"))
+            if negotiation.login != nil {
+                throw ParleyClientError("The server refused to negotiate SASL, so --account cannot log in.")
+            }
+            try await self.finishNegotiation(&negotiation)
         default:
             _ = state.apply(message, now: Self.now())
         }
+    }
+
+    private func finishNegotiation(_ negotiation: inout Negotiation) async throws {
+        guard !negotiation.finished else { return }
+        negotiation.finished = true
+        try await self.send(IRCMessage(.cap, "END"))
+    }
+
+    /// One SASL step: the server's challenge (`+` for none) in, the response out, base64 in chunks of 400.
+    private func authenticate(_ message: IRCMessage, _ negotiation: inout Negotiation) async throws {
+        guard var sasl = negotiation.sasl else { return }
+        let text = message.parameters.last ?? "+"
+        guard let challenge = text == "+" ? [] : Base64.decode(text) else {
+            throw ParleyClientError("The server sent a SASL challenge that is not base64.")
+        }
+        let response = try sasl.respond(to: challenge)
+        negotiation.sasl = sasl
+        let encoded = Base64.encode(response)
+        var chunks = stride(from: 0, to: encoded.count, by: 400).map {
+            String(encoded.dropFirst($0).prefix(400))
+        }
+        if encoded.isEmpty || encoded.count % 400 == 0 { chunks.append("+") }
+        for chunk in chunks { try await self.send(IRCMessage(.authenticate, chunk)) }
     }
 
     /// Milliseconds since 1970 from the system clock.

@@ -388,6 +388,9 @@ public struct ChatState: Sendable {
         case .rplEndOfNames, .rplTopicWhoTime, .rplLUserClient, .rplLUserOp, .rplLUserUnknown, .rplLUserChannels,
             .rplLUserMe, .rplLocalUsers, .rplGlobalUsers:
             return []
+        case .rplLoggedIn, .rplLoggedOut:
+            // The prefix and account before the sentence say nothing the sentence does not.
+            return [ChatLine(time: time, kind: .info, text: parameters.last ?? "")]
         default:
             if (400..<600).contains(numeric.code) {
                 return [ChatLine(time: time, kind: .error, text: Self.explain(message))]

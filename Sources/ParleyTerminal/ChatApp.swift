@@ -107,7 +107,12 @@ public final class ChatApp {
         do {
             var outcome: RegistrationOutcome
             do {
-                outcome = try await connection.register(nick: nick!, password: options.password, state: &app.state)
+                outcome = try await connection.register(
+                    nick: nick!,
+                    password: options.password,
+                    login: options.login,
+                    state: &app.state
+                )
             } catch let upgrade as StrictTransportUpgrade {
                 await connection.close()
                 endpoint.port = upgrade.port
@@ -119,7 +124,12 @@ public final class ChatApp {
                     connection = try await ChatConnection.open(endpoint)
                     app.endpoint = endpoint
                     app.state = ChatState(nick: nick!)
-                    outcome = try await connection.register(nick: nick!, password: options.password, state: &app.state)
+                    outcome = try await connection.register(
+                        nick: nick!,
+                        password: options.password,
+                        login: options.login,
+                        state: &app.state
+                    )
                 } catch {
                     throw ParleyClientError(
                         "\(endpoint.host) accepts only TLS, and the TLS connection failed (nothing was sent without "
@@ -284,6 +294,7 @@ public final class ChatApp {
         let start = self.endpoint
         let nick = self.state.nick
         let password = self.options.password
+        let login = self.options.login
         let continuation = self.continuation
         Task {
             var endpoint = start
@@ -298,6 +309,7 @@ public final class ChatApp {
                     let lines = try await connection.registerAutomatically(
                         nick: nick,
                         password: password,
+                        login: login,
                         state: &state
                     )
                     continuation.yield(.reconnected(connection, state, lines))

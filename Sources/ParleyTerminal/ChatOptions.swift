@@ -10,6 +10,8 @@ public struct ChatOptions: Sendable {
     public var nick: String?
     public var channel = "#lobby"
     public var password: String?
+    /// The account to log in to, on the first connection and on every reconnect.
+    public var login: ChatLogin?
     public var colors = true
     /// Whether standard input is a terminal (line editor, status line) or a script (plain lines).
     public var interactive = true

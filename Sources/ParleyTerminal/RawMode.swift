@@ -43,6 +43,25 @@ public enum RawMode {
     /// Whether `descriptor` is a terminal.
     public static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
 
+    /// Reads one line from the terminal without showing it (a password), after writing `prompt`.
+    /// - Returns: `nil` at end of input.
+    public static func readSecretLine(prompt: String) -> String? {
+        Screen.write(prompt)
+        var settings = termios()
+        let isTerminal = tcgetattr(STDIN_FILENO, &settings) == 0
+        let saved = settings
+        if isTerminal {
+            settings.c_lflag &= ~tcflag_t(ECHO)
+            _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &settings)
+        }
+        defer {
+            var restored = saved
+            if isTerminal { _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &restored) }
+            Screen.write("\n")
+        }
+        return readLine(strippingNewline: true)
+    }
+
     /// The size of the terminal on standard output, or 24×80 when it cannot be read.
     public static func windowSize() -> (rows: Int, columns: Int) {
         var size = winsize()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ParleyClient
 import ParleyTerminal
 import ParleyVersion
@@ -37,6 +38,20 @@ struct Parley: AsyncParsableCommand {
     @Option(help: "The server password (PASS), if the server has one.")
     var password: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Log in to this account (SASL) on every connection.",
+            discussion: "The password comes from PARLEY_ACCOUNT_PASSWORD, --account-password-file, or is asked for."
+        )
+    )
+    var account: String?
+
+    @Option(
+        name: .customLong("account-password-file"),
+        help: "A file (readable only by you) whose first line is the account's password."
+    )
+    var accountPasswordFile: String?
+
     @Flag(help: "Use TLS and check the server's certificate.")
     var tls = false
 
@@ -65,6 +80,9 @@ struct Parley: AsyncParsableCommand {
         if self.tlsCA != nil && self.tlsInsecure {
             throw ValidationError("--tls-ca and --tls-insecure exclude each other.")
         }
+        if self.accountPasswordFile != nil && self.account == nil {
+            throw ValidationError("--account-password-file needs --account NAME.")
+        }
         guard self.channel.hasPrefix("#") || self.channel.hasPrefix("&") else {
             throw ValidationError("--channel must start with # (e.g. #lobby), not '\(self.channel)'.")
         }
@@ -81,12 +99,42 @@ struct Parley: AsyncParsableCommand {
         options.nick = self.nick
         options.channel = self.channel
         options.password = self.password
+        if let account = self.account {
+            options.login = ChatLogin(account: account, password: try self.accountPassword(for: account))
+        }
         options.interactive = RawMode.isTerminal(STDIN_FILENO)
         options.colors =
             TerminalStyle.detect(noColorFlag: self.noColor, environment: environment()).colors
             && RawMode.isTerminal(STDOUT_FILENO)
         let status = await ChatApp.run(options)
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The account's password: never from the command line (other users see it in `ps`).
+    private func accountPassword(for account: String) throws -> String {
+        if let file = self.accountPasswordFile {
+            var status = stat()
+            guard stat(file, &status) == 0, let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("--account-password-file: cannot read '\(file)'.")
+            }
+            guard status.st_mode & 0o077 == 0 else {
+                throw ValidationError(
+                    "--account-password-file: '\(file)' can be read by others; chmod 600 it first."
+                )
+            }
+            let password = String(text.prefix { $0 != "\n" && $0 != "\r" })
+            guard !password.isEmpty else { throw ValidationError("--account-password-file: '\(file)' is empty.") }
+            return password
+        }
+        if let password = self.environment()["PARLEY_ACCOUNT_PASSWORD"], !password.isEmpty { return password }
+        guard RawMode.isTerminal(STDIN_FILENO),
+            let password = RawMode.readSecretLine(prompt: "Password for \(account): "), !password.isEmpty
+        else {
+            throw ValidationError(
+                "--account \(account) needs a password: set PARLEY_ACCOUNT_PASSWORD or give --account-password-file."
+            )
+        }
+        return password
     }
 
     private func environment() -> [String: String] {

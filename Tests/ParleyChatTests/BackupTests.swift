@@ -80,11 +80,13 @@ import Testing
             ["127.0.0.1", "--port", "0", "--data-dir", data.path],
             executable: "parley-server"
         )
+        defer { server.terminate() }
         try await server.waitFor("Parley listening")
-        server.terminate()
-        _ = try await server.exitStatus()
-        let path = data.appendingPathComponent("parley.sqlite").path
-        // Overwrite one page in the middle of the file: its header stays, so SQLite opens it and finds the damage.
+        // A backup is one whole file (no write-ahead log beside it): the page overwritten below is surely in it.
+        let path = data.appendingPathComponent("copy.sqlite").path
+        let backup = try ChatProcess(["backup", path, "--data-dir", data.path], executable: "parley-server")
+        #expect(try await backup.exitStatus() == 0)
+        // Overwrite every page but the first and the last: the header stays, so SQLite opens it and finds the damage.
         let file = try #require(FileHandle(forUpdatingAtPath: path))
         let size = try file.seekToEnd()
         try #require(size >= 3 * 4096)

@@ -18,6 +18,15 @@ import Testing
         return state
     }
 
+    @Test func loggingInIsShownAsItsSentenceAlone() throws {
+        var state = ChatState(nick: "phil")
+        let lines = state.apply(
+            try self.message(":irc.test 900 phil phil!phil@h.ip phil :You are now logged in as phil"),
+            now: 0
+        )
+        #expect(lines.map(\.text) == ["You are now logged in as phil"])
+    }
+
     @Test func tracksMembersThroughJoinsPartsQuitsAndNicks() throws {
         var state = try self.joined()
         #expect(state.networkName == "TestNet")
