@@ -69,7 +69,7 @@ public final class ChatConnection: Sendable {
     /// Capabilities a chat client asks for when the server has them.
     public static let wantedCapabilities: Set<String> = [
         "server-time", "echo-message", "message-tags", "multi-prefix", "batch", "invite-notify", "cap-notify",
-        "away-notify", "draft/chathistory", "labeled-response", "soju.im/search",
+        "away-notify", "draft/chathistory", "labeled-response", "soju.im/search", "draft/read-marker",
     ]
 
     public let client: IRCClient

@@ -32,6 +32,8 @@ public struct ChatState: Sendable {
     public var typists = Typists()
     /// The strict transport policy the server stated over TLS, if any (the client remembers it per host).
     public var strictTransport: StrictTransportPolicy?
+    /// Read markers (draft/read-marker) the server sent, by case-folded target: milliseconds since 1970.
+    public private(set) var readMarkers: [String: Int64] = [:]
     /// Channel-membership modes and their symbols, highest first (from ISUPPORT PREFIX).
     public private(set) var prefixModes: [(mode: Character, symbol: Character)] = [("o", "@"), ("v", "+")]
     /// Channel modes that always take a parameter (lists and keys) and those that take one only when set.
@@ -243,6 +245,14 @@ public struct ChatState: Sendable {
             return [line(.error, message.parameters.last ?? "The server refused the command")]
         case .warn, .note:
             return [line(.info, message.parameters.last ?? "")]
+        case .markread:
+            // draft/read-marker: where this account (or connection) has read `target` up to, from any device.
+            if let target = message.parameter(0), let value = message.parameter(1), value.hasPrefix("timestamp="),
+                let read = IRCTimestamp.parse(String(value.dropFirst("timestamp=".count)))
+            {
+                self.readMarkers[CaseMapping.fold(target)] = read
+            }
+            return []
         case .cap:
             if message.parameter(1) == "ACK" {
                 self.acknowledge(capabilities: (message.parameters.last ?? "").split(separator: " ").map(String.init))

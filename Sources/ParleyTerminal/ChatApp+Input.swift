@@ -36,6 +36,8 @@ extension ChatApp {
             if let newNick = message.parameter(0) { self.windows.rename(oldNick, to: newNick) }
         case .tagmsg:
             self.redraw()  // who is typing may have changed
+        case .markread:
+            if let target = message.parameter(0) { self.readMarkerArrived(target) }
         case IRCCommand(.rplEndOfNames):
             if let channel = message.parameter(1), self.awaitingNames.remove(CaseMapping.fold(channel)) != nil {
                 let others = max((self.state.channel(channel)?.members.count ?? 1) - 1, 0)

@@ -50,6 +50,8 @@ public final class ChatApp {
     var awaitingNames: Set<String> = []
     /// Where this person last said they are typing, and when.
     var typingSent: (target: String, at: Int64)?
+    /// The read markers this client last sent or heard, by case-folded window name (ms since 1970).
+    var markersSent: [String: Int64] = [:]
 
     init(options: ChatOptions, endpoint: ChatEndpoint, nick: String) {
         self.options = options
@@ -286,6 +288,7 @@ public final class ChatApp {
             await self.quit(nil)
         case .tick:
             self.typingTick()
+            await self.sendReadMarker()
         }
     }
 

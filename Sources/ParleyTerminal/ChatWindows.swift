@@ -56,6 +56,26 @@ struct ChatWindows {
         self.windows[index].highlighted = false
     }
 
+    /// The read marker for `name` moved to `time` (this person read it, here or on another device): only lines after
+    /// it are unread.
+    mutating func markRead(_ name: String, through time: Int64) {
+        guard let index = self.index(of: name) else { return }
+        let unread = self.windows[index].lines.filter { $0.time > time && Self.countsAsUnread($0) }
+        self.windows[index].unread = unread.count
+        self.windows[index].highlighted = unread.contains(where: \.mentionsMe)
+    }
+
+    /// The server time of the newest message in window `index`, if any (client notices carry local times).
+    func newestTime(in index: Int) -> Int64? {
+        guard self.windows.indices.contains(index) else { return nil }
+        return self.windows[index].lines.last(where: { [.message, .action, .notice].contains($0.kind) })?.time
+    }
+
+    /// What this user said (from another device, or a DM it sent) and what history replays is not news to it.
+    private static func countsAsUnread(_ line: ChatLine) -> Bool {
+        line.kind != .event && !line.isOwn && !line.isHistory
+    }
+
     /// Stores `line` in its window (the current one when it names none, or when its window is not open and
     /// `openMissing` is false). - Returns: whether the line is in the window on screen.
     mutating func add(_ line: ChatLine, openMissing: Bool) -> Bool {
@@ -73,8 +93,7 @@ struct ChatWindows {
             self.windows[target].lines.removeFirst(self.windows[target].lines.count - self.keep)
         }
         if target == self.current { return true }
-        // What this user said (from another device, or a DM it sent) is not news to it.
-        if line.kind != .event && !line.isOwn && !line.isHistory {
+        if Self.countsAsUnread(line) {
             self.windows[target].unread += 1
             if line.mentionsMe { self.windows[target].highlighted = true }
         }

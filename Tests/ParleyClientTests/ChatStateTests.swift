@@ -27,6 +27,18 @@ import Testing
         #expect(lines.map(\.text) == ["You are now logged in as phil"])
     }
 
+    @Test func aReadMarkerIsKeptByTargetAndShowsNothing() throws {
+        var state = ChatState(nick: "phil")
+        let lines = state.apply(
+            try self.message(":irc.test MARKREAD #Lobby timestamp=2026-12-07T12:00:00.500Z"),
+            now: 0
+        )
+        #expect(lines.isEmpty)
+        #expect(state.readMarkers["#lobby"] == IRCTimestamp.parse("2026-12-07T12:00:00.500Z"))
+        _ = state.apply(try self.message(":irc.test MARKREAD #other *"), now: 0)
+        #expect(state.readMarkers["#other"] == nil)
+    }
+
     @Test func tracksMembersThroughJoinsPartsQuitsAndNicks() throws {
         var state = try self.joined()
         #expect(state.networkName == "TestNet")
