@@ -17,7 +17,7 @@ import threading
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -207,6 +207,33 @@ def main():
             said = try_log_in(carol, port, "owner", password="wrong-password")
             assert "Login failed" in said and not carol.find_element(By.ID, "chat-screen").is_displayed(), said
             carol.save_screenshot(os.path.join(shots, "desktop-login-failed.png"))
+            # Logged in, the page and the owner's other device share read markers (draft/read-marker).
+            said = try_log_in(carol, port, "owner", password="correct-horse-battery")
+            wait_for(lambda: carol.find_element(By.ID, "chat-screen").is_displayed(), "the owner's chat screen")
+            wait_for(lambda: "#lobby" in carol.find_element(By.ID, "buffer-name").text, "the owner in #lobby")
+            phone = TCPClient(port, "ownerphone", caps=("draft/read-marker",))
+            wait_for(lambda: phone.saw(" 001 "), "the owner's phone welcome")
+            phone.send("PRIVMSG NickServ :IDENTIFY owner correct-horse-battery")
+            wait_for(lambda: phone.saw(" 900 "), "the phone logged in")
+            tcp.send("PRIVMSG #lobby :read on the page")
+            wait_for(lambda: "read on the page" in messages_text(carol), "the line on the owner's page")
+            wait_for(lambda: phone.saw("MARKREAD #lobby timestamp="), "the page's read marker on the phone")
+            open_buffer(carol, carol.find_element(By.ID, "network-name").text)
+            tcp.send("PRIVMSG #lobby :unread on the page")
+            wait_for(lambda: carol.title.startswith("(1) "), "the unread count in the tab title")
+            phone.send("MARKREAD #lobby timestamp=2099-01-01T00:00:00.000Z")
+            wait_for(lambda: not carol.title.startswith("("), "the count gone once read on the phone")
+            badges = [b.text for b in carol.find_elements(By.CSS_SELECTOR, "#buffer-list .unread")]
+            assert badges == [], badges
+            # A conversation survives a reload: logged in again, the page lists it (CHATHISTORY TARGETS).
+            tcp.send("PRIVMSG owner :a private word for the owner")
+            names = lambda: [n.text for n in carol.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name")]
+            wait_for(lambda: "terminal" in names(), "the conversation in the owner's sidebar")
+            try_log_in(carol, port, "owner", password="correct-horse-battery")
+            wait_for(lambda: carol.find_element(By.ID, "chat-screen").is_displayed(), "the owner back after a reload")
+            wait_for(lambda: "terminal" in names(), "the conversation listed again after the reload")
+            open_buffer(carol, "terminal")
+            wait_for(lambda: "a private word for the owner" in messages_text(carol), "the conversation's history")
         finally:
             carol.quit()
 
@@ -403,6 +430,8 @@ def main():
 
         say(alice, "/me waves")
         wait_for(lambda: "* alice waves" in messages_text(bob), "the action on bob's screen")
+        for driver in (alice, bob):  # guests keep no read markers: the page must not ask and be refused
+            assert "read markers" not in messages_text(driver), messages_text(driver)[-300:]
         alice.save_screenshot(os.path.join(shots, "desktop-chat.png"))
         bob.save_screenshot(os.path.join(shots, "phone-chat.png"))
 
@@ -420,12 +449,19 @@ def main():
         # Replies and reactions (IRCv3 +draft/reply, +draft/react): the page quotes the line answered, counts reactions.
         open_buffer(alice, "#lobby")
         wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#lobby", "alice in #lobby")
-        target_line = lambda driver: [l for l in driver.find_elements(By.CSS_SELECTOR, "#messages .line")
-                                      if "hi from the terminal" in l.text][0]
-        parent = target_line(alice)
-        parent_id = parent.get_attribute("data-id")
-        ActionChains(alice).move_to_element(parent).perform()
-        parent.find_element(By.CSS_SELECTOR, ".line-reply").click()
+        def on_target_line(driver, button):
+            # The log is drawn again when a line arrives: find the line anew until it holds still for the click.
+            for _ in range(50):
+                try:
+                    line = [l for l in driver.find_elements(By.CSS_SELECTOR, "#messages .line")
+                            if "hi from the terminal" in l.text][0]
+                    ActionChains(driver).move_to_element(line).perform()
+                    line.find_element(By.CSS_SELECTOR, button).click()
+                    return line.get_attribute("data-id")
+                except (StaleElementReferenceException, IndexError):
+                    time.sleep(0.1)
+            raise AssertionError(f"could not click {button} on the terminal's line")
+        parent_id = on_target_line(alice, ".line-reply")
         wait_for(lambda: alice.find_element(By.ID, "reply-bar").is_displayed(), "the reply bar")
         say(alice, "replying to that")
         wait_for(lambda: any(l.startswith("@") and f"+draft/reply={parent_id}" in l.split(" ")[0]
@@ -433,14 +469,17 @@ def main():
         assert not alice.find_element(By.ID, "reply-bar").is_displayed(), "the reply bar stayed"
         quoted = lambda: [q.text for q in bob.find_elements(By.CSS_SELECTOR, "#messages .reply-quote")]
         wait_for(lambda: any("terminal" in q and "hi from the terminal" in q for q in quoted()), "bob sees the quote")
-        parent = target_line(alice)
-        ActionChains(alice).move_to_element(parent).perform()
-        parent.find_element(By.CSS_SELECTOR, ".line-react").click()
+        on_target_line(alice, ".line-react")
         wait_for(lambda: alice.find_elements(By.CSS_SELECTOR, "#member-menu button"), "the reaction menu")
         alice.find_elements(By.CSS_SELECTOR, "#member-menu button")[0].click()
         wait_for(lambda: any("+draft/react=" in l.split(" ")[0] and f"+draft/reply={parent_id}" in l.split(" ")[0]
                              and l.endswith("TAGMSG #lobby") for l in typist.lines), "the reaction's TAGMSG")
-        counts = lambda driver: [r.text for r in target_line(driver).find_elements(By.CSS_SELECTOR, ".reaction")]
+        def counts(driver):
+            try:
+                return [r.text for l in driver.find_elements(By.CSS_SELECTOR, "#messages .line")
+                        if "hi from the terminal" in l.text for r in l.find_elements(By.CSS_SELECTOR, ".reaction")]
+            except StaleElementReferenceException:
+                return None  # drawn again meanwhile: wait_for asks again
         wait_for(lambda: counts(bob) == ["👍 1"], "bob sees one 👍")
         typist.send(f"@+draft/react=👍;+draft/reply={parent_id} TAGMSG #lobby")
         wait_for(lambda: counts(alice) == ["👍 2"], "two 👍 on alice's page")

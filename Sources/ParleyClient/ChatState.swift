@@ -34,6 +34,8 @@ public struct ChatState: Sendable {
     public var strictTransport: StrictTransportPolicy?
     /// Read markers (draft/read-marker) the server sent, by case-folded target: milliseconds since 1970.
     public private(set) var readMarkers: [String: Int64] = [:]
+    /// The account this connection is logged in to (900), if any: the server keeps read markers only for accounts.
+    public private(set) var account: String?
     /// Channel-membership modes and their symbols, highest first (from ISUPPORT PREFIX).
     public private(set) var prefixModes: [(mode: Character, symbol: Character)] = [("o", "@"), ("v", "+")]
     /// Channel modes that always take a parameter (lists and keys) and those that take one only when set.
@@ -399,6 +401,8 @@ public struct ChatState: Sendable {
             .rplLUserMe, .rplLocalUsers, .rplGlobalUsers:
             return []
         case .rplLoggedIn, .rplLoggedOut:
+            // 900 <nick> <prefix> <account> :text; 901 <nick> <prefix> :text (the nick is dropped above).
+            self.account = numeric == .rplLoggedIn && parameters.count >= 3 ? parameters[1] : nil
             // The prefix and account before the sentence say nothing the sentence does not.
             return [ChatLine(time: time, kind: .info, text: parameters.last ?? "")]
         default:

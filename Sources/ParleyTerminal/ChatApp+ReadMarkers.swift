@@ -13,9 +13,11 @@ extension ChatApp {
     }
 
     /// Tells the server the window on screen is read up to its newest message, so other devices clear it too. Only
-    /// a person at a terminal reads (a script does not), only with the capability, and only when the point moved.
+    /// a person at a terminal reads (a script does not), only logged in (the server keeps markers for accounts and
+    /// refuses them otherwise), only with the capability, and only when the point moved.
     func sendReadMarker() async {
-        guard self.options.interactive, self.state.capabilities.contains("draft/read-marker"),
+        guard self.options.interactive, self.state.account != nil,
+            self.state.capabilities.contains("draft/read-marker"),
             let name = self.windows.currentName, let newest = self.windows.newestTime(in: self.windows.current)
         else { return }
         let key = CaseMapping.fold(name)

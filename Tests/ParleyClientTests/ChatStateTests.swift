@@ -25,6 +25,9 @@ import Testing
             now: 0
         )
         #expect(lines.map(\.text) == ["You are now logged in as phil"])
+        #expect(state.account == "phil")
+        _ = state.apply(try self.message(":irc.test 901 phil phil!phil@h.ip :You are now logged out"), now: 0)
+        #expect(state.account == nil)
     }
 
     @Test func aReadMarkerIsKeptByTargetAndShowsNothing() throws {

@@ -5,6 +5,7 @@ import { stripFormatting } from './formatting.js';
 import { fold, isChannel } from './irc.js';
 import { complete, neighbour } from './keys.js';
 import { runCommand } from './commands.js';
+import { ReadMarkers } from './readmarkers.js';
 import { Typing } from './typing.js';
 import { renderBufferList, renderLines, renderMembers } from './view.js';
 
@@ -31,6 +32,7 @@ export const state = {
   lastSent: '',
   /** LIST replies gathered until its end. */
   listing: null,
+  markers: new ReadMarkers(),
   typing: new Typing((key) => {
     if (key === state.active) renderTyping();
   }),
@@ -84,7 +86,10 @@ export function addLine(target, line, { history = false } = {}) {
     if (line.highlight || target.kind === 'query') target.highlight = true;
     renderSidebar();
   }
-  if (key === state.active && !history) renderMessages();
+  if (key === state.active && !history) {
+    renderMessages();
+    state.markers.seen(state.connection, target);
+  }
 }
 
 export function info(text, kind = 'info', target = activeBuffer()) {
@@ -116,6 +121,9 @@ function typingTarget() {
 
 export function renderSidebar() {
   renderBufferList($('buffer-list'), state.buffers, state.active, select, closeBuffer);
+  // The unread count in the tab's title, so a background tab says there is something new.
+  const unread = [...state.buffers.values()].reduce((sum, each) => sum + each.unread, 0);
+  document.title = unread > 0 ? `(${unread}) ${state.network}` : state.network;
 }
 
 export function select(key) {
@@ -129,6 +137,7 @@ export function select(key) {
   document.body.classList.remove('show-sidebar');
   $('input').focus();
   if (chosen.lines.length < 20) loadOlder(chosen);
+  state.markers.seen(state.connection, chosen);
 }
 
 function closeBuffer(key) {
@@ -465,10 +474,25 @@ function handle(message) {
       }
       renderMessages();
       break;
+    case '900': case '901':
+      // The server keeps read markers for accounts only (and refuses them otherwise).
+      state.markers.account = message.command === '900' ? message.params[2] : null;
+      info(message.params[message.params.length - 1], 'info', serverBuffer());
+      break;
+    case 'MARKREAD': {
+      // Read here or on another device: what was said before the marker is no longer unread.
+      const marker = state.markers.arrived(first, second);
+      const target = state.buffers.get(fold(first || ''));
+      if (marker && target && fold(target.name) !== state.active) {
+        ReadMarkers.recount(target, marker, isMe);
+        renderSidebar();
+      }
+      break;
+    }
     case '372': case '375': case '376': case '422': case '002': case '003': case '004': case '251': case '252':
     case '253': case '254': case '255': case '265': case '266': case 'CAP': case 'PONG': case 'AUTHENTICATE':
-    case '333': case '900': case '903': case 'ACCOUNT': case 'MARKREAD':
-      if (message.command === '372' || message.command === '900') info(message.params[message.params.length - 1], 'info', serverBuffer());
+    case '333': case '903': case 'ACCOUNT':
+      if (message.command === '372') info(message.params[message.params.length - 1], 'info', serverBuffer());
       break;
     case '311': // WHOIS, in words
       info(`${second} is ${message.params[2]}@${message.params[3]} (${message.params[5] || ''})`);
@@ -551,6 +575,15 @@ function finishBatch(ref) {
     if (batch.messages.length < HISTORY_PAGE && !state.focus) target.historyDone = true;
     if (fold(target.name) === state.active) renderMessages({ keepOffsetFromBottom: true });
     if (state.focus && fold(state.focus.place) === fold(target.name)) showFocused();
+  } else if (batch.type === 'draft/chathistory-targets') {
+    // Conversations open in the sidebar as they were; channels are rejoined, not listed from here.
+    const active = state.active;
+    for (const message of batch.messages) {
+      const name = message.params[1];
+      if (name && !isChannel(name)) buffer(name, 'query');
+    }
+    state.active = active;
+    renderSidebar();
   } else if (batch.type === 'soju.im/search') {
     const results = buffer(`Search: ${state.lastSearch || ''}`, 'search');
     results.lines = [];
@@ -603,9 +636,17 @@ function connect(nick, password, channel, serverPassword) {
       const rejoin = [...state.buffers.values()].filter((b) => b.kind === 'channel').map((b) => b.name);
       const channels = new Set([...(rejoin.length ? rejoin : saved), ...(channel ? [channel] : [])]);
       for (const name of channels) connection.send('JOIN', name);
+      // A logged-in person's conversations come back after a reload (the server keeps them for the account).
+      if (state.markers.account && connection.has('draft/chathistory')) {
+        const now = Date.now();
+        const since = new Date(now - 90 * 86400000).toISOString();
+        connection.send('CHATHISTORY', 'TARGETS', `timestamp=${since}`, `timestamp=${new Date(now + 60000).toISOString()}`, '50');
+      }
       $('input').focus();
     },
     onStatus: (kind, text) => {
+      // A new connection is logged in again (900) or not at all: until then no marker is sent.
+      if (kind !== 'online' && kind !== 'reconnected') state.markers.account = null;
       const banner = $('status-banner');
       banner.hidden = kind === 'online' || kind === 'reconnected';
       banner.textContent = text;
@@ -771,6 +812,8 @@ function setup() {
       $('join-input').focus();
     }
   });
+  // Coming back to the tab is reading what is on screen.
+  document.addEventListener('visibilitychange', () => state.markers.seen(state.connection, activeBuffer()));
   document.addEventListener('click', (event) => {
     if (!$('sidebar').contains(event.target) && !$('members').contains(event.target)) closeDrawers();
   });
