@@ -12,6 +12,16 @@ import Testing
         return url
     }
 
+    /// `parley-server` on `data`, once it says it is listening.
+    private func runningServer(in data: URL, _ extra: [String] = []) async throws -> ChatProcess {
+        let server = try ChatProcess(
+            ["127.0.0.1", "--port", "0", "--data-dir", data.path] + extra,
+            executable: "parley-server"
+        )
+        try await server.waitFor("Parley listening")
+        return server
+    }
+
     /// The msgids a SQLite file holds, read by Python's own sqlite3 (not by Parley's code).
     private func storedIDs(in path: String) async throws -> Set<String> {
         let reader = try ChatProcess(
@@ -28,12 +38,8 @@ import Testing
 
     @Test func aBackupTakenWhileAClientSendsHoldsEveryAcknowledgedMessageAndPassesCheck() async throws {
         let data = try self.scratch()
-        let server = try ChatProcess(
-            ["127.0.0.1", "--port", "0", "--data-dir", data.path, "--flood-control", "off"],
-            executable: "parley-server"
-        )
+        let server = try await self.runningServer(in: data, ["--flood-control", "off"])
         defer { server.terminate() }
-        try await server.waitFor("Parley listening")
         let banner = server.text
         let port = try #require(
             banner.split(separator: "irc://127.0.0.1:").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
@@ -76,12 +82,8 @@ import Testing
 
     @Test func checkFindsADamagedDatabase() async throws {
         let data = try self.scratch()
-        let server = try ChatProcess(
-            ["127.0.0.1", "--port", "0", "--data-dir", data.path],
-            executable: "parley-server"
-        )
+        let server = try await self.runningServer(in: data)
         defer { server.terminate() }
-        try await server.waitFor("Parley listening")
         // A backup is one whole file (no write-ahead log beside it): the page overwritten below is surely in it.
         let path = data.appendingPathComponent("copy.sqlite").path
         let backup = try ChatProcess(["backup", path, "--data-dir", data.path], executable: "parley-server")
@@ -101,12 +103,8 @@ import Testing
 
     @Test func backupRefusesToOverwriteAFile() async throws {
         let data = try self.scratch()
-        let server = try ChatProcess(
-            ["127.0.0.1", "--port", "0", "--data-dir", data.path],
-            executable: "parley-server"
-        )
+        let server = try await self.runningServer(in: data)
         defer { server.terminate() }
-        try await server.waitFor("Parley listening")
         let existing = data.appendingPathComponent("precious.txt")
         try Data("keep me".utf8).write(to: existing)
         let backup = try ChatProcess(["backup", existing.path, "--data-dir", data.path], executable: "parley-server")
