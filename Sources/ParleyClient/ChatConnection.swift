@@ -220,8 +220,7 @@ public final class ChatConnection: Sendable {
                 try await self.authenticate(message, &negotiation)
                 continue
             case IRCCommand(.rplSaslSuccess):
-                try await self.send(IRCMessage(.cap, "END"))
-                negotiation.finished = true
+                try await self.finishNegotiation(&negotiation)
             case IRCCommand(.errSaslFail), IRCCommand(.errSaslTooLong), IRCCommand(.errSaslAborted),
                 IRCCommand(.errNickLocked):
                 let account = negotiation.login?.account ?? ""
