@@ -135,7 +135,9 @@ def main():
         baseline = open_fds(server.pid)
         large = phase(port, bench, 10000, server.pid)
         for what, (a, b) in (("NAMES", (small[0], large[0])), ("WHO", (small[1], large[1]))):
-            ratio = b / max(a, 1e-4)
+            # Under half a millisecond (a release build's NAMES of 1,000 members) the figure is a round trip and the
+            # scheduler's whims, not the work: the small case counts as at least that.
+            ratio = b / max(a, 5e-4)
             print(f"big-channel: {what} at 10,000 members took {ratio:.1f}x its time at 1,000", flush=True)
             assert ratio < 30, f"{what} grew {ratio:.1f}x for 10x the members: quadratic?"
         # 10,000 members leaving means 50 million QUIT deliveries to the others: give an unoptimized build time.

@@ -10,13 +10,30 @@ import ParleyStore
 /// Owns the one ``ServerState`` behind one lock and carries out its actions.
 ///
 /// The critical section only mutates the state and resolves recipients; encoding and writes happen after unlocking.
-final class CoreHost: Sendable {
+final class CoreHost: HistoryCommitListener {
     private struct State {
         var core: ServerState
         var links = LinkTable()
         var outbox = Outbox()
         /// Output held back until what it follows is committed or answered (see ``DeliveryOrder``).
         var order = DeliveryOrder<Held>()
+        /// Groups whose messages are with the writer, by group id.
+        var commits: [UInt64: PendingCommit] = [:]
+    }
+
+    /// A group's messages handed to the history writer, not all committed yet.
+    struct PendingCommit {
+        var remaining: Int
+        let sender: SessionLink?
+        /// The first message's command, for the sender's `FAIL` when it cannot be stored.
+        let command: String
+        /// A channel event (JOIN, PART, NICK, …) has already changed the state: its record failing must not hide
+        /// the change from the client, or its view and the server's differ. Only a message (which changed nothing
+        /// yet) is refused when it cannot be stored.
+        let changedState: Bool
+        /// The loop context the messages were submitted from; the writer answers on its loop.
+        let context: LoopContext?
+        var error: String?
     }
 
     /// What a held group carries out: work, or (for an effect) the one piece of work to start.
@@ -291,8 +308,8 @@ final class CoreHost: Sendable {
         resolving effect: UInt64? = nil,
         _ body: (inout State) -> Result
     ) -> Result {
-        let (result, plan, carryNow, heldSomething, commitGroup, sender) = self.state.withLockedValue {
-            state -> (Result, Plan, Bool, Bool, UInt64?, SessionLink?) in
+        let (result, plan, carryNow, heldSomething, commitGroup) = self.state.withLockedValue {
+            state -> (Result, Plan, Bool, Bool, UInt64?) in
             state.outbox.removeAll()
             let result = body(&state)
             var plan = self.plan(&state)
@@ -311,8 +328,19 @@ final class CoreHost: Sendable {
                 if let session = item.session { keys.append(.session(session)) }
                 _ = state.order.admit(effect: Held(work: [item]), keys: keys)
             }
-            let sender = origin.flatMap { state.links[$0] }
-            return (result, plan, group == nil, group != nil || !plan.effects.isEmpty, committing ? group : nil, sender)
+            if committing, let group {
+                let messages = plan.persists
+                state.commits[group] = PendingCommit(
+                    remaining: messages.count,
+                    sender: origin.flatMap { state.links[$0] },
+                    command: messages[0].command,
+                    changedState: messages.allSatisfy {
+                        !StoredMessage.contentCommands.contains(IRCCommand(rawValue: $0.command))
+                    },
+                    context: current
+                )
+            }
+            return (result, plan, group == nil, group != nil || !plan.effects.isEmpty, committing ? group : nil)
         }
         for item in plan.detached { self.startDetached(item) }
         if carryNow && !plan.work.isEmpty {
@@ -321,7 +349,7 @@ final class CoreHost: Sendable {
             batches.submit()
         }
         if let group = commitGroup, let history = self.history {
-            self.commit(plan.persists, group: group, sender: sender, history: history, on: current)
+            self.commit(plan.persists, group: group, history: history, on: current)
         }
         if heldSomething { self.release(on: current) }
         return result
@@ -382,77 +410,92 @@ final class CoreHost: Sendable {
         return plan
     }
 
-    /// Hands `messages` to the writer; their group is released once all are committed.
-    private func commit(
-        _ messages: [StoredMessage],
-        group: UInt64,
-        sender: SessionLink?,
-        history: History,
-        on current: LoopContext?
-    ) {
+    /// Hands `messages` to the writer; their group is released once all are committed (``committed(_:on:result:)``).
+    private func commit(_ messages: [StoredMessage], group: UInt64, history: History, on current: LoopContext?) {
         let eventLoop = current?.eventLoop ?? history.eventLoop
-        var futures: [EventLoopFuture<Void>] = []
-        for message in messages {
-            let promise = eventLoop.makePromise(of: Void.self)
-            history.writer.submit(message, promise: promise)
-            futures.append(promise.futureResult)
-        }
-        let done = futures.count == 1 ? futures[0] : EventLoopFuture.andAllSucceed(futures, on: eventLoop)
-        let command = messages[0].command
-        // A channel event (JOIN, PART, NICK, …) has already changed the state: its record failing must not hide
-        // the change from the client, or its view and the server's differ. Only a message (which changed nothing
-        // yet) is refused when it cannot be stored.
-        let changedState = messages.allSatisfy {
-            !StoredMessage.contentCommands.contains(IRCCommand(rawValue: $0.command))
-        }
-        done.whenComplete { result in
-            self.state.withLockedValue { state in
-                state.order.committed(group) { held in
-                    if case .failure(let error) = result, let sender, !changedState {
-                        held.failure = (sender, command, "\(error)")
+        for message in messages { history.writer.submit(message, token: group, on: eventLoop, listener: self) }
+    }
+
+    /// The writer committed (or failed to commit) messages of the groups `tokens`, submitted on `eventLoop`; runs
+    /// there. A whole batch's groups are marked in one lock and carried out in one pass.
+    func committed(_ tokens: [UInt64], on eventLoop: any EventLoop, result: Result<Void, any Error>) {
+        let reason: String?
+        if case .failure(let error) = result { reason = "\(error)" } else { reason = nil }
+        let (context, failed) = self.state.withLockedValue { state -> (LoopContext?, [Bool]) in
+            var context: LoopContext?
+            var failed: [Bool] = []
+            for token in tokens {
+                guard var pending = state.commits[token] else { continue }
+                // Every context here belongs to `eventLoop`, the loop this runs on.
+                context = context ?? pending.context
+                if pending.error == nil { pending.error = reason }
+                pending.remaining -= 1
+                if pending.remaining > 0 {
+                    state.commits[token] = pending
+                    continue
+                }
+                state.commits[token] = nil
+                state.order.committed(token) { held in
+                    if let error = pending.error, let sender = pending.sender, !pending.changedState {
+                        held.failure = (sender, pending.command, error)
                     }
                 }
+                if pending.error != nil { failed.append(pending.changedState) }
             }
-            if case .failure(let error) = result {
-                self.logger.error(
-                    changedState ? "history commit failed; the change took effect unrecorded" : "history commit failed",
-                    metadata: ["parley.error": "\(error)"]
-                )
-            }
-            // The promise completes on `current`'s loop (when there is one), so its recipients can be written
-            // directly there.
-            self.release(on: current)
+            return (context, failed)
         }
+        if let reason, !failed.isEmpty {
+            let unrecorded = failed.filter { $0 }.count
+            self.logger.error(
+                "history commit failed",
+                metadata: [
+                    "parley.error": "\(reason)",
+                    "parley.messages.refused": "\(failed.count - unrecorded)",
+                    // Their change took effect without a record.
+                    "parley.events.unrecorded": "\(unrecorded)",
+                ]
+            )
+        }
+        self.release(on: context)
     }
 
     /// Carries out held groups whose turn has come and starts effects whose turn has come. Several threads may do
     /// this at once, but never for two groups that share a key: a group becomes due only once the groups it follows
-    /// are carried out (their writes queued on each loop first). `current` is the loop context the caller runs on.
+    /// are carried out (their writes queued on each loop first), so groups due together share no key and may go in
+    /// one pass. `current` is the loop context the caller runs on.
     private func release(on current: LoopContext?) {
-        while let step = self.state.withLockedValue({ $0.order.next() }) {
-            switch step {
-            case .start(let id, let held):
-                for item in held.work { self.startAsynchronous(item, effect: id) }
-            case .carryOut(let id, let held):
-                // Batches first carries out what other threads queued for `current`, so a direct write there
-                // overtakes nothing; other loops get their items queued in order.
-                var batches = Batches(current: current)
-                if let (sender, command, reason) = held.failure {
-                    var buffer = sender.channel.allocator.buffer(capacity: 128)
-                    IRCMessage(
-                        source: self.serverName,
-                        command: .fail,
-                        parameters: [command, "MESSAGE_NOT_STORED", "Your message was not delivered: \(reason)"]
-                    ).write(to: &buffer)
-                    batches.append(.write(sender, buffer), for: sender)
-                    for item in held.work {
-                        if case .close = item { self.carryOut(item, into: &batches) }
+        var steps = self.state.withLockedValue { $0.order.allDue() }
+        while !steps.isEmpty {
+            // Batches first carries out what other threads queued for `current`, so a direct write there overtakes
+            // nothing; other loops get their items queued in order.
+            var batches = Batches(current: current)
+            var carried: [UInt64] = []
+            for step in steps {
+                switch step {
+                case .start(let id, let held):
+                    for item in held.work { self.startAsynchronous(item, effect: id) }
+                case .carryOut(let id, let held):
+                    carried.append(id)
+                    if let (sender, command, reason) = held.failure {
+                        var buffer = sender.channel.allocator.buffer(capacity: 128)
+                        IRCMessage(
+                            source: self.serverName,
+                            command: .fail,
+                            parameters: [command, "MESSAGE_NOT_STORED", "Your message was not delivered: \(reason)"]
+                        ).write(to: &buffer)
+                        batches.append(.write(sender, buffer), for: sender)
+                        for item in held.work {
+                            if case .close = item { self.carryOut(item, into: &batches) }
+                        }
+                    } else {
+                        for item in held.work { self.carryOut(item, into: &batches) }
                     }
-                } else {
-                    for item in held.work { self.carryOut(item, into: &batches) }
                 }
-                batches.submit()
-                self.state.withLockedValue { $0.order.finished(id) }
+            }
+            batches.submit()
+            steps = self.state.withLockedValue { state in
+                for id in carried { state.order.finished(id) }
+                return state.order.allDue()
             }
         }
     }
@@ -460,7 +503,10 @@ final class CoreHost: Sendable {
     /// Shutdown gave up on the store: what waits for it is dropped (never acknowledged, so never reported as sent),
     /// but the connections it would have closed are closed now, with their ERROR line.
     func abandonHeld() {
-        let held = self.state.withLockedValue { $0.order.removeAll() }
+        let held = self.state.withLockedValue { state in
+            state.commits.removeAll()
+            return state.order.removeAll()
+        }
         var batches = Batches(current: nil)
         for group in held {
             for item in group.work {

@@ -110,6 +110,14 @@ struct DeliveryOrder<Payload> {
         }
     }
 
+    /// Every group whose turn has come, oldest first (as ``next()`` would hand them out one by one). No two of them
+    /// share a key: a group is due only when no earlier group with one of its keys is held.
+    mutating func allDue() -> [Step] {
+        var steps: [Step] = []
+        while let step = self.next() { steps.append(step) }
+        return steps
+    }
+
     /// Work handed out by ``next()`` has been carried out: the groups that followed it may go.
     mutating func finished(_ id: UInt64) {
         guard let group = self.groups.removeValue(forKey: id) else { return }

@@ -1,9 +1,19 @@
 import NIOConcurrencyHelpers
 public import NIOCore
 
+/// Told, on an event loop, which of the messages it submitted there are committed (or failed), a whole batch at once.
+///
+/// What a server uses instead of a promise per message: a promise, its future and its callback cost allocations and
+/// a lock each for every stored message; a listener gets one call per batch and event loop.
+public protocol HistoryCommitListener: AnyObject, Sendable {
+    /// `tokens` are those given to ``HistoryWriter/submit(_:token:on:listener:)``, in submission order; runs on
+    /// the event loop they were submitted for.
+    func committed(_ tokens: [UInt64], on eventLoop: any EventLoop, result: Result<Void, any Error>)
+}
+
 /// Group commit: messages from every event loop are queued here (one lock, no actor hop) and written by one task in
 /// batches: whatever queued up while the previous transaction was committing goes into the next one. Each message's
-/// promise completes after the transaction holding it has committed, so a server can acknowledge it then.
+/// promise (or listener) is told after the transaction holding it has committed, so a server can acknowledge it then.
 public final class HistoryWriter: Sendable {
     public struct Options: Sendable {
         /// Most messages in one transaction.
@@ -32,8 +42,15 @@ public final class HistoryWriter: Sendable {
         public var failures = 0
     }
 
+    /// Who is told when a queued message is committed.
+    enum Waiter {
+        case none
+        case promise(EventLoopPromise<Void>)
+        case listener(any HistoryCommitListener, token: UInt64, on: any EventLoop)
+    }
+
     private struct State {
-        var queue: [(StoredMessage, EventLoopPromise<Void>?)] = []
+        var queue: [(StoredMessage, Waiter)] = []
         var finished = false
         var statistics = Statistics()
     }
@@ -52,19 +69,36 @@ public final class HistoryWriter: Sendable {
 
     /// Queues `message`; `promise` (if any) succeeds once it is committed, or fails with the store's error.
     public func submit(_ message: StoredMessage, promise: EventLoopPromise<Void>?) {
+        guard !self.enqueue(message, promise.map { .promise($0) } ?? .none) else { return }
+        promise?.fail(Self.stopped)
+    }
+
+    /// Queues `message`; `listener` is told `token` on `eventLoop` once it is committed, or that it failed (at once,
+    /// on `eventLoop`, when the writer has stopped).
+    public func submit(
+        _ message: StoredMessage,
+        token: UInt64,
+        on eventLoop: any EventLoop,
+        listener: any HistoryCommitListener
+    ) {
+        guard !self.enqueue(message, .listener(listener, token: token, on: eventLoop)) else { return }
+        eventLoop.execute { listener.committed([token], on: eventLoop, result: .failure(Self.stopped)) }
+    }
+
+    private static let stopped = StoreError("the history writer has stopped; the message was not stored")
+
+    /// Returns whether the message was queued (not after ``finish()``).
+    private func enqueue(_ message: StoredMessage, _ waiter: Waiter) -> Bool {
         let (accepted, wasEmpty) = self.state.withLockedValue { state -> (Bool, Bool) in
             guard !state.finished else { return (false, false) }
             let wasEmpty = state.queue.isEmpty
-            state.queue.append((message, promise))
+            state.queue.append((message, waiter))
             return (true, wasEmpty)
         }
         // The writer takes batches until the queue is empty before it waits again, so only the first message of a
         // batch needs to wake it (a wake-up per message cost a lock each).
-        if accepted {
-            if wasEmpty { self.wake.yield() }
-        } else {
-            promise?.fail(StoreError("the history writer has stopped; the message was not stored"))
-        }
+        if accepted && wasEmpty { self.wake.yield() }
+        return accepted
     }
 
     public var statistics: Statistics { self.state.withLockedValue { $0.statistics } }
@@ -90,7 +124,7 @@ public final class HistoryWriter: Sendable {
         self.wake.finish()
     }
 
-    private func takeBatch() -> [(StoredMessage, EventLoopPromise<Void>?)]? {
+    private func takeBatch() -> [(StoredMessage, Waiter)]? {
         self.state.withLockedValue { state in
             guard !state.queue.isEmpty else { return nil }
             let count = min(state.queue.count, self.options.batchSize)
@@ -100,7 +134,7 @@ public final class HistoryWriter: Sendable {
         }
     }
 
-    private func commit(_ batch: [(StoredMessage, EventLoopPromise<Void>?)]) async {
+    private func commit(_ batch: [(StoredMessage, Waiter)]) async {
         do {
             let started = ContinuousClock.now
             try await self.store.append(batch.map(\.0))
@@ -117,24 +151,42 @@ public final class HistoryWriter: Sendable {
         }
     }
 
-    /// Completes the batch's promises with one hop per event loop: completing each from here would cost a task
-    /// (a lock and a wake-up) per message.
-    private static func complete(
-        _ batch: [(StoredMessage, EventLoopPromise<Void>?)],
-        with result: Result<Void, any Error>
-    ) {
-        var byLoop: [(any EventLoop, [EventLoopPromise<Void>])] = []
-        for case (_, let promise?) in batch {
-            let loop = promise.futureResult.eventLoop
-            if let index = byLoop.firstIndex(where: { $0.0 === loop }) {
-                byLoop[index].1.append(promise)
-            } else {
-                byLoop.append((loop, [promise]))
+    /// Tells the batch's waiters with one hop per event loop: completing each promise from here would cost a task (a
+    /// lock and a wake-up) per message. A listener gets its tokens for that loop in one call.
+    private static func complete(_ batch: [(StoredMessage, Waiter)], with result: Result<Void, any Error>) {
+        struct Hop {
+            let loop: any EventLoop
+            var promises: [EventLoopPromise<Void>] = []
+            var listener: (any HistoryCommitListener)?
+            var tokens: [UInt64] = []
+        }
+        var hops: [Hop] = []
+        func hop(for loop: any EventLoop) -> Int {
+            if let index = hops.firstIndex(where: { $0.loop === loop }) { return index }
+            hops.append(Hop(loop: loop))
+            return hops.count - 1
+        }
+        for (_, waiter) in batch {
+            switch waiter {
+            case .none:
+                continue
+            case .promise(let promise):
+                hops[hop(for: promise.futureResult.eventLoop)].promises.append(promise)
+            case .listener(let listener, let token, let loop):
+                // A server has one listener; a second one on the same loop gets a hop of its own.
+                var index = hop(for: loop)
+                if let other = hops[index].listener, other !== listener {
+                    hops.append(Hop(loop: loop))
+                    index = hops.count - 1
+                }
+                hops[index].listener = listener
+                hops[index].tokens.append(token)
             }
         }
-        for (loop, promises) in byLoop {
-            loop.execute {
-                for promise in promises { promise.completeWith(result) }
+        for hop in hops {
+            hop.loop.execute {
+                for promise in hop.promises { promise.completeWith(result) }
+                if let listener = hop.listener { listener.committed(hop.tokens, on: hop.loop, result: result) }
             }
         }
     }
