@@ -112,9 +112,10 @@ extension ServerState {
             self.sendTopic(id, channel: channel, into: &outbox)
         }
         // no-implicit-names: the client asks with NAMES when it wants the list (a phone joining 40 channels).
-        if !session.caps.contains(.noImplicitNames) { self.sendNames(id, channel: channel, into: &outbox) }
+        let names = !session.caps.contains(.noImplicitNames)
+        let namesFollowMarker = self.sendReadMarker(id, channel: channel, names: names, into: &outbox)
+        if names && !namesFollowMarker { self.sendNames(id, channel: channel, into: &outbox) }
         self.replayOnJoin(id, channel: channel, into: &outbox)
-        self.sendReadMarker(id, channel: channel, into: &outbox)
     }
 
     mutating func part(_ request: Request, _ outbox: inout Outbox) {

@@ -63,23 +63,39 @@ extension ServerState {
     // MARK: Read markers
 
     mutating func markread(_ request: Request, _ outbox: inout Outbox) {
-        guard let session = self.sessions[request.id] else { return }
-        let name = request.parameters[0]
-        func fail(_ code: String, _ text: String) {
-            outbox.send(self.fail("MARKREAD", code, text, context: [name]), to: request.id)
-        }
         guard self.configuration.accounts != nil else {
             self.reply(request.id, .errUnknownCommand, "MARKREAD", "Unknown command", into: &outbox)
             return
         }
-        guard let account = session.account else { return fail("ACCOUNT_REQUIRED", "Log in to keep read markers") }
+        guard let session = self.sessions[request.id] else { return }
+        guard let name = request.message.parameter(0), !name.isEmpty else {
+            outbox.send(self.fail("MARKREAD", "NEED_MORE_PARAMS", "MARKREAD needs a target"), to: request.id)
+            return
+        }
         let key = IRCName.isChannel(name) ? ChannelKey(name).folded : NickKey(name).folded
         var set: Int64?
         if let value = request.message.parameter(1) {
             guard value.hasPrefix("timestamp="), let time = IRCTimestamp.parse(String(value.dropFirst(10))) else {
-                return fail("INVALID_PARAMS", "The marker must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
+                outbox.send(
+                    self.fail(
+                        "MARKREAD",
+                        "INVALID_PARAMS",
+                        "The marker must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ",
+                        context: [name]
+                    ),
+                    to: request.id
+                )
+                return
             }
             set = time
+        }
+        guard let account = session.account else {
+            // Without an account the marker lives as long as the connection.
+            var markers = session.connectionReadMarkers
+            if let set { markers[key] = max(markers[key] ?? set, set) }
+            self.sessions[request.id]?.connectionReadMarkers = markers
+            outbox.send(self.markreadMessage(name, markers[key]), to: request.id)
+            return
         }
         let marker = ReadMarkerRequest(
             session: request.id,
@@ -91,26 +107,39 @@ extension ServerState {
         outbox.actions.append(.effect(AnyEffect(marker)))
     }
 
-    /// After a JOIN: tell a client that keeps read markers where it left off.
-    mutating func sendReadMarker(_ id: SessionID, channel: Channel, into outbox: inout Outbox) {
-        guard let session = self.sessions[id], session.caps.contains(.readMarker), let account = session.account
-        else { return }
-        let request = ReadMarkerRequest(
+    func markreadMessage(_ name: String, _ time: Int64?) -> IRCMessage {
+        let value = time.map { "timestamp=" + IRCTimestamp.format(millisecondsSince1970: $0) } ?? "*"
+        return IRCMessage(source: self.configuration.serverName, .markread, name, value)
+    }
+
+    /// After a JOIN: tell a client that keeps read markers where it left off, before the end of NAMES (the spec's
+    /// order). Returns whether the NAMES reply is left to the marker's answer (an account's marker is read from the
+    /// store; NAMES is sent when it is in, so the client still gets MARKREAD first).
+    mutating func sendReadMarker(_ id: SessionID, channel: Channel, names: Bool, into outbox: inout Outbox) -> Bool {
+        guard let session = self.sessions[id], session.caps.contains(.readMarker) else { return false }
+        let key = ChannelKey(channel.name).folded
+        guard let account = session.account else {
+            outbox.send(self.markreadMessage(channel.name, session.connectionReadMarkers[key]), to: id)
+            return false
+        }
+        var request = ReadMarkerRequest(
             session: id,
             account: NickKey(account).folded,
-            target: ChannelKey(channel.name).folded,
+            target: key,
             name: channel.name,
             set: nil
         )
+        request.thenNames = names
         outbox.actions.append(.effect(AnyEffect(request)))
+        return names
     }
 
     /// The marker as stored: a read goes back to the asker, a change to every session of the account.
     public mutating func readMarkerLoaded(_ request: ReadMarkerRequest, time: Int64?, into outbox: inout Outbox) {
-        let value = time.map { "timestamp=" + IRCTimestamp.format(millisecondsSince1970: $0) } ?? "*"
-        let message = IRCMessage(source: self.configuration.serverName, .markread, request.name, value)
+        let message = self.markreadMessage(request.name, time)
         guard request.set != nil else {
             outbox.send(message, to: request.session)
+            self.namesAfterMarker(request, into: &outbox)
             return
         }
         let recipients = self.sessions.values.filter { session in
@@ -118,6 +147,12 @@ extension ServerState {
                 && (session.caps.contains(.readMarker) || session.id == request.session)
         }
         outbox.broadcast(message, to: recipients.map(\.id))
+    }
+
+    /// The NAMES reply a JOIN left to its marker's answer (the channel as it is now).
+    private mutating func namesAfterMarker(_ request: ReadMarkerRequest, into outbox: inout Outbox) {
+        guard request.thenNames, let channel = self.channels[ChannelKey(request.name)] else { return }
+        self.sendNames(request.session, channel: channel, into: &outbox)
     }
 
     /// The store failed to read or save a marker: the client is told, and may try again.
@@ -133,6 +168,7 @@ extension ServerState {
             ),
             to: request.session
         )
+        self.namesAfterMarker(request, into: &outbox)
     }
 
     // MARK: Search
@@ -215,6 +251,8 @@ public struct ReadMarkerRequest: CoreEffect, Equatable {
     public var name: String
     /// The new marker (milliseconds since 1970), or `nil` to read it.
     public var set: Int64?
+    /// Read after a JOIN: the channel's NAMES reply follows the marker.
+    public var thenNames = false
 
     public init(session: SessionID, account: String, target: String, name: String, set: Int64?) {
         self.session = session

@@ -215,7 +215,7 @@ public struct ServerState: Sendable {
         .authenticate: Command(minimumParameters: 1, beforeRegistration: true) { $0.authenticate($1, &$2) },
         .register: Command(minimumParameters: 3, beforeRegistration: true) { $0.registerCommand($1, &$2) },
         .verify: Command(minimumParameters: 2, beforeRegistration: true) { $0.verifyCommand($1, &$2) },
-        .markread: Command(minimumParameters: 1) { $0.markread($1, &$2) },
+        .markread: Command { $0.markread($1, &$2) },
         .search: Command(minimumParameters: 1) { $0.search($1, &$2) },
         .isupport: Command(beforeRegistration: true) { $0.isupportCommand($1, &$2) },
     ]

@@ -80,7 +80,7 @@ public struct Session: Sendable {
 extension Session {
     /// State that most sessions never have, or drop once registered: a pending SASL exchange, a connection password,
     /// CAP negotiation, lines held for a cluster nick claim, offline deliveries awaiting their acknowledgement, a
-    /// forced rename, a client certificate.
+    /// forced rename, a client certificate, the read markers of a client without an account.
     fileprivate struct Rare: Sendable {
         var certificate: String?
         var negotiatingCaps = false
@@ -90,11 +90,12 @@ extension Session {
         var deliveredPending: (account: String, through: Int64)?
         var renameAt: Timestamp?
         var heldLines: [IRCMessage]?
+        var connectionReadMarkers: [String: Int64]?
 
         var isEmpty: Bool {
             self.certificate == nil && !self.negotiatingCaps && self.givenPassword == nil && self.saslMechanism == nil
                 && self.saslBuffer.isEmpty && self.deliveredPending == nil && self.renameAt == nil
-                && self.heldLines == nil
+                && self.heldLines == nil && self.connectionReadMarkers == nil
         }
     }
 
@@ -161,5 +162,12 @@ extension Session {
     var heldLines: [IRCMessage]? {
         get { self.rareValue?.heldLines }
         set { self.changeRare { $0.heldLines = newValue } }
+    }
+
+    /// Read markers of a client not logged in (by storage key, milliseconds since 1970): kept for the connection
+    /// only, as draft/read-marker asks of a server for clients without an account.
+    var connectionReadMarkers: [String: Int64] {
+        get { self.rareValue?.connectionReadMarkers ?? [:] }
+        set { self.changeRare { $0.connectionReadMarkers = newValue.isEmpty ? nil : newValue } }
     }
 }

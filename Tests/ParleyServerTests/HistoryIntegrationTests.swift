@@ -272,8 +272,12 @@ import Testing
                 try await alice.expect(.privmsg)
             }
             let deleted = await server.server.pruneHistory()
-            // The 1970 line, alice's JOIN (an event, kept for event-playback) and the two oldest lines.
-            #expect(deleted == 4)
+            // The 1970 line, alice's JOIN (an event, kept for event-playback) and the two oldest lines go. The
+            // server's own first pass at start may already have taken the 1970 line (on a busy machine it can run
+            // after the append above), so what is left is counted rather than what this pass deleted.
+            #expect(deleted == 3 || deleted == 4)
+            let left = try await store.read(HistoryRange(target: "#room", nearest: .before, limit: 100, events: true))
+            #expect(left.map(\.text) == ["line 2", "line 3", "line 4"])
             try await alice.send("CHATHISTORY LATEST #room * 10")
             let (_, lines) = try await self.readBatch(alice)
             #expect(lines.map { $0.parameters.last! } == ["line 2", "line 3", "line 4"])

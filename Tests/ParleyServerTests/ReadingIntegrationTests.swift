@@ -116,11 +116,59 @@ import Testing
             try await first.send("MARKREAD #room yesterday")
             let fail = try await first.expect(.fail)
             #expect(fail.parameters.prefix(2) == ["MARKREAD", "INVALID_PARAMS"])
-            let anonymous = try await server.register("anon")
-            try await anonymous.send("MARKREAD #room")
-            let required = try await anonymous.expect(.fail)
-            #expect(required.parameters.prefix(2) == ["MARKREAD", "ACCOUNT_REQUIRED"])
+            try await first.send("MARKREAD")
+            let missing = try await first.expect(.fail)
+            #expect(missing.parameters.prefix(2) == ["MARKREAD", "NEED_MORE_PARAMS"])
         }
+    }
+
+    /// Without an account a client's markers last as long as its connection (the spec asks for that rather than a
+    /// refusal), and nobody else sees them.
+    @Test func aClientWithoutAnAccountKeepsMarkersForItsConnection() async throws {
+        try await self.withServer { server in
+            let guest = try await server.register("guest", caps: ["draft/read-marker"])
+            try await guest.send("JOIN #room")
+            let joined = try await self.untilEndOfNames(guest)
+            #expect(joined.contains(":irc.test MARKREAD #room *"), "\(joined)")
+            try await guest.send("MARKREAD #room timestamp=2026-02-01T00:00:00.000Z")
+            #expect(try await guest.expect(.markread).parameters == ["#room", "timestamp=2026-02-01T00:00:00.000Z"])
+            try await guest.send("MARKREAD #room timestamp=2025-02-01T00:00:00.000Z")
+            #expect(try await guest.expect(.markread).parameters.last == "timestamp=2026-02-01T00:00:00.000Z")
+            try await guest.send("MARKREAD someone timestamp=2026-03-01T00:00:00.000Z")
+            #expect(try await guest.expect(.markread).parameters == ["someone", "timestamp=2026-03-01T00:00:00.000Z"])
+            try await guest.send("PART #room\r\nJOIN #room")
+            let again = try await self.untilEndOfNames(guest)
+            #expect(again.contains(":irc.test MARKREAD #room timestamp=2026-02-01T00:00:00.000Z"), "\(again)")
+            try await guest.send("MARKREAD #room *")
+            #expect(try await guest.expect(.fail).parameters.prefix(2) == ["MARKREAD", "INVALID_PARAMS"])
+            let other = try await server.register("other", caps: ["draft/read-marker"])
+            try await other.send("MARKREAD #room")
+            #expect(try await other.expect(.markread).parameters == ["#room", "*"])
+        }
+    }
+
+    /// An account's marker is read from the store, yet it still comes before the end of NAMES (the spec's order).
+    @Test func anAccountsMarkerComesBeforeTheEndOfNames() async throws {
+        try await self.withServer { server in
+            let client = try await self.account(server, "ines", caps: ["draft/read-marker"])
+            try await client.send("MARKREAD #hall timestamp=2026-04-01T00:00:00.000Z")
+            _ = try await client.expect(.markread)
+            try await client.send("JOIN #hall")
+            let joined = try await self.untilEndOfNames(client)
+            let marker = joined.firstIndex(of: ":irc.test MARKREAD #hall timestamp=2026-04-01T00:00:00.000Z")
+            let names = joined.firstIndex { $0.contains(" 353 ines ") }
+            #expect(marker != nil && names != nil && marker! < names!, "\(joined)")
+        }
+    }
+
+    /// Lines up to and including RPL_ENDOFNAMES.
+    private func untilEndOfNames(_ client: TestClient) async throws -> [String] {
+        var lines: [String] = []
+        while let message = try await client.next() {
+            lines.append(message.line)
+            if message.command == IRCCommand(.rplEndOfNames) { break }
+        }
+        return lines
     }
 
     private func secondSession(_ server: TestServer) async throws -> (TestClient, IRCMessage) {
