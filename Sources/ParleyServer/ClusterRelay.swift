@@ -54,6 +54,12 @@ final class ClusterRelay: Sendable {
 
     /// Whether the relay listens and knows where every target stood: from then on nothing committed is missed.
     var isListening: Bool { self.seen.withLockedValue { $0 != nil } }
+    private let listening = ConditionWaiters()
+
+    /// Waits (at most `timeout`) until ``isListening``; returns whether it is.
+    func waitUntilListening(timeout: Duration) async -> Bool {
+        await self.listening.wait(until: { self.isListening }, timeout: timeout)
+    }
 
     /// `"cluster":{…}` for `/healthz`, and whether the node is healthy as a member: it listens and renewed its lease
     /// within the lease.
@@ -87,6 +93,7 @@ final class ClusterRelay: Sendable {
                 guard let seen = self.seen.withLockedValue({ $0 }) else {
                     try await self.learnChannels(upTo: heads)
                     self.seen.withLockedValue { $0 = heads }
+                    self.listening.signal()
                     return
                 }
                 for (target, head) in heads where head > seen[target, default: 0] {

@@ -72,6 +72,8 @@ final class CoreHost: HistoryCommitListener {
     private let channelWrites = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// Store and password tasks running now.
     private let inFlight = NIOLockedValueBox(0)
+    /// Signalled when no store or password task runs, and when no output is held: what shutdown waits for.
+    private let quiet = ConditionWaiters()
 
     init(
         core: ServerState,
@@ -196,11 +198,7 @@ final class CoreHost: HistoryCommitListener {
     /// a shutdown does not cut off a registration or a login halfway.
     func finishStoreWork(timeout: Duration = .seconds(10)) async {
         await self.channelWrites.withLockedValue { $0 }?.value
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while self.inFlight.withLockedValue({ $0 }) > 0, clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        _ = await self.quiet.wait(until: { self.inFlight.withLockedValue { $0 } == 0 }, timeout: timeout)
     }
 
     /// Runs `body` as a task that shutdown waits for.
@@ -208,7 +206,11 @@ final class CoreHost: HistoryCommitListener {
         self.inFlight.withLockedValue { $0 += 1 }
         Task {
             await body()
-            self.inFlight.withLockedValue { $0 -= 1 }
+            let idle = self.inFlight.withLockedValue { count in
+                count -= 1
+                return count == 0
+            }
+            if idle { self.quiet.signal() }
         }
     }
 
@@ -493,10 +495,12 @@ final class CoreHost: HistoryCommitListener {
                 }
             }
             batches.submit()
-            steps = self.state.withLockedValue { state in
+            var drained = false
+            (steps, drained) = self.state.withLockedValue { state in
                 for id in carried { state.order.finished(id) }
-                return state.order.allDue()
+                return (state.order.allDue(), state.order.isEmpty)
             }
+            if drained { self.quiet.signal() }
         }
     }
 
@@ -507,6 +511,7 @@ final class CoreHost: HistoryCommitListener {
             state.commits.removeAll()
             return state.order.removeAll()
         }
+        self.quiet.signal()
         var batches = Batches(current: nil)
         for group in held {
             for item in group.work {
@@ -521,11 +526,7 @@ final class CoreHost: HistoryCommitListener {
 
     /// Waits (bounded) until no work is held for a commit or an effect, for shutdown.
     func waitUntilReleased(timeout: Duration = .seconds(10)) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while self.state.withLockedValue({ !$0.order.isEmpty }), clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        _ = await self.quiet.wait(until: { self.state.withLockedValue { $0.order.isEmpty } }, timeout: timeout)
     }
 
     /// Writes grouped by event loop, in order, so each loop gets one hop per handled message.

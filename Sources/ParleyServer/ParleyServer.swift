@@ -175,16 +175,11 @@ public final class ParleyServer: Service, Sendable {
                     self.nickTask.withLockedValue { $0 = task }
                 }
                 // Serve only once the relay listens: a message committed after a user here joined must reach them.
-                let clock = ContinuousClock()
-                let deadline = clock.now + .seconds(60)
-                while !relay.isListening {
-                    guard clock.now < deadline else {
-                        throw ConfigurationError(
-                            key: "cluster",
-                            message: "cannot listen for the other nodes' messages on the database (see the log)"
-                        )
-                    }
-                    try await Task.sleep(for: .milliseconds(10))
+                guard await relay.waitUntilListening(timeout: .seconds(60)) else {
+                    throw ConfigurationError(
+                        key: "cluster",
+                        message: "cannot listen for the other nodes' messages on the database (see the log)"
+                    )
                 }
             }
             if self.configuration.historyMaxAge > 0 || self.configuration.historyMaxPerTarget > 0 {
