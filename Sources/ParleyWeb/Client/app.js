@@ -475,7 +475,8 @@ function handle(message) {
       renderMessages();
       break;
     case '900': case '901':
-      // The server keeps read markers for accounts only (and refuses them otherwise).
+      // Markers are worth sending for an account only: the server keeps a guest's for the connection, which
+      // is no more than the page itself knows.
       state.markers.account = message.command === '900' ? message.params[2] : null;
       info(message.params[message.params.length - 1], 'info', serverBuffer());
       break;

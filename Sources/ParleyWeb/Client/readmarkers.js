@@ -9,7 +9,7 @@ export class ReadMarkers {
   constructor() {
     /** Folded name → the newest time told to or heard from the server (Date). */
     this.known = new Map();
-    /** The account this connection is logged in to: the server keeps markers only for accounts. */
+    /** The account this connection is logged in to: only an account's markers outlive the connection. */
     this.account = null;
     this.pending = new Set();
     this.timer = null;
