@@ -4,7 +4,9 @@ extension ServerState {
     /// What this server offers: history capabilities only when it keeps history.
     var offeredCapabilities: IRCCapabilities {
         var all = IRCCapabilities(IRCCapabilities.named.map(\.capability))
-        if self.configuration.history == nil { all.subtract([.chathistory, .eventPlayback, .search]) }
+        if self.configuration.history == nil {
+            all.subtract([.chathistory, .eventPlayback, .search, .messageRedaction])
+        }
         if self.configuration.accounts == nil { all.subtract([.sasl, .accountRegistration, .readMarker]) }
         if self.configuration.strictTransport == nil { all.subtract(.sts) }
         return all

@@ -29,6 +29,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     /// Strict transport security: a policy the server states in `CAP LS`, never requested (clients MUST NOT).
     public static let sts = IRCCapabilities(rawValue: 1 << 23)
     public static let extendedISupport = IRCCapabilities(rawValue: 1 << 24)
+    public static let messageRedaction = IRCCapabilities(rawValue: 1 << 25)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -42,6 +43,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("draft/chathistory", .chathistory),
         ("draft/event-playback", .eventPlayback),
         ("draft/extended-isupport", .extendedISupport),
+        ("draft/message-redaction", .messageRedaction),
         ("draft/read-marker", .readMarker),
         ("echo-message", .echoMessage),
         ("extended-join", .extendedJoin),

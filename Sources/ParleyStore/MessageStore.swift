@@ -72,6 +72,14 @@ public protocol MessageStore: HistoryAppender {
     /// Where the message with `msgid` sits in `target`'s history, or `nil` if `target` has none.
     func position(of msgid: String, in target: String) async throws -> HistoryPosition?
 
+    /// Who sent the message with `msgid` in `target` (its `account` tag as stored, and its source), or `nil` if
+    /// `target` has no such message.
+    func sender(of msgid: String, in target: String) async throws -> (account: String?, sender: String)?
+
+    /// Deletes the message with `msgid` from each of `targets` (a direct message's copies); returns how many rows
+    /// went. Its search-index entry and any pending delivery of it go too.
+    func delete(_ msgid: String, in targets: [String]) async throws -> Int
+
     /// The messages `range` holds, oldest first. Every history query (`latest`, `before`, `after`, `around`,
     /// `between`, in HistoryRange.swift) is one or two of these.
     func read(_ range: HistoryRange) async throws -> [StoredMessage]

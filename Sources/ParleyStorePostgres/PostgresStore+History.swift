@@ -197,6 +197,28 @@ extension PostgresStore {
         }
     }
 
+    public func sender(of msgid: String, in target: String) async throws -> (account: String?, sender: String)? {
+        try await self.run("finding a message's sender") {
+            let rows = try await self.client.query(
+                "SELECT account, sender FROM messages WHERE target = \(target) AND msgid = \(msgid)",
+                logger: self.logger
+            )
+            guard let (account, sender) = try await Self.first(rows.decode((String?, String).self)) else { return nil }
+            return (account, sender)
+        }
+    }
+
+    public func delete(_ msgid: String, in targets: [String]) async throws -> Int {
+        guard !targets.isEmpty else { return 0 }
+        var statement = Statement()
+        let sql =
+            "DELETE FROM messages WHERE msgid = \(statement.bind(msgid)) AND target = ANY("
+            + (try statement.bindArray(targets)) + ") RETURNING 1"
+        return try await self.run("deleting a message") {
+            try await self.client.query(statement.query(sql), logger: self.logger).collect().count
+        }
+    }
+
     public func read(_ range: HistoryRange) async throws -> [StoredMessage] {
         // Row values keep the scan on the (target, time, sequence) index.
         var statement = Statement()

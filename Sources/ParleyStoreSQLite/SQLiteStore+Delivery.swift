@@ -193,7 +193,7 @@ extension SQLiteStore {
     }
 
     /// Rows changed by the last statement on the connection (call inside the gate, right after it).
-    private func changes() async throws -> Int {
+    func changes() async throws -> Int {
         let rows = try await self.connection.query("SELECT changes() AS n")
         return Int(rows.first?.column("n")?.integer ?? 0)
     }

@@ -221,6 +221,30 @@ public final class SQLiteStore: ParleyStorage {
         }
     }
 
+    public func sender(of msgid: String, in target: String) async throws -> (account: String?, sender: String)? {
+        try await self.gate.run {
+            let rows = try await self.connection.query(
+                "SELECT account, sender FROM messages WHERE target = ? AND msgid = ?",
+                [.text(target), .text(msgid)]
+            )
+            guard let row = rows.first, let sender = row.column("sender")?.string else { return nil }
+            return (row.column("account")?.string, sender)
+        }
+    }
+
+    public func delete(_ msgid: String, in targets: [String]) async throws -> Int {
+        guard !targets.isEmpty else { return 0 }
+        return try await self.gate.run {
+            // One statement: its own transaction, the search-index trigger and the pending deliveries' cascade in it.
+            let placeholders = Array(repeating: "?", count: targets.count).joined(separator: ", ")
+            _ = try await self.connection.query(
+                "DELETE FROM messages WHERE msgid = ? AND target IN (\(placeholders))",
+                [.text(msgid)] + targets.map { .text($0) }
+            )
+            return try await self.changes()
+        }
+    }
+
     public func read(_ range: HistoryRange) async throws -> [StoredMessage] {
         // Row values keep the comparison on the (target, time, sequence) index (an OR of two conditions does not).
         var condition = "target = ?"

@@ -64,6 +64,15 @@ public final class TestStore: ParleyStorage {
         try await self.store.position(of: msgid, in: target)
     }
 
+    public func sender(of msgid: String, in target: String) async throws -> (account: String?, sender: String)? {
+        try await self.store.sender(of: msgid, in: target)
+    }
+
+    public func delete(_ msgid: String, in targets: [String]) async throws -> Int {
+        if self.state.withLockedValue({ $0.failing }) { throw StoreError("the disk is full (test)") }
+        return try await self.store.delete(msgid, in: targets)
+    }
+
     public func read(_ range: HistoryRange) async throws -> [StoredMessage] {
         try await self.store.read(range)
     }

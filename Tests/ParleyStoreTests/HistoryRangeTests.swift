@@ -15,6 +15,8 @@ import Testing
         func position(of msgid: String, in target: String) async throws -> HistoryPosition? {
             msgid == "m5" && target == "#t" ? HistoryPosition(time: 50, sequence: 5) : nil
         }
+        func sender(of msgid: String, in target: String) async throws -> (account: String?, sender: String)? { nil }
+        func delete(_ msgid: String, in targets: [String]) async throws -> Int { 0 }
         func read(_ range: HistoryRange) async throws -> [StoredMessage] {
             self.reads.withLockedValue { $0.append(range) }
             // Two rows whatever was asked, so `around` has a count to subtract.

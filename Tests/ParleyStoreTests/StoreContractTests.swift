@@ -289,6 +289,43 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.available) func aDeletedMessageLeavesEveryCopyItsSearchEntryAndItsDelivery(
+        kind: StoreKind
+    ) async throws {
+        try await kind.withStore { store in
+            let mine = HistoryTarget.conversation(owner: "a:alice", correspondent: "bob").storageKey
+            let theirs = HistoryTarget.conversation(owner: "a:bob", correspondent: "alice").storageKey
+            func copy(_ target: String, _ msgid: String, _ text: String, deliverTo: String? = nil) -> StoredMessage {
+                var message = StoredMessage(
+                    msgid: msgid,
+                    target: target,
+                    time: 5,
+                    sender: "alice!a@h",
+                    account: "Alice",
+                    command: "PRIVMSG",
+                    recipient: "bob",
+                    text: text
+                )
+                message.deliverTo = deliverTo
+                return message
+            }
+            try await store.append([
+                copy(mine, "dm1", "regrettable words"), copy(theirs, "dm1", "regrettable words", deliverTo: "bob"),
+                copy(mine, "dm2", "kept words"),
+            ])
+            let found = try await store.sender(of: "dm1", in: mine)
+            #expect(found?.account == "Alice" && found?.sender == "alice!a@h")
+            #expect(try await store.sender(of: "dm1", in: "#elsewhere") == nil)
+            #expect(try await store.delete("dm1", in: [mine, theirs]) == 2)
+            #expect(try await store.sender(of: "dm1", in: theirs) == nil)
+            #expect(try await store.latest(mine, after: nil, limit: 10).map(\.msgid) == ["dm2"])
+            #expect(try await store.pendingDeliveries(for: "bob").isEmpty)
+            let hits = try await store.search(SearchQuery(targets: [], directFor: "a:alice", text: "words", limit: 10))
+            #expect(hits.map(\.msgid) == ["dm2"])
+            #expect(try await store.delete("dm1", in: [mine]) == 0)
+        }
+    }
+
     @Test(arguments: StoreKind.available) func readMarkersOnlyMoveForward(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let none = try await store.readMarker(account: "ann", target: "#c")
