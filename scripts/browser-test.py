@@ -486,6 +486,28 @@ def main():
         bob.save_screenshot(os.path.join(shots, "phone-reply-reaction.png"))
         alice.save_screenshot(os.path.join(shots, "desktop-reply-reaction.png"))
 
+        # Deleting one's own line (draft/message-redaction): the page asks the server, and both pages show it deleted.
+        say(alice, "a line to take back")
+        wait_for(lambda: "a line to take back" in messages_text(bob), "bob sees the line")
+        for _ in range(50):
+            try:
+                line = [l for l in alice.find_elements(By.CSS_SELECTOR, "#messages .line")
+                        if "a line to take back" in l.text][0]
+                ActionChains(alice).move_to_element(line).perform()
+                line.find_element(By.CSS_SELECTOR, ".line-delete").click()
+                break
+            except (StaleElementReferenceException, IndexError):
+                time.sleep(0.1)
+        else:
+            raise AssertionError("could not click Delete on alice's own line")
+        for driver, who in ((alice, "alice"), (bob, "bob")):
+            wait_for(lambda: "a line to take back" not in messages_text(driver)
+                     and "message deleted" in messages_text(driver), f"{who}'s page shows the line deleted")
+        typist.send("PING after-redact")
+        wait_for(lambda: any("after-redact" in l for l in typist.lines), "the terminal's PONG")
+        assert not any(" REDACT " in l for l in typist.lines), "REDACT reached a client without the capability"
+        alice.save_screenshot(os.path.join(shots, "desktop-deleted.png"))
+
         # Accessibility, from Chromium's own accessibility tree: the messages are a live log, and every control
         # (buttons, text boxes) has a name a screen reader can say.
         tree = alice.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
@@ -503,7 +525,7 @@ def main():
         assert field.get_attribute("value") == "terminal: ", repr(field.get_attribute("value"))
         field.clear()
         field.send_keys(Keys.ARROW_UP)
-        assert field.get_attribute("value") == "replying to that", repr(field.get_attribute("value"))
+        assert field.get_attribute("value") == "a line to take back", repr(field.get_attribute("value"))
         field.clear()
         names = lambda: [b.text for b in alice.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name")]
         here = lambda: alice.find_element(By.ID, "buffer-name").text

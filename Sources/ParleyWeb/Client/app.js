@@ -101,7 +101,7 @@ export function renderMessages(options = {}) {
   // Layout first (no member list, no empty column for it), so the lines are placed, and scrolled, at their width.
   $('members').hidden = current.kind !== 'channel';
   document.body.classList.toggle('no-members', current.kind !== 'channel');
-  renderLines($('messages'), current.lines, options);
+  renderLines($('messages'), current.lines, { ...options, canDelete: (line) => mayDelete(current, line) });
   $('buffer-name').textContent = current.name;
   $('topic').textContent = current.topic;
   $('topic').title = current.topic;
@@ -221,6 +221,25 @@ export function closeMemberMenu() {
   if (open) open.remove();
 }
 
+/** Whether the server would let this reader delete `line` of `target`: their own, or any in a channel they run. */
+function mayDelete(target, line) {
+  if (!state.connection || !state.connection.caps.has('draft/message-redaction')) return false;
+  if (isMe(line.nick)) return true;
+  return target.kind === 'channel' && (target.members.get(me()) || '').includes('@');
+}
+
+/** A REDACT: the line shows that it was deleted (the server has taken it out of history). */
+function redacted(message) {
+  const [target, msgid, reason] = message.params;
+  const place = isChannel(target) ? target : isMe(target) ? message.nick : target;
+  const known = state.buffers.get(fold(place || ''));
+  const line = known && known.lines.find((each) => each.id === msgid);
+  if (!line) return;
+  line.deleted = { by: message.nick, reason: reason || '' };
+  line.reactions = null;
+  if (fold(known.name) === state.active) renderMessages({ keepOffsetFromBottom: true });
+}
+
 function me() {
   return state.connection ? state.connection.nick : '';
 }
@@ -318,6 +337,9 @@ function handle(message) {
     }
     case 'PRIVMSG': case 'NOTICE':
       chatLine(message, false);
+      break;
+    case 'REDACT':
+      redacted(message);
       break;
     case 'TAGMSG': {
       if (message.tags['+draft/react']) {
@@ -779,6 +801,7 @@ function setup() {
       const line = activeBuffer().lines.find((each) => each.id === action.dataset.lineId);
       if (!line) return;
       if (action.dataset.lineAction === 'reply') replyTo(line);
+      else if (action.dataset.lineAction === 'delete') state.connection.send('REDACT', activeBuffer().name, line.id);
       else if (action.dataset.lineAction === 'react-with') react(line.id, action.dataset.emoji);
       else reactionMenu(line, action);
       return;

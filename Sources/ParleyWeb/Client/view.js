@@ -145,15 +145,17 @@ function quote(parent) {
   return node;
 }
 
-/** Reply and React for a line with a msgid, shown on hover or focus. */
-function lineActions(line) {
+/** Reply and React for a line with a msgid, and Delete where the reader may delete it; shown on hover or focus. */
+function lineActions(line, deletable) {
   const actions = element('span', 'line-actions');
-  for (const [name, label] of [['reply', 'Reply'], ['react', 'React']]) {
+  const names = [['reply', 'Reply'], ['react', 'React']];
+  if (deletable) names.push(['delete', 'Delete']);
+  for (const [name, label] of names) {
     const button = element('button', `line-${name}`, label);
     button.type = 'button';
     button.dataset.lineAction = name;
     button.dataset.lineId = line.id;
-    button.setAttribute('aria-label', `${label} to ${line.nick}`);
+    button.setAttribute('aria-label', name === 'delete' ? `Delete this message of ${line.nick}` : `${label} to ${line.nick}`);
     actions.append(button);
   }
   return actions;
@@ -174,7 +176,7 @@ function reactionCounts(line) {
   return counts;
 }
 
-function row(line, byId = new Map()) {
+function row(line, byId = new Map(), canDelete = () => false) {
   const node = element('div', `line ${line.kind}`);
   if (line.highlight) node.classList.add('highlight');
   if (line.id) node.dataset.id = line.id;
@@ -201,6 +203,14 @@ function row(line, byId = new Map()) {
     return node;
   }
   if (line.reply) body.append(quote(byId.get(line.reply)));
+  if (line.deleted) {
+    // Redacted (draft/message-redaction): who said it stays, what they said does not.
+    const note = element('em', 'deleted', line.deleted.reason ? `message deleted (${line.deleted.reason})` : 'message deleted');
+    body.append(nickElement(line.nick || ''), document.createTextNode(' '), note);
+    node.classList.add('redacted');
+    node.append(body);
+    return node;
+  }
   if (line.kind === 'message') {
     body.append(nickElement(line.nick), document.createTextNode(' '), formatted(line.text));
   } else if (line.kind === 'action') {
@@ -212,12 +222,12 @@ function row(line, byId = new Map()) {
   }
   if (line.reactions && line.reactions.size) body.append(reactionCounts(line));
   node.append(body);
-  if (line.id && !line.jump && (line.kind === 'message' || line.kind === 'action')) node.append(lineActions(line));
+  if (line.id && !line.jump && (line.kind === 'message' || line.kind === 'action')) node.append(lineActions(line, canDelete(line)));
   return node;
 }
 
 /** Draws a buffer's lines; runs of joins, parts and quits become one dimmed row. */
-export function renderLines(container, lines, { keepBottom, keepOffsetFromBottom }) {
+export function renderLines(container, lines, { keepBottom, keepOffsetFromBottom, canDelete }) {
   const wasAtBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 30;
   const fromBottom = container.scrollHeight - container.scrollTop;
   container.replaceChildren();
@@ -249,7 +259,7 @@ export function renderLines(container, lines, { keepBottom, keepOffsetFromBottom
       continue;
     }
     flush();
-    container.append(row(line, byId));
+    container.append(row(line, byId, canDelete));
   }
   flush();
   if (keepOffsetFromBottom) container.scrollTop = container.scrollHeight - fromBottom;
