@@ -19,6 +19,8 @@ public enum ChatCommand: Equatable, Sendable {
     case switchWindow(String)
     case history(Int)
     case search(String)
+    /// Take back your last message in the current window (draft/message-redaction).
+    case delete
     case motd
     case raw(String)
     case help(String?)
@@ -30,7 +32,8 @@ public enum ChatCommand: Equatable, Sendable {
 
     /// Every command name, for `/help` and Tab completion.
     public static let names = [
-        "away", "back", "close", "help", "history", "join", "list", "me", "motd", "msg", "names", "nick", "part",
+        "away", "back", "close", "delete", "help", "history", "join", "list", "me", "motd", "msg", "names", "nick",
+        "part",
         "search",
         "query", "quit", "raw", "switch", "topic", "w", "who", "whois",
     ]
@@ -53,6 +56,7 @@ public enum ChatCommand: Equatable, Sendable {
         ("/switch N or /w N, Alt-1..9", "go to window N (or by name)"),
         ("/history [N]", "fetch N lines from the server's history, before the oldest on screen"),
         ("/search TEXT", "search the history of your channels and conversations"),
+        ("/delete", "delete your last message in this window, for everyone (when the server allows it)"),
         ("/motd", "show the server's message of the day"),
         ("/raw LINE", "send a raw IRC line"),
         ("/help", "this list"),
@@ -120,6 +124,9 @@ public enum ChatCommand: Equatable, Sendable {
         case "search":
             guard let text, text.contains(where: { $0 != " " }) else { return .usage("/search TEXT") }
             return .search(text)
+        case "delete":
+            guard words.isEmpty else { return .usage("/delete (your last message in this window)") }
+            return .delete
         case "motd":
             return .motd
         case "raw", "quote":

@@ -70,6 +70,7 @@ public final class ChatConnection: Sendable {
     public static let wantedCapabilities: Set<String> = [
         "server-time", "echo-message", "message-tags", "multi-prefix", "batch", "invite-notify", "cap-notify",
         "away-notify", "draft/chathistory", "labeled-response", "soju.im/search", "draft/read-marker",
+        "draft/message-redaction",
     ]
 
     public let client: IRCClient

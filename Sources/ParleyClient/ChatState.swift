@@ -52,6 +52,8 @@ public struct ChatState: Sendable {
     /// Who said what, by msgid, for the lines remembered above: a reply or a reaction names what it answers.
     private var said: [String: (nick: String, text: String)] = [:]
     private static let seenLimit = 4000
+    /// The msgid of this client's last message in each window (case-folded name), as echoed: what `/delete` takes.
+    private var lastOwn: [String: String] = [:]
 
     public init(nick: String) {
         self.nick = nick
@@ -111,6 +113,11 @@ public struct ChatState: Sendable {
         self.capabilities = []
     }
 
+    /// The msgid of this client's last message in `window`, if the server echoed one: what `/delete` would take.
+    public func lastOwnMessage(in window: String) -> String? {
+        self.lastOwn[CaseMapping.fold(window)]
+    }
+
     /// The line a client shows for its own message when the server will not echo it (no echo-message).
     public func ownLine(target: String, text: String, action: Bool, now: Int64) -> ChatLine {
         ChatLine(window: target, time: now, kind: action ? .action : .message, nick: self.nick, text: text, isOwn: true)
@@ -147,6 +154,9 @@ public struct ChatState: Sendable {
             var lines = self.applyMessage(message, time: time, from: from, isMe: isMe)
             if let msgid = message.tag("msgid"), let text = message.parameter(1), !lines.isEmpty {
                 self.said[msgid] = (from, text)
+                if isMe, batch == nil, let window = lines.first?.window {
+                    self.lastOwn[CaseMapping.fold(window)] = msgid
+                }
             }
             // A reply: the start of the line it answers, just above it.
             if let parent = message.tag("+draft/reply"), let first = lines.first, first.kind != .info {
@@ -279,6 +289,16 @@ public struct ChatState: Sendable {
                 self.typists.note(value, from: from, in: IRCName.isChannel(target) ? target : from, now: now)
             }
             return []
+        case .redact:
+            // draft/message-redaction: the line is already on screen; say it was taken back, under it.
+            guard let target = message.parameter(0), let msgid = message.parameter(1) else { return [] }
+            let window =
+                IRCName.isChannel(target) || CaseMapping.fold(target) != CaseMapping.fold(self.nick)
+                ? target : from
+            if self.lastOwn[CaseMapping.fold(window)] == msgid { self.lastOwn[CaseMapping.fold(window)] = nil }
+            let what = self.said[msgid].map { " (\($0.nick): \(Self.snippet($0.text)))" } ?? ""
+            let reason = message.parameter(2).map { ": \($0)" } ?? ""
+            return [line(.event, "\(isMe ? "You" : from) deleted a message\(what)\(reason)", window: window)]
         case .ping, .pong, .away, .setname, .chghost:
             return []
         default:

@@ -243,6 +243,16 @@ extension ChatApp {
             // The search syntax separates keys with ';' and '=': those in the text become spaces.
             let query = text.map { $0 == ";" || $0 == "=" ? " " : $0 }
             await self.send(IRCMessage(.init(rawValue: "SEARCH"), "text=" + String(query)))
+        case .delete:
+            guard self.state.capabilities.contains("draft/message-redaction") else {
+                self.info("This server does not let messages be deleted.")
+                return
+            }
+            guard let window = self.windows.currentName, let msgid = self.state.lastOwnMessage(in: window) else {
+                self.info("Nothing of yours to delete in this window.")
+                return
+            }
+            await self.send(IRCMessage(.redact, window, msgid))
         case .motd:
             await self.send(IRCMessage(.motd))
         case .raw(let text):

@@ -57,4 +57,15 @@ import Testing
         backoff.reset()
         #expect(backoff.next() == .seconds(1))
     }
+
+    @Test func deleteTakesNoArguments() {
+        #expect(ChatCommand.parse("/delete") == .delete)
+        #expect(ChatCommand.parse("/DELETE") == .delete)
+        if case .usage(let text) = ChatCommand.parse("/delete 3") {
+            #expect(text.hasPrefix("/delete"))
+        } else {
+            Issue.record("/delete 3 was not refused with its usage")
+        }
+        #expect(ChatCommand.names.contains("delete") && ChatCommand.help.contains { $0.0 == "/delete" })
+    }
 }

@@ -210,4 +210,23 @@ import Testing
         #expect(reaction.map(\.text) == ["carol reacted 👍 to bob: on the hook"])
         #expect(reaction.first?.kind == .event)
     }
+
+    /// draft/message-redaction: `/delete` takes this client's last echoed message in the window; a REDACT shows as a
+    /// line saying what was taken back, in the right window.
+    @Test func theLastOwnMessagePerWindowAndRedactionsAsLines() throws {
+        var state = try self.joined()
+        #expect(state.lastOwnMessage(in: "#lobby") == nil)
+        _ = state.apply(try self.message("@msgid=o1 :me!m@h PRIVMSG #lobby :first"), now: 0)
+        _ = state.apply(try self.message("@msgid=o2 :me!m@h PRIVMSG #lobby :second thoughts"), now: 0)
+        _ = state.apply(try self.message("@msgid=x1 :alice!a@h PRIVMSG #lobby :not mine"), now: 0)
+        _ = state.apply(try self.message("@msgid=d1 :me!m@h PRIVMSG alice :psst"), now: 0)
+        #expect(state.lastOwnMessage(in: "#LOBBY") == "o2")
+        #expect(state.lastOwnMessage(in: "alice") == "d1")
+        let mine = state.apply(try self.message(":me!m@h REDACT #lobby o2 :typo"), now: 0)
+        #expect(mine.map(\.text) == ["You deleted a message (me: second thoughts): typo"])
+        #expect(mine.first?.window == "#lobby" && mine.first?.kind == .event)
+        #expect(state.lastOwnMessage(in: "#lobby") == nil, "what is gone is not taken twice")
+        let theirs = state.apply(try self.message(":alice!a@h REDACT me a9"), now: 0)
+        #expect(theirs.map(\.text) == ["alice deleted a message"] && theirs.first?.window == "alice")
+    }
 }
