@@ -86,6 +86,10 @@ extension ServerState {
             self.ghostFromOtherNode(message, now: Self.time(of: message), into: &outbox)
             return
         }
+        if message.command == .redact {
+            self.redactedOnOtherNode(message, into: &outbox)
+            return
+        }
         guard message.command == .tagmsg, message.parameters.count == 1 else { return }
         self.relayFromOtherNode(message, into: &outbox)
     }

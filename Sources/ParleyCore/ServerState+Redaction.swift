@@ -66,7 +66,12 @@ extension ServerState {
         let recipients: [SessionID]
         if let channel = self.channels[ChannelKey(request.name)] {
             recipients = self.members(of: channel, except: nil) { $0.caps.contains(.messageRedaction) }
+            // Members on other nodes hear it from theirs (the history is one database: it is gone there too).
+            if !channel.remoteMembers.isEmpty { outbox.actions.append(.signal(message)) }
         } else {
+            if self.session(named: request.name) == nil, self.remoteUser(request.name) != nil {
+                outbox.actions.append(.signal(message))
+            }
             // A direct message: both ends, the other addressed by its own nick as for PRIVMSG.
             if let other = self.session(named: request.name), other.id != session.id,
                 other.caps.contains(.messageRedaction)
@@ -80,6 +85,22 @@ extension ServerState {
         outbox.broadcast(message, to: recipients)
         // The asker hears that it worked even without the capability (it sent the command, it knows the reply).
         if !recipients.contains(session.id) { outbox.send(message, to: session.id) }
+    }
+
+    /// A redaction carried out on another node: its members here with the capability are told.
+    mutating func redactedOnOtherNode(_ message: IRCMessage, into outbox: inout Outbox) {
+        guard let target = message.parameter(0), message.parameters.count >= 2 else { return }
+        if IRCName.isChannel(target) {
+            guard let channel = self.channels[ChannelKey(target)] else { return }
+            outbox.broadcast(
+                message,
+                to: self.members(of: channel, except: nil) { $0.caps.contains(.messageRedaction) }
+            )
+        } else if let recipient = self.session(named: target), recipient.isRegistered,
+            recipient.caps.contains(.messageRedaction)
+        {
+            outbox.send(message, to: recipient.id)
+        }
     }
 
     /// Why a redaction was refused (no such message there, not the asker's, or the store failed).

@@ -335,6 +335,29 @@ struct ClusterIntegrationTests {
         }
     }
 
+    @Test func aRedactionOnOneNodeIsToldOnTheOtherAndTheMessageLeavesTheSharedHistory() async throws {
+        try await self.withTwoNodes { a, b in
+            let caps = ["message-tags", "echo-message", "batch", "draft/chathistory", "draft/message-redaction"]
+            let alice = try await a.register("alice", caps: caps)
+            try await a.join("#r", alice)
+            let bob = try await b.register("bob", caps: caps)
+            try await b.join("#r", bob)
+            _ = try await alice.expect(.join)
+            let known = try await self.waitForNames(bob, "#r", toList: "alice", anyPrefix: true)
+            #expect(known.contains { $0.hasSuffix("alice") }, "\(known)")
+            try await alice.send("PRIVMSG #r :take this back")
+            let msgid = try #require(try await alice.expect(.privmsg).tag("msgid"))
+            #expect(try await bob.expect(.privmsg).tag("msgid") == msgid)
+            try await alice.send("REDACT #r \(msgid) :wrong window")
+            #expect(try await alice.expect(.redact).parameters == ["#r", msgid, "wrong window"])
+            let told = try await bob.expect(.redact)
+            #expect(told.parameters == ["#r", msgid, "wrong window"] && told.source?.hasPrefix("alice!") == true)
+            try await bob.send("CHATHISTORY LATEST #r * 10")
+            let lines = try await self.readBatch(bob)
+            #expect(!lines.contains { $0.tag("msgid") == msgid }, "\(lines.map(\.line))")
+        }
+    }
+
     @Test func aNodeThatStartsLaterKnowsTheChannelsMembersTopicAndModes() async throws {
         try await withPostgresDatabase { url in
             let storeA = try await PostgresStore.open(url: url)
