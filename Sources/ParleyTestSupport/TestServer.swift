@@ -78,3 +78,24 @@ public struct TestServer: Sendable {
         await self.server.shutdown()
     }
 }
+
+extension TestServer {
+    /// Runs `body` against a server keeping history (and accounts) in a fresh SQLite store; stops both afterwards,
+    /// also when `body` throws.
+    public static func withHistory(
+        _ configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer, TestStore) async throws -> Void
+    ) async throws {
+        let store = try await TestStore.open()
+        let server = try await TestServer.start(store: store, configure)
+        do {
+            try await body(server, store)
+        } catch {
+            await server.stop()
+            try await store.close()
+            throw error
+        }
+        await server.stop()
+        try await store.close()
+    }
+}

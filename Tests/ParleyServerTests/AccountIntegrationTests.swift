@@ -10,17 +10,7 @@ import Testing
         _ configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer) async throws -> Void
     ) async throws {
-        let store = try await TestStore.open()
-        let server = try await TestServer.start(store: store, configure)
-        do {
-            try await body(server)
-        } catch {
-            await server.stop()
-            try await store.close()
-            throw error
-        }
-        await server.stop()
-        try await store.close()
+        try await TestServer.withHistory(configure) { server, _ in try await body(server) }
     }
 
     /// Connects with `caps` plus sasl, runs the SASL exchange, and returns the client and the final numeric

@@ -10,17 +10,7 @@ import Testing
     static let caps = ["draft/chathistory", "batch", "server-time", "message-tags", "echo-message"]
 
     private func withServer(_ body: (TestServer) async throws -> Void) async throws {
-        let store = try await TestStore.open()
-        let server = try await TestServer.start(store: store) { $0.nickGrace = 30 }
-        do {
-            try await body(server)
-        } catch {
-            await server.stop()
-            try await store.close()
-            throw error
-        }
-        await server.stop()
-        try await store.close()
+        try await TestServer.withHistory({ $0.nickGrace = 30 }, { server, _ in try await body(server) })
     }
 
     /// The PRIVMSG and NOTICE lines of the next batch.

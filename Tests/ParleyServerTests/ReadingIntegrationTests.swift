@@ -8,17 +8,7 @@ import Testing
 /// Offline DMs, read markers and search against a real server and store.
 @Suite(.timeLimit(.minutes(2))) struct ReadingIntegrationTests {
     private func withServer(_ body: (TestServer) async throws -> Void) async throws {
-        let store = try await TestStore.open()
-        let server = try await TestServer.start(store: store)
-        do {
-            try await body(server)
-        } catch {
-            await server.stop()
-            try await store.close()
-            throw error
-        }
-        await server.stop()
-        try await store.close()
+        try await TestServer.withHistory { server, _ in try await body(server) }
     }
 
     /// Registers `nick` and its account, logged in.

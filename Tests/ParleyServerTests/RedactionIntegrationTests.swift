@@ -12,17 +12,7 @@ import Testing
     ]
 
     private func withServer(_ body: (TestServer, TestStore) async throws -> Void) async throws {
-        let store = try await TestStore.open()
-        let server = try await TestServer.start(store: store)
-        do {
-            try await body(server, store)
-        } catch {
-            await server.stop()
-            try await store.close()
-            throw error
-        }
-        await server.stop()
-        try await store.close()
+        try await TestServer.withHistory({ _ in }, body)
     }
 
     /// Sends `text` to `target` and returns its msgid, from the sender's echo.
