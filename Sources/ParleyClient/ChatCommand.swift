@@ -21,6 +21,8 @@ public enum ChatCommand: Equatable, Sendable {
     case search(String)
     /// Take back your last message in the current window (draft/message-redaction).
     case delete
+    /// Open search hit N where it was said, with the lines around it.
+    case goto(Int)
     case motd
     case raw(String)
     case help(String?)
@@ -32,8 +34,8 @@ public enum ChatCommand: Equatable, Sendable {
 
     /// Every command name, for `/help` and Tab completion.
     public static let names = [
-        "away", "back", "close", "delete", "help", "history", "join", "list", "me", "motd", "msg", "names", "nick",
-        "part",
+        "away", "back", "close", "delete", "goto", "help", "history", "join", "list", "me", "motd", "msg", "names",
+        "nick", "part",
         "search",
         "query", "quit", "raw", "switch", "topic", "w", "who", "whois",
     ]
@@ -55,7 +57,8 @@ public enum ChatCommand: Equatable, Sendable {
         ("/away reason, /back", "mark yourself away, and back"),
         ("/switch N or /w N, Alt-1..9", "go to window N (or by name)"),
         ("/history [N]", "fetch N lines from the server's history, before the oldest on screen"),
-        ("/search TEXT", "search the history of your channels and conversations"),
+        ("/search TEXT", "search the history of your channels and conversations (hits are numbered)"),
+        ("/goto N", "open search hit N where it was said, with the lines around it"),
         ("/delete", "delete your last message in this window, for everyone (when the server allows it)"),
         ("/motd", "show the server's message of the day"),
         ("/raw LINE", "send a raw IRC line"),
@@ -124,6 +127,11 @@ public enum ChatCommand: Equatable, Sendable {
         case "search":
             guard let text, text.contains(where: { $0 != " " }) else { return .usage("/search TEXT") }
             return .search(text)
+        case "goto":
+            guard words.count == 1, let number = Int(words[0]), number > 0 else {
+                return .usage("/goto N (the number of a search hit)")
+            }
+            return .goto(number)
         case "delete":
             guard words.isEmpty else { return .usage("/delete (your last message in this window)") }
             return .delete

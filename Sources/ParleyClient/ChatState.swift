@@ -54,6 +54,11 @@ public struct ChatState: Sendable {
     private static let seenLimit = 4000
     /// The msgid of this client's last message in each window (case-folded name), as echoed: what `/delete` takes.
     private var lastOwn: [String: String] = [:]
+    /// The hits of the latest search, numbered from 1 as shown: where each was said (a channel, or the other party
+    /// of a conversation) and its msgid, for `/goto N`.
+    public private(set) var searchHits: [(window: String, msgid: String)] = []
+    /// The window whose next history batch is the context of a search hit: shown even where lines are on screen.
+    private var contextFor: String?
 
     public init(nick: String) {
         self.nick = nick
@@ -113,6 +118,17 @@ public struct ChatState: Sendable {
         self.capabilities = []
     }
 
+    /// The window a message to `target` from `from` belongs in: the channel, or the other party of a conversation.
+    func window(of target: String, from: String) -> String {
+        IRCName.isChannel(target) || CaseMapping.fold(target) != CaseMapping.fold(self.nick) ? target : from
+    }
+
+    /// The next history batch for `window` is the context of a search hit (`/goto`): its lines are shown even if
+    /// they are on screen already.
+    public mutating func expectContext(in window: String) {
+        self.contextFor = window
+    }
+
     /// The msgid of this client's last message in `window`, if the server echoed one: what `/delete` would take.
     public func lastOwnMessage(in window: String) -> String? {
         self.lastOwn[CaseMapping.fold(window)]
@@ -139,13 +155,23 @@ public struct ChatState: Sendable {
                 self.batches[reference].map { (reference, $0.type) }
             }
             if let batch { self.batches[batch.0]?.count += 1 }
+            let isContext =
+                batch?.1 == "chathistory" && self.contextFor != nil
+                && message.parameter(0).map { CaseMapping.fold(self.window(of: $0, from: from)) }
+                    == self.contextFor.map(CaseMapping.fold)
             if let msgid = message.tag("msgid") {
-                guard !self.seenMessageIDs.contains(msgid) || batch?.1 == "soju.im/search" else { return [] }
+                guard !self.seenMessageIDs.contains(msgid) || batch?.1 == "soju.im/search" || isContext else {
+                    return []
+                }
                 self.remember(msgid)
             }
             if batch?.1 == "soju.im/search" {
-                // A search hit: shown where the user searched, with where it was said.
+                // A search hit: shown where the user searched, numbered, with where it was said.
                 guard let target = message.parameter(0), let text = message.parameter(1) else { return [] }
+                if let msgid = message.tag("msgid") {
+                    self.searchHits.append((self.window(of: target, from: from), msgid))
+                    return [line(.info, "[\(self.searchHits.count)] \(target) <\(from)> \(text)")]
+                }
                 return [line(.info, "\(target) <\(from)> \(text)")]
             }
             if let target = message.parameter(0), batch == nil {
@@ -177,10 +203,14 @@ public struct ChatState: Sendable {
             guard let reference = message.parameter(0), let sign = reference.first else { return [] }
             let name = String(reference.dropFirst())
             if sign == "+" {
-                self.batches[name] = (message.parameter(1) ?? "", 0)
+                let type = message.parameter(1) ?? ""
+                self.batches[name] = (type, 0)
+                if type == "soju.im/search" { self.searchHits = [] }
                 return []
             }
             guard sign == "-", let ended = self.batches.removeValue(forKey: name) else { return [] }
+            // The context asked for came in this batch (replies come in the order of their commands).
+            if ended.type == "chathistory" { self.contextFor = nil }
             return ended.type == "soju.im/search" && ended.count == 0 ? [line(.info, "Nothing found.")] : []
         case .join:
             guard let name = message.parameter(0) else { return [] }

@@ -243,6 +243,21 @@ extension ChatApp {
             // The search syntax separates keys with ';' and '=': those in the text become spaces.
             let query = text.map { $0 == ";" || $0 == "=" ? " " : $0 }
             await self.send(IRCMessage(.init(rawValue: "SEARCH"), "text=" + String(query)))
+        case .goto(let number):
+            guard number <= self.state.searchHits.count else {
+                self.error(
+                    self.state.searchHits.isEmpty
+                        ? "No search hits: /search TEXT first."
+                        : "The last search found \(self.state.searchHits.count) (/goto 1 to \(self.state.searchHits.count))."
+                )
+                return
+            }
+            let hit = self.state.searchHits[number - 1]
+            self.switchWindow(to: self.windows.open(hit.window))
+            self.state.expectContext(in: hit.window)
+            await self.send(
+                IRCMessage(.init(rawValue: "CHATHISTORY"), "AROUND", hit.window, "msgid=" + hit.msgid, "11")
+            )
         case .delete:
             guard self.state.capabilities.contains("draft/message-redaction") else {
                 self.info("This server does not let messages be deleted.")

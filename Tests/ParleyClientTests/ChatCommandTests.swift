@@ -68,4 +68,11 @@ import Testing
         }
         #expect(ChatCommand.names.contains("delete") && ChatCommand.help.contains { $0.0 == "/delete" })
     }
+
+    @Test func gotoTakesTheNumberOfAHit() {
+        #expect(ChatCommand.parse("/goto 3") == .goto(3))
+        for bad in ["/goto", "/goto 0", "/goto x", "/goto 1 2"] {
+            if case .usage = ChatCommand.parse(bad) {} else { Issue.record("\(bad) was not refused with its usage") }
+        }
+    }
 }

@@ -187,7 +187,7 @@ import Testing
         ] {
             hits += again.apply(try self.message(line), now: 0).map { "\($0.window ?? "-") \($0.text)" }
         }
-        #expect(hits == ["- #lobby <bob> me: look", "- Nothing found."])
+        #expect(hits == ["- [1] #lobby <bob> me: look", "- Nothing found."])
         #expect(ChatCommand.parse("/search  ") == .usage("/search TEXT"))
         #expect(ChatCommand.parse("/search where is it") == .search("where is it"))
     }
@@ -228,5 +228,38 @@ import Testing
         #expect(state.lastOwnMessage(in: "#lobby") == nil, "what is gone is not taken twice")
         let theirs = state.apply(try self.message(":alice!a@h REDACT me a9"), now: 0)
         #expect(theirs.map(\.text) == ["alice deleted a message"] && theirs.first?.window == "alice")
+    }
+
+    /// Search hits are numbered; `/goto N` needs each one's window (a DM to me belongs in its sender's window) and
+    /// msgid, and the context it fetches is shown even where those lines are on screen already.
+    @Test func searchHitsAreNumberedAndTheirContextIsShownAgain() throws {
+        var state = try self.joined()
+        _ = state.apply(try self.message("@msgid=a1 :alice!a@h PRIVMSG #lobby :the needle"), now: 0)
+        _ = state.apply(try self.message("BATCH +s1 soju.im/search"), now: 0)
+        let hits = [
+            try self.message("@batch=s1;msgid=a1 :alice!a@h PRIVMSG #lobby :the needle"),
+            try self.message("@batch=s1;msgid=d1 :bob!b@h PRIVMSG me :a needle for you"),
+        ].flatMap { state.apply($0, now: 0) }
+        _ = state.apply(try self.message("BATCH -s1"), now: 0)
+        #expect(hits.map(\.text) == ["[1] #lobby <alice> the needle", "[2] me <bob> a needle for you"])
+        #expect(state.searchHits.map(\.window) == ["#lobby", "bob"] && state.searchHits.map(\.msgid) == ["a1", "d1"])
+
+        // Without asking for context, a line already shown is not shown again; asked for, it is (once).
+        func around() throws -> [String] {
+            _ = state.apply(try self.message("BATCH +h1 chathistory #lobby"), now: 0)
+            let lines = state.apply(
+                try self.message("@batch=h1;msgid=a1 :alice!a@h PRIVMSG #lobby :the needle"),
+                now: 0
+            )
+            _ = state.apply(try self.message("BATCH -h1"), now: 0)
+            return lines.map(\.text)
+        }
+        #expect(try around().isEmpty)
+        state.expectContext(in: "#LOBBY")
+        #expect(try around() == ["the needle"])
+        #expect(try around().isEmpty, "the context is for one batch")
+        // A new search starts the numbering again.
+        _ = state.apply(try self.message("BATCH +s2 soju.im/search"), now: 0)
+        #expect(state.searchHits.isEmpty)
     }
 }
