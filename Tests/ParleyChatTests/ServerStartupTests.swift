@@ -40,8 +40,17 @@ import Glibc
     }
 
     @Test func aDataDirectoryThisUserCannotWriteIsNamed() async throws {
-        let data = try self.scratch().appendingPathComponent("read-only")
+        // As root the server runs as nobody, who must be able to reach the directory to find it read-only: the
+        // usual scratch place may sit under a private (0700) directory (a clone made in a `mktemp -d`), so this one
+        // is made right under /tmp.
+        let parent =
+            geteuid() == 0
+            ? URL(fileURLWithPath: "/tmp").appendingPathComponent("parley-startup-\(UUID().uuidString)")
+            : try self.scratch()
+        defer { if geteuid() == 0 { try? FileManager.default.removeItem(at: parent) } }
+        let data = parent.appendingPathComponent("read-only")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: parent.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: data.path)
         let arguments = ["127.0.0.1", "--port", "0", "--data-dir", data.path]
         // Root may write anywhere: as root (CI's containers), the server runs as nobody, as an operator's would.
