@@ -322,9 +322,7 @@ public struct ChatState: Sendable {
         case .redact:
             // draft/message-redaction: the line is already on screen; say it was taken back, under it.
             guard let target = message.parameter(0), let msgid = message.parameter(1) else { return [] }
-            let window =
-                IRCName.isChannel(target) || CaseMapping.fold(target) != CaseMapping.fold(self.nick)
-                ? target : from
+            let window = self.window(of: target, from: from)
             if self.lastOwn[CaseMapping.fold(window)] == msgid { self.lastOwn[CaseMapping.fold(window)] = nil }
             let what = self.said[msgid].map { " (\($0.nick): \(Self.snippet($0.text)))" } ?? ""
             let reason = message.parameter(2).map { ": \($0)" } ?? ""
