@@ -25,6 +25,9 @@ extension ServerState {
             switch entry.capability {
             case .sasl: return "sasl=PLAIN,SCRAM-SHA-256,EXTERNAL"
             case .accountRegistration: return "draft/account-registration=before-connect"
+            case .multiline:
+                let limits = self.configuration.multiline
+                return "draft/multiline=max-bytes=\(limits.maximumBytes),max-lines=\(limits.maximumLines)"
             case .sts:
                 guard let policy = self.configuration.strictTransport else { return entry.name }
                 return secure ? "sts=duration=\(policy.duration)" : "sts=port=\(policy.port)"

@@ -46,7 +46,9 @@ extension ServerState {
             message.command == .tagmsg ? { $0.caps.contains(.messageTags) } : { _ in true }
         if IRCName.isChannel(target) {
             guard let channel = self.channels[ChannelKey(target)] else { return }
-            outbox.broadcast(message, to: self.members(of: channel, except: nil, where: wants))
+            let members = self.members(of: channel, except: nil, where: wants)
+            guard !members.isEmpty else { return }
+            self.deliver(message, lines: Self.storedLines(message), to: members, into: &outbox)
         } else if let recipient = self.session(named: target), recipient.isRegistered {
             self.relayDirectFromOtherNode(message, to: recipient, wants: wants(recipient), into: &outbox)
         }
@@ -76,7 +78,9 @@ extension ServerState {
                 )
             )
         }
-        if !impostor && wants { outbox.send(message, to: recipient.id) }
+        if !impostor && wants {
+            self.deliver(message, lines: Self.storedLines(message), to: [recipient.id], into: &outbox)
+        }
     }
 
     /// A message another node passed on without storing it (``Outbox/Action/signal(_:)``). Only TAGMSGs are

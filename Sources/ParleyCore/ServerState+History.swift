@@ -271,9 +271,13 @@ extension ServerState {
                     to: session.id
                 )
             }
-            for (index, var message) in messages.enumerated() {
-                if index == 0 { message.tags.insert(contentsOf: labelTag, at: 0) }
-                outbox.send(message, to: session.id)
+            var first = true
+            for message in messages {
+                for var piece in self.pieces(of: message, for: session) {
+                    if first { piece.tags.insert(contentsOf: labelTag, at: 0) }
+                    first = false
+                    outbox.send(piece, to: session.id)
+                }
             }
             return
         }
@@ -287,9 +291,15 @@ extension ServerState {
             ),
             to: session.id
         )
-        for var message in messages {
-            message.tags.insert(IRCTag("batch", reference), at: 0)
-            outbox.send(message, to: session.id)
+        for message in messages {
+            // A multiline message is a batch nested in this one: only its opening and closing lines are tagged
+            // with this batch, its lines belong to their own.
+            for var piece in self.pieces(of: message, for: session) {
+                if !piece.tags.contains(where: { $0.key == "batch" }) {
+                    piece.tags.insert(IRCTag("batch", reference), at: 0)
+                }
+                outbox.send(piece, to: session.id)
+            }
         }
         outbox.send(
             IRCMessage(source: self.configuration.serverName, command: .batch, parameters: ["-" + reference]),

@@ -1,8 +1,9 @@
 import ParleyIRC
 
 extension ServerState {
-    /// PRIVMSG, NOTICE and TAGMSG to channels and nicks.
-    mutating func message(_ request: Request, _ outbox: inout Outbox) {
+    /// PRIVMSG, NOTICE and TAGMSG to channels and nicks; `lines` when it came as a draft/multiline batch (the
+    /// request's text is then the combined value).
+    mutating func message(_ request: Request, _ outbox: inout Outbox, lines: MultilineText? = nil) {
         guard let session = self.sessions[request.id] else { return }
         let command = request.message.command
         let isTagmsg = command == .tagmsg
@@ -32,7 +33,17 @@ extension ServerState {
         if isTagmsg && tags.count == serverTags { return }
         for target in targetList {
             if !IRCName.isChannel(target), Self.serviceNicks.contains(NickKey(target).folded) {
-                if command == .privmsg {
+                if lines != nil {
+                    outbox.send(
+                        self.fail(
+                            "BATCH",
+                            "MULTILINE_INVALID_TARGET",
+                            "Services take one line at a time",
+                            context: [target, target]
+                        ),
+                        to: request.id
+                    )
+                } else if command == .privmsg {
                     self.serviceCommand(target, from: request.id, text ?? "", now: request.now, into: &outbox)
                 }
                 continue
@@ -60,7 +71,7 @@ extension ServerState {
                     isTagmsg
                     ? self.members(of: channel, except: request.id, where: wants)
                     : self.members(of: channel, except: request.id)
-                outbox.broadcast(relayed, to: recipients)
+                self.deliver(relayed, lines: lines, to: recipients, into: &outbox)
             } else {
                 // A registered nick held by someone not logged in to it is not its owner: what is meant for the
                 // account waits for the owner, as it does while the owner is offline.
@@ -78,7 +89,9 @@ extension ServerState {
                         } else {
                             outbox.actions.append(.signal(relayed))
                         }
-                        if session.caps.contains(.echoMessage) { outbox.send(relayed, to: request.id) }
+                        if session.caps.contains(.echoMessage) {
+                            self.deliver(relayed, lines: lines, to: [request.id], into: &outbox)
+                        }
                         if command == .privmsg, let away = self.remoteAwayMessage(NickKey(target).folded) {
                             let display = self.remoteUser(target)?.display ?? target
                             self.reply(request.id, .rplAway, display, away, into: &outbox)
@@ -102,7 +115,9 @@ extension ServerState {
                                 : "\(target) is offline; your message is kept and delivered when they next log in.",
                             into: &outbox
                         )
-                        if session.caps.contains(.echoMessage) { outbox.send(relayed, to: request.id) }
+                        if session.caps.contains(.echoMessage) {
+                            self.deliver(relayed, lines: lines, to: [request.id], into: &outbox)
+                        }
                     } else {
                         self.reply(request.id, .errNoSuchNick, target, "No such nick/channel", into: &outbox)
                     }
@@ -118,14 +133,14 @@ extension ServerState {
                     )
                 }
                 if wants(recipient) && recipient.id != request.id {
-                    outbox.send(relayed, to: recipient.id)
+                    self.deliver(relayed, lines: lines, to: [recipient.id], into: &outbox)
                 }
                 if command == .privmsg, let away = recipient.away {
                     self.reply(request.id, .rplAway, recipient.displayNick, away, into: &outbox)
                 }
             }
             if session.caps.contains(.echoMessage) {
-                outbox.send(relayed, to: request.id)
+                self.deliver(relayed, lines: lines, to: [request.id], into: &outbox)
             }
         }
     }

@@ -30,7 +30,9 @@ extension ServerState {
             "\(count) message\(count == 1 ? "" : "s") arrived while you were away:",
             into: &outbox
         )
-        for message in messages { outbox.send(message, to: id) }
+        for message in messages {
+            for piece in self.pieces(of: message, for: session) { outbox.send(piece, to: id) }
+        }
         self.sessions[id]?.deliveredPending = (NickKey(account).folded, through)
         outbox.send(
             IRCMessage(command: .ping, parameters: [Self.deliveredToken + String(through)]),

@@ -76,8 +76,13 @@ public struct ServerState: Sendable {
             return
         }
         let label = session.caps.contains(.labeledResponse) ? message.tag("label") : nil
-        let start = outbox.actions.count
         let request = Request(id: id, message: message, now: now)
+        if message.command == .batch || message.tag("batch") != nil {
+            // A client batch (draft/multiline): its answer comes when it closes, labeled by its opening line.
+            self.clientBatch(request, label: label, into: &outbox)
+            return
+        }
+        let start = outbox.actions.count
         self.dispatch(request, session: session, into: &outbox)
         if message.command == .topic || message.command == .mode, let name = message.parameter(0),
             IRCName.isChannel(name)
@@ -363,6 +368,7 @@ public struct ServerState: Sendable {
         case "batch": return caps.contains(.batch)
         case "label": return caps.contains(.labeledResponse)
         case "account": return caps.contains(.accountTag)
+        case MultilineText.concatTag: return caps.contains(.multiline)
         default: return caps.contains(.messageTags)
         }
     }

@@ -80,7 +80,8 @@ public struct Session: Sendable {
 extension Session {
     /// State that most sessions never have, or drop once registered: a pending SASL exchange, a connection password,
     /// CAP negotiation, lines held for a cluster nick claim, offline deliveries awaiting their acknowledgement, a
-    /// forced rename, a client certificate, the read markers of a client without an account.
+    /// forced rename, a client certificate, the read markers of a client without an account, a multiline message
+    /// being sent.
     fileprivate struct Rare: Sendable {
         var certificate: String?
         var negotiatingCaps = false
@@ -91,11 +92,12 @@ extension Session {
         var renameAt: Timestamp?
         var heldLines: [IRCMessage]?
         var connectionReadMarkers: [String: Int64]?
+        var multilineBatch: MultilineBatch?
 
         var isEmpty: Bool {
             self.certificate == nil && !self.negotiatingCaps && self.givenPassword == nil && self.saslMechanism == nil
                 && self.saslBuffer.isEmpty && self.deliveredPending == nil && self.renameAt == nil
-                && self.heldLines == nil && self.connectionReadMarkers == nil
+                && self.heldLines == nil && self.connectionReadMarkers == nil && self.multilineBatch == nil
         }
     }
 
@@ -169,5 +171,11 @@ extension Session {
     var connectionReadMarkers: [String: Int64] {
         get { self.rareValue?.connectionReadMarkers ?? [:] }
         set { self.changeRare { $0.connectionReadMarkers = newValue.isEmpty ? nil : newValue } }
+    }
+
+    /// The `draft/multiline` batch this client has opened and not yet closed.
+    var multilineBatch: MultilineBatch? {
+        get { self.rareValue?.multilineBatch }
+        set { self.changeRare { $0.multilineBatch = newValue } }
     }
 }

@@ -30,6 +30,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let sts = IRCCapabilities(rawValue: 1 << 23)
     public static let extendedISupport = IRCCapabilities(rawValue: 1 << 24)
     public static let messageRedaction = IRCCapabilities(rawValue: 1 << 25)
+    public static let multiline = IRCCapabilities(rawValue: 1 << 26)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -44,6 +45,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("draft/event-playback", .eventPlayback),
         ("draft/extended-isupport", .extendedISupport),
         ("draft/message-redaction", .messageRedaction),
+        ("draft/multiline", .multiline),
         ("draft/read-marker", .readMarker),
         ("echo-message", .echoMessage),
         ("extended-join", .extendedJoin),

@@ -20,16 +20,17 @@ struct FloodBucket {
         self.lastRefill = now
     }
 
-    mutating func take(now: NIODeadline, burst: Int, rate: Double) -> Outcome {
+    /// Takes `cost` tokens (a line inside a multiline batch costs a fraction of one: the batch is one message).
+    mutating func take(now: NIODeadline, burst: Int, rate: Double, cost: Double = 1) -> Outcome {
         let elapsed = Double((now - self.lastRefill).nanoseconds) / 1e9
         self.lastRefill = now
         self.tokens = min(Double(burst), self.tokens + elapsed * rate)
-        if self.tokens >= 1 {
-            self.tokens -= 1
+        if self.tokens >= cost {
+            self.tokens -= cost
             return .granted
         }
         self.isThrottled = true
-        return .wait(.nanoseconds(Int64((1 - self.tokens) / rate * 1e9)))
+        return .wait(.nanoseconds(Int64((cost - self.tokens) / rate * 1e9)))
     }
 
     mutating func resume() {

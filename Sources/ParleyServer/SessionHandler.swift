@@ -144,7 +144,9 @@ final class SessionHandler: ChannelInboundHandler {
                 continue
             }
             // Flood control first: an over-long line costs a token like any other (it is answered with 417).
-            if self.configuration.floodControl && !self.closing && !self.takeToken(context: context, link: link) {
+            if self.configuration.floodControl && !self.closing
+                && !self.takeToken(context: context, link: link, cost: Self.isBatched(line) ? Self.batchedLineCost : 1)
+            {
                 // Put the line back: it runs when the client has tokens again. Nothing is dropped.
                 self.framer.putBack(line)
                 break
@@ -190,12 +192,32 @@ final class SessionHandler: ChannelInboundHandler {
         return (tags, line.readableBytes - tags)
     }
 
+    /// What a line inside a client batch costs: a multiline message of 100 lines is about one burst, so a pasted
+    /// snippet goes through at once, while lines that only claim a batch still pay for what they cost.
+    static let batchedLineCost = 0.125
+
+    /// Whether `line`'s tags include `batch=` (a line of a draft/multiline message).
+    static func isBatched(_ line: ByteBuffer) -> Bool {
+        guard line.getInteger(at: line.readerIndex, as: UInt8.self) == UInt8(ascii: "@") else { return false }
+        let view = line.readableBytesView
+        let end = view.firstIndex(of: UInt8(ascii: " ")) ?? view.endIndex
+        let key = Array("batch=".utf8)
+        var index = view.startIndex + 1
+        while index < end {
+            if view[index..<min(index + key.count, end)].elementsEqual(key) { return true }
+            guard let separator = view[index..<end].firstIndex(of: UInt8(ascii: ";")) else { return false }
+            index = separator + 1
+        }
+        return false
+    }
+
     /// When the bucket is empty, reading pauses until a token is due.
-    private func takeToken(context: ChannelHandlerContext, link: SessionLink) -> Bool {
+    private func takeToken(context: ChannelHandlerContext, link: SessionLink, cost: Double) -> Bool {
         let outcome = self.flood.take(
             now: .now(),
             burst: self.configuration.floodBurst,
-            rate: self.configuration.floodRate
+            rate: self.configuration.floodRate,
+            cost: cost
         )
         guard case .wait(let wait) = outcome else { return true }
         self.loopContext.counters.floodHits += 1

@@ -71,6 +71,19 @@ import Testing
     }
 
     /// Whole seconds (the server's own `TimeAmount.seconds(Double)` makes a bare `.seconds(60)` ambiguous).
+
+    /// A multiline batch of 100 lines fits in the default burst of 20: its lines cost an eighth of a line each.
+    @Test func theLinesOfAClientBatchCostAFractionOfALine() {
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        var bucket = FloodBucket(burst: 20, now: start)
+        let lines = ["BATCH +b draft/multiline #c"] + Array(repeating: "@batch=b PRIVMSG #c :x", count: 100)
+        let costs = lines.map { SessionHandler.isBatched(ByteBuffer(string: $0)) ? SessionHandler.batchedLineCost : 1 }
+        #expect(costs.filter { $0 < 1 }.count == 100)
+        #expect(costs.allSatisfy { bucket.take(now: start, burst: 20, rate: 4, cost: $0) == .granted })
+        #expect(SessionHandler.isBatched(ByteBuffer(string: "@label=1;batch=b PRIVMSG #c x")))
+        #expect(!SessionHandler.isBatched(ByteBuffer(string: "@label=nobatch=b PRIVMSG #c x")))
+        #expect(!SessionHandler.isBatched(ByteBuffer(string: "PRIVMSG #c :@batch=b")))
+    }
     static func seconds(_ value: Int64) -> TimeAmount { .nanoseconds(value * 1_000_000_000) }
 
     static let limits = Liveness.Limits(

@@ -1,0 +1,65 @@
+import ParleyIRC
+import ParleyServer
+import ParleyStore
+import ParleyTestSupport
+import Testing
+
+/// draft/multiline over real sockets with history in SQLite: a pasted snippet arrives as one batch or as lines, is
+/// stored as one message with its line breaks, is found by SEARCH and comes back from CHATHISTORY as one batch.
+@Suite(.timeLimit(.minutes(2))) struct MultilineIntegrationTests {
+    static let caps = ["draft/chathistory", "batch", "server-time", "message-tags", "echo-message", "soju.im/search"]
+
+    /// Messages read before the first with `command` (which is read too).
+    private func collect(_ client: TestClient, until command: IRCCommand) async throws -> [IRCMessage] {
+        var lines: [IRCMessage] = []
+        while let message = try await client.next(), message.command != command { lines.append(message) }
+        return lines
+    }
+
+    @Test func aSnippetIsOneMessageForThoseWithTheCapabilityAndLinesForTheRest() async throws {
+        try await TestServer.withHistory(
+            { _ in },
+            { server, store in
+                let alice = try await server.register("alice", caps: Self.caps + ["draft/multiline"])
+                try await alice.send("JOIN #code")
+                _ = try await alice.expect(.rplEndOfNames)
+                let bob = try await server.register("bob", caps: Self.caps + ["draft/multiline"])
+                let carol = try await server.register("carol", caps: ["server-time"])
+                try await server.join("#code", bob, carol)
+
+                // Twenty lines at once (flood control counts a batch's lines as a fraction of a line each).
+                let code = (1...20).map { "    line \($0) = \($0 * 2)" }
+                try await alice.send("BATCH +s draft/multiline #code")
+                for line in code { try await alice.send("@batch=s PRIVMSG #code :\(line)") }
+                try await alice.send("BATCH -s")
+
+                let echo = try await self.collect(alice, until: .batch)
+                #expect(echo.allSatisfy { $0.command == .join }, "the echo starts with its BATCH")
+                let relayed = try await self.collect(bob, until: .batch)
+                #expect(relayed.allSatisfy { $0.command == .join })
+                let lines = try await self.collect(bob, until: .batch)
+                #expect(lines.map { $0.parameters[1] } == code)
+                var plain: [IRCMessage] = []
+                for _ in code { plain.append(try await carol.expect(.privmsg)) }
+                #expect(plain.map { $0.parameters[1] } == code && plain.allSatisfy { $0.tag("batch") == nil })
+
+                let stored = try await store.read(
+                    HistoryRange(target: "#code", nearest: .before, limit: 10, events: false)
+                )
+                #expect(stored.map(\.text) == [code.joined(separator: "\n")], "stored once, with its line breaks")
+
+                // History gives it back as a multiline batch inside the chathistory batch, and SEARCH finds it.
+                for query in ["CHATHISTORY LATEST #code * 10", "SEARCH in=#code;text=line"] {
+                    try await bob.send(query)
+                    try await bob.send("PING done")
+                    let replay = try await self.collect(bob, until: .pong)
+                    let types = replay.filter { $0.command == .batch && $0.parameters[0].hasPrefix("+") }.map {
+                        $0.parameters[1]
+                    }
+                    #expect(types.last == "draft/multiline", "\(query): \(types)")
+                    #expect(replay.filter { $0.command == .privmsg }.map { $0.parameters[1] } == code, "\(query)")
+                }
+            }
+        )
+    }
+}
