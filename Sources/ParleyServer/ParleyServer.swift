@@ -65,6 +65,10 @@ public final class ParleyServer: Service, Sendable {
             operators: configuration.operators
         )
         core.lineLength = configuration.lineLength
+        core.multiline = .init(
+            maximumBytes: configuration.multilineMaxBytes,
+            maximumLines: configuration.multilineMaxLines
+        )
         if configuration.sts {
             core.strictTransport = .init(
                 port: configuration.stsPort == 0 ? configuration.port : configuration.stsPort,

@@ -93,6 +93,8 @@ extension ServerConfiguration {
         self.shutdownGrace = try values.int("shutdown-grace") ?? self.shutdownGrace
         self.historyReplayOnJoin = try values.int("history-on-join") ?? self.historyReplayOnJoin
         self.historyQueryLimit = try values.int("history-limit") ?? self.historyQueryLimit
+        self.multilineMaxBytes = try values.int("multiline-max-bytes") ?? self.multilineMaxBytes
+        self.multilineMaxLines = try values.int("multiline-max-lines") ?? self.multilineMaxLines
         self.nickGrace = try values.int("nick-grace") ?? self.nickGrace
         self.nickHold = try values.int("nick-hold") ?? self.nickHold
         self.registrationsPerHour = try values.int("registrations-per-hour") ?? self.registrationsPerHour

@@ -269,6 +269,20 @@ extension ServerConfiguration {
                 meaning: "most messages per CHATHISTORY or SEARCH answer"
             ),
             Key(
+                name: "multiline-max-bytes",
+                kind: .whole(512...65_536, unit: "bytes"),
+                defaultValue: "\(d.multilineMaxBytes)",
+                flag: nil,
+                meaning: "most bytes of text in one draft/multiline message (each line break counts one)"
+            ),
+            Key(
+                name: "multiline-max-lines",
+                kind: .whole(2...1000, unit: "lines"),
+                defaultValue: "\(d.multilineMaxLines)",
+                flag: nil,
+                meaning: "most lines in one draft/multiline message"
+            ),
+            Key(
                 name: "history-max-age",
                 kind: .whole(0...36_500, unit: "days"),
                 defaultValue: "\(d.historyMaxAge)",

@@ -65,6 +65,10 @@ public struct ServerConfiguration: Sendable {
     public var historyReplayOnJoin = 10
     /// Most messages one `CHATHISTORY` request returns.
     public var historyQueryLimit = 100
+    /// draft/multiline: most bytes of text in one message (line breaks counted).
+    public var multilineMaxBytes = 4096
+    /// draft/multiline: most lines in one message.
+    public var multilineMaxLines = 100
     /// Days messages are kept (0: forever).
     public var historyMaxAge = 0
     /// Messages kept per channel or conversation (0: all).

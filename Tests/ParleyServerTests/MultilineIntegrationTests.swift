@@ -62,4 +62,32 @@ import Testing
             }
         )
     }
+
+    /// The operator's limits are what CAP LS states and what the server enforces.
+    @Test func theConfiguredLimitsAreStatedAndKept() async throws {
+        try await TestServer.withHistory(
+            {
+                $0.multilineMaxLines = 3
+                $0.multilineMaxBytes = 600
+            },
+            { server, _ in
+                let client = try await server.connect()
+                try await client.send("CAP LS 302")
+                let list = try await client.expect(.cap)
+                #expect(list.parameters.last?.contains("draft/multiline=max-bytes=600,max-lines=3") == true)
+                try await client.send("CAP REQ :draft/multiline batch")
+                _ = try await client.expect(.cap)
+                try await client.send("CAP END")
+                try await client.send("NICK dana")
+                try await client.send("USER dana 0 * :Dana")
+                _ = try await client.expect(.rplWelcome)
+                try await client.send("JOIN #c")
+                _ = try await client.expect(.rplEndOfNames)
+                try await client.send("BATCH +x draft/multiline #c")
+                for _ in 0..<4 { try await client.send("@batch=x PRIVMSG #c :hi") }
+                let refused = try await client.expect(.fail)
+                #expect(refused.parameters.prefix(3) == ["BATCH", "MULTILINE_MAX_LINES", "3"])
+            }
+        )
+    }
 }
