@@ -334,6 +334,11 @@ def main():
         assert len(pieces) >= 5 and all(len(piece.encode()) <= 400 for piece in pieces), [len(p) for p in pieces]
         assert field.get_attribute("value") == "", "the box kept a sent message"
         assert "too long" not in messages_text(alice).lower()
+        # With draft/multiline the long message is one message of concatenated pieces: one line, the words whole.
+        whole = lambda driver: driver.execute_script(
+            "return [...document.querySelectorAll('#messages .line .body')].map(b => b.textContent)"
+            ".filter(t => t.includes('word299'))")
+        wait_for(lambda: len(whole(bob)) == 1 and long_text in whole(bob)[0], "the long message as one on bob's page")
         alice.save_screenshot(os.path.join(shots, "desktop-long-message.png"))
 
         # Shift+Enter starts a new line; a snippet of several lines goes out as one message per line.
@@ -347,6 +352,16 @@ def main():
         field.send_keys(Keys.ENTER)
         wait_for(lambda: from_alice()[before:] == ["def f():", "    return 1", "/not a command"], "the pasted snippet")
         wait_for(lambda: "    return 1" in messages_text(bob), "bob to see the snippet, indented")
+        # With draft/multiline the snippet is one message: one line on bob's page, its line breaks and blank line
+        # kept (the TCP client above, without the capability, got it as separate lines).
+        snippet = lambda: bob.execute_script(
+            "return [...document.querySelectorAll('#messages .line .body')].map(b => b.textContent)"
+            ".filter(t => t.includes('def f():'))")
+        wait_for(lambda: any("def f():\n    return 1\n\n/not a command" in text for text in snippet()),
+                 "the snippet as one message on bob's page")
+        assert len(snippet()) == 1, snippet()
+        alice.execute_script("const m = document.getElementById('messages'); m.scrollTop = m.scrollHeight;")
+        alice.save_screenshot(os.path.join(shots, "desktop-multiline.png"))
 
         # Joining from the sidebar's box opens the channel; a conversation has no member list and no empty column.
         join_box = alice.find_element(By.ID, "join-input")

@@ -47,9 +47,12 @@ def start_server(binary, port, data_dir):
 class Talker:
     """Another user, over a plain socket."""
 
-    def __init__(self, port, nick):
+    def __init__(self, port, nick, caps=""):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.buffer = b""
+        if caps:
+            self.send(f"CAP REQ :{caps}")
+            self.send("CAP END")
         self.send(f"NICK {nick}")
         self.send(f"USER {nick} 0 * :talker")
         self.until(b" 001 ")
@@ -152,7 +155,19 @@ def main():
             count = screen.count(f"before the restart {index}")
             assert count == 1, f"'before the restart {index}' is on screen {count} times:\n{screen}"
         assert screen.count("after the restart") == 1, f"the new line is not there once:\n{screen}"
-        print("parley-pty-test: ok (after a reconnect, three lines shown once each, the new one once)")
+
+        # A paste of several lines (the terminal's bracketed paste mode, CRs for line breaks) goes out as one
+        # draft/multiline message: a client with the capability gets one batch, one without it the lines.
+        coder = Talker(port, "coder", caps="batch draft/multiline")
+        terminal.wait_for("coder joined", "the coder's JOIN")
+        os.write(terminal.fd, b"\x1b[200~def f():\r    return 1\r\x1b[201~")
+        coder.until(b"BATCH -")
+        batch = coder.buffer.decode(errors="replace")
+        assert "draft/multiline #lobby" in batch and "PRIVMSG #lobby :    return 1" in batch, batch
+        talker.until(b"PRIVMSG #lobby :    return 1")
+        terminal.wait_for("    return 1", "the pasted snippet on parley's own screen")
+        print("parley-pty-test: ok (after a reconnect, three lines shown once each, the new one once; "
+              "a paste of two lines went out as one multiline batch)")
     finally:
         if terminal:
             terminal.close()

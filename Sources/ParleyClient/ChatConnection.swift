@@ -70,7 +70,7 @@ public final class ChatConnection: Sendable {
     public static let wantedCapabilities: Set<String> = [
         "server-time", "echo-message", "message-tags", "multi-prefix", "batch", "invite-notify", "cap-notify",
         "away-notify", "draft/chathistory", "labeled-response", "soju.im/search", "draft/read-marker",
-        "draft/message-redaction",
+        "draft/message-redaction", "draft/multiline",
     ]
 
     public let client: IRCClient
@@ -259,6 +259,11 @@ public final class ChatConnection: Sendable {
                 negotiation.listed.append(String(entry.prefix { $0 != "=" }))
                 if entry.hasPrefix("sasl=") {
                     negotiation.mechanisms = entry.dropFirst("sasl=".count).split(separator: ",").map(String.init)
+                }
+                if entry.hasPrefix(MultilineText.batchType + "=") {
+                    state.multilineLimits = MultilineText.Limits(
+                        capabilityValue: String(entry.dropFirst(MultilineText.batchType.count + 1))
+                    )
                 }
                 if entry.hasPrefix("sts=") {
                     let policy = StrictTransportPolicy(capabilityValue: String(entry.dropFirst("sts=".count)))

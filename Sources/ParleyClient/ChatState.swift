@@ -59,6 +59,10 @@ public struct ChatState: Sendable {
     public private(set) var searchHits: [(window: String, msgid: String)] = []
     /// The window whose next history batch is the context of a search hit: shown even where lines are on screen.
     private var contextFor: String?
+    /// draft/multiline batches being received.
+    private var multiline = MultilineGather()
+    /// What the server takes in one draft/multiline message, when it offers the capability (from `CAP LS`).
+    public var multilineLimits: MultilineText.Limits?
 
     public init(nick: String) {
         self.nick = nick
@@ -151,6 +155,10 @@ public struct ChatState: Sendable {
 
         switch message.command {
         case .privmsg, .notice:
+            if let reference = message.tag("batch"), self.multiline.isOpen(reference) {
+                self.multiline.add(message, to: reference)
+                return []
+            }
             let batch = message.tag("batch").flatMap { reference in
                 self.batches[reference].map { (reference, $0.type) }
             }
@@ -202,6 +210,14 @@ public struct ChatState: Sendable {
         case .batch:
             guard let reference = message.parameter(0), let sign = reference.first else { return [] }
             let name = String(reference.dropFirst())
+            if sign == "+" && message.parameter(1) == MultilineText.batchType {
+                self.multiline.begin(name, opening: message)
+                return []
+            }
+            if sign == "-", self.multiline.isOpen(name) {
+                guard let whole = self.multiline.end(name) else { return [] }
+                return Self.splitAtLineBreaks(self.apply(whole, now: now))
+            }
             if sign == "+" {
                 let type = message.parameter(1) ?? ""
                 self.batches[name] = (type, 0)

@@ -1,3 +1,5 @@
+public import ParleyIRC
+
 /// What the core needs to know about the server it runs in. The host builds it from the configuration.
 public struct CoreConfiguration: Sendable {
     /// An operator block: the name for `OPER` and the stored password hash.
@@ -43,22 +45,9 @@ public struct CoreConfiguration: Sendable {
     public var accounts: AccountSettings?
     /// The strict transport security policy stated in `CAP LS` (IRCv3 `sts`); `nil` states none.
     public var strictTransport: StrictTransport?
-    /// How big a `draft/multiline` message may be.
-    public var multiline = MultilineLimits()
-
-    /// `draft/multiline` limits, stated in `CAP LS` (`max-bytes`, `max-lines`). Each line goes to every member of a
+    /// How big a `draft/multiline` message may be (stated in `CAP LS`). Each line goes to every member of a
     /// channel, so these bound what one message costs the server and every recipient's SendQ.
-    public struct MultilineLimits: Sendable, Equatable {
-        /// Bytes of text, counting one for each line break.
-        public var maximumBytes = 4096
-        /// Protocol lines in one batch.
-        public var maximumLines = 100
-
-        public init(maximumBytes: Int = 4096, maximumLines: Int = 100) {
-            self.maximumBytes = maximumBytes
-            self.maximumLines = maximumLines
-        }
-    }
+    public var multiline = MultilineText.Limits(maximumBytes: 4096, maximumLines: 100)
 
     /// IRCv3 STS: plaintext clients are told the TLS port to move to, TLS clients how long to stay on TLS.
     public struct StrictTransport: Sendable, Equatable {

@@ -368,7 +368,9 @@ public struct ServerState: Sendable {
         case "batch": return caps.contains(.batch)
         case "label": return caps.contains(.labeledResponse)
         case "account": return caps.contains(.accountTag)
-        case MultilineText.concatTag: return caps.contains(.multiline)
+        // Only recipients with draft/multiline get batched lines (the fallback never carries the tag), and the
+        // encoding variants do not tell multiline apart: `batch` stands for it.
+        case MultilineText.concatTag: return caps.contains(.batch)
         default: return caps.contains(.messageTags)
         }
     }

@@ -92,3 +92,53 @@ public struct MultilineText: Sendable, Equatable {
         return text[..<(lastSpaceEnd ?? end)]
     }
 }
+
+extension MultilineText {
+    /// What a server takes in one multiline message, as its capability states it.
+    public struct Limits: Sendable, Equatable {
+        /// `max-bytes`: bytes of text, one for each line break.
+        public var maximumBytes: Int
+        /// `max-lines`: protocol lines in one batch.
+        public var maximumLines: Int
+
+        public init(maximumBytes: Int, maximumLines: Int) {
+            self.maximumBytes = maximumBytes
+            self.maximumLines = maximumLines
+        }
+
+        /// From the capability's value, `max-bytes=4096[,max-lines=100]`; without `max-bytes` (required) `nil`.
+        public init?(capabilityValue: String) {
+            var bytes: Int?
+            var lines = Int.max
+            for token in capabilityValue.split(separator: ",") {
+                let parts = token.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, let value = Int(parts[1]), value > 0 else { continue }
+                if parts[0] == "max-bytes" { bytes = value }
+                if parts[0] == "max-lines" { lines = value }
+            }
+            guard let bytes else { return nil }
+            self.init(maximumBytes: bytes, maximumLines: lines)
+        }
+    }
+
+    /// `text` as multiline messages within `limits`, usually one; each line cut into pieces of at most `lineBytes`
+    /// (joined with the concat tag). A message never begins with a piece that continues the line before.
+    public static func messages(_ text: String, lineBytes: Int, limits: Limits) -> [MultilineText] {
+        var messages: [MultilineText] = []
+        var current = MultilineText(lines: [])
+        for var line in MultilineText(combined: text, lineBytes: lineBytes).lines {
+            var next = current
+            next.lines.append(line)
+            if !current.lines.isEmpty
+                && (next.lines.count > limits.maximumLines || next.byteCount > limits.maximumBytes)
+            {
+                messages.append(current)
+                line.concat = false
+                next = MultilineText(lines: [line])
+            }
+            current = next
+        }
+        if !current.lines.isEmpty { messages.append(current) }
+        return messages.filter { !$0.isBlank }
+    }
+}

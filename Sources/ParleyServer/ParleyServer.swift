@@ -4,6 +4,7 @@ public import NIOCore
 import NIOPosix
 import NIOSSL
 import ParleyCore
+import ParleyIRC
 public import ParleyStore
 import ParleyWeb
 public import ServiceLifecycle

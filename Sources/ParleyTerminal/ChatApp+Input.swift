@@ -103,6 +103,9 @@ extension ChatApp {
             self.repaint()
         case .switchWindow(let number):
             self.switchWindow(to: number - 1)
+        case .paste(let text):
+            self.redraw()
+            await self.sendPaste(text)
         }
     }
 

@@ -21,4 +21,6 @@ public enum Key: Equatable, Sendable {
     /// Alt (or Esc then the key) plus a character, as sent by most terminals: ESC followed by the character.
     case alt(Character)
     case escape
+    /// Text the terminal pasted (bracketed paste mode): it may hold line breaks, and none of it is a key to act on.
+    case paste(String)
 }

@@ -23,8 +23,10 @@ public struct KeyDecoder: Sendable {
     /// ``flush()`` so that the Escape key itself is not held back.
     public var hasPending: Bool { !self.pending.isEmpty }
 
-    /// Gives up on an incomplete sequence: a lone ESC becomes ``Key/escape``, anything else is dropped.
+    /// Gives up on an incomplete sequence: a lone ESC becomes ``Key/escape``, anything else is dropped. A paste
+    /// still arriving is not given up on: the terminal always ends it.
     public mutating func flush() -> [Key] {
+        if self.pending.starts(with: Self.pasteStart) { return [] }
         defer { self.pending.removeAll() }
         return self.pending == [0x1B] ? [.escape] : []
     }
@@ -33,6 +35,10 @@ public struct KeyDecoder: Sendable {
     /// `nil` when more bytes are needed.
     private static func decodeOne(_ bytes: ArraySlice<UInt8>) -> (Key?, Int)? {
         let first = bytes[bytes.startIndex]
+        if first == 0x1B {
+            if bytes.starts(with: Self.pasteStart) { return self.decodePaste(bytes) }
+            if bytes.count < Self.pasteStart.count && Self.pasteStart.starts(with: bytes) { return nil }
+        }
         switch first {
         case 0x0D, 0x0A: return (.enter, 1)
         case 0x09: return (.tab, 1)
@@ -44,6 +50,29 @@ public struct KeyDecoder: Sendable {
         case 0x20...0x7E: return (.character(Character(Unicode.Scalar(first))), 1)
         default: return self.decodeUTF8(bytes)
         }
+    }
+
+    /// Bracketed paste mode: `ESC [200~`, the text, `ESC [201~`.
+    static let pasteStart: [UInt8] = Array("\u{1B}[200~".utf8)
+    static let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
+
+    /// A whole paste, its line breaks as `\n` (terminals send CR), or `nil` until its end has arrived.
+    private static func decodePaste(_ bytes: ArraySlice<UInt8>) -> (Key?, Int)? {
+        let body = bytes.dropFirst(Self.pasteStart.count)
+        var index = body.startIndex
+        while index + Self.pasteEnd.count <= body.endIndex {
+            if body[index..<(index + Self.pasteEnd.count)].elementsEqual(Self.pasteEnd) {
+                var text: [UInt8] = []
+                for (offset, byte) in body[body.startIndex..<index].enumerated() {
+                    // CR LF and a lone CR are each one line break.
+                    if byte == 0x0A && offset > 0 && body[body.startIndex + offset - 1] == 0x0D { continue }
+                    text.append(byte == 0x0D ? 0x0A : byte)
+                }
+                return (.paste(String(decoding: text, as: UTF8.self)), index + Self.pasteEnd.count - bytes.startIndex)
+            }
+            index += 1
+        }
+        return nil
     }
 
     private static func decodeUTF8(_ bytes: ArraySlice<UInt8>) -> (Key?, Int)? {

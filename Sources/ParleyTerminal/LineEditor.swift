@@ -20,6 +20,8 @@ public struct LineEditor: Sendable {
         case switchWindow(Int)
         /// Page Up / Page Down.
         case scroll(up: Bool)
+        /// A paste of several lines, with what was typed before it: to send as one message (and cleared).
+        case paste(String)
     }
 
     public private(set) var characters: [Character] = []
@@ -62,6 +64,18 @@ public struct LineEditor: Sendable {
         case .character(let character):
             self.insert(character)
             return .changed
+        case .paste(let pasted):
+            var text = Substring(pasted)
+            while text.last == "\n" { text = text.dropLast() }
+            guard text.contains("\n") else {
+                for character in text { self.insert(character) }
+                return .changed
+            }
+            let whole = self.text + text
+            self.characters = []
+            self.cursor = 0
+            self.historyIndex = nil
+            return .paste(whole)
         case .enter:
             let line = self.text
             if !line.isEmpty && self.history.last != line {

@@ -26,6 +26,9 @@ public enum RawMode {
         }
         guard tcsetattr(STDIN_FILENO, TCSAFLUSH, &settings) == 0 else { return false }
         rawModeActive = true
+        // Bracketed paste: a paste of several lines arrives marked as one, not as lines each ended by Enter.
+        Screen.write("\u{1B}[?2004h")
+        _ = bracketedPasteOff.count  // initialised now, not first in a signal handler
         for signalNumber in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE, SIGTERM, SIGHUP, SIGQUIT] {
             signal(signalNumber, restoreAndReraise)
         }
@@ -37,6 +40,7 @@ public enum RawMode {
     public static func restore() {
         guard rawModeActive else { return }
         rawModeActive = false
+        _ = bracketedPasteOff.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &savedSettings)
     }
 
@@ -74,11 +78,14 @@ public enum RawMode {
 
 nonisolated(unsafe) private var savedSettings = termios()
 nonisolated(unsafe) private var rawModeActive = false
+/// `ESC [?2004l`, as bytes a signal handler can write without allocating.
+private let bracketedPasteOff: [UInt8] = [0x1B, 0x5B, 0x3F, 0x32, 0x30, 0x30, 0x34, 0x6C]
 
 /// Signal handler: only async-signal-safe calls (tcsetattr, write, signal, raise).
 private func restoreAndReraise(_ signalNumber: Int32) {
     if rawModeActive {
         rawModeActive = false
+        _ = bracketedPasteOff.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &savedSettings)
         let newline: [UInt8] = [13, 10]
         _ = newline.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, 2) }

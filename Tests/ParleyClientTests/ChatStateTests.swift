@@ -262,4 +262,31 @@ import Testing
         _ = state.apply(try self.message("BATCH +s2 soju.im/search"), now: 0)
         #expect(state.searchHits.isEmpty)
     }
+
+    /// draft/multiline: a batch is one message shown as one line per line (concat lines joined), a history page's
+    /// nested batch too, and its msgid is what `/delete` takes.
+    @Test func aMultilineBatchIsOneMessageShownLineByLine() throws {
+        var state = try self.joined()
+        var shown: [ChatLine] = []
+        for line in [
+            "@msgid=m1;time=2026-12-07T10:00:00.000Z :me!u@h BATCH +b draft/multiline #lobby",
+            "@batch=b :me!u@h PRIVMSG #lobby :def f():", "@batch=b :me!u@h PRIVMSG #lobby :    return ",
+            "@batch=b;draft/multiline-concat :me!u@h PRIVMSG #lobby :1", ":me!u@h BATCH -b",
+        ] {
+            shown += state.apply(try self.message(line), now: 0)
+        }
+        #expect(shown.map(\.text) == ["def f():", "    return 1"])
+        #expect(shown.allSatisfy { $0.nick == "me" && $0.window == "#lobby" && $0.kind == .message && $0.isOwn })
+        #expect(state.lastOwnMessage(in: "#lobby") == "m1", "the whole message is what /delete takes")
+
+        shown = []
+        for line in [
+            ":srv BATCH +h chathistory #lobby", "@batch=h;msgid=m2 :ann!a@h BATCH +i draft/multiline #lobby",
+            "@batch=i :ann!a@h PRIVMSG #lobby :a", "@batch=i :ann!a@h PRIVMSG #lobby :b", "@batch=h :ann!a@h BATCH -i",
+            ":srv BATCH -h",
+        ] {
+            shown += state.apply(try self.message(line), now: 0)
+        }
+        #expect(shown.map(\.text) == ["a", "b"] && shown.allSatisfy { $0.isHistory && $0.nick == "ann" })
+    }
 }

@@ -26,7 +26,7 @@ import Testing
         h.send("ann", "BATCH -b1")
     }
 
-    @Test func theTextSplitsAndJoinsByItsLines() {
+    @Test func theTextSplitsAndJoinsByItsLines() throws {
         let text = MultilineText(lines: [.init("hello"), .init("how is "), .init("everyone?", concat: true)])
         #expect(text.combined == "hello\nhow is everyone?")
         #expect(text.byteCount == 5 + 1 + 7 + 9)
@@ -38,6 +38,22 @@ import Testing
         let wide = MultilineText(combined: String(repeating: "é", count: 300), lineBytes: 401)
         #expect(wide.lines.map { $0.text.utf8.count } == [400, 200], "never cut inside a character")
         #expect(MultilineText.needsLines("a\nb") && !MultilineText.needsLines("one line"))
+
+        // What a client sends: within the server's limits, in as many messages as needed, none starting mid-line.
+        let limits = try #require(MultilineText.Limits(capabilityValue: "max-bytes=20,max-lines=3"))
+        #expect(limits == .init(maximumBytes: 20, maximumLines: 3))
+        #expect(MultilineText.Limits(capabilityValue: "max-lines=3") == nil, "max-bytes is required")
+        let messages = MultilineText.messages(
+            "a\nb\nc\nd\n\n" + String(repeating: "x", count: 30),
+            lineBytes: 12,
+            limits: limits
+        )
+        #expect(
+            messages.map(\.combined) == [
+                "a\nb\nc", "d\n\n" + String(repeating: "x", count: 12), String(repeating: "x", count: 18),
+            ]
+        )
+        #expect(messages.allSatisfy { $0.lines.count <= 3 && $0.byteCount <= 20 && $0.lines.first?.concat == false })
     }
 
     @Test func membersWithTheCapabilityGetOneBatchOthersTheLines() throws {

@@ -31,6 +31,7 @@ import Testing
                 let code = (1...20).map { "    line \($0) = \($0 * 2)" }
                 try await alice.send("BATCH +s draft/multiline #code")
                 for line in code { try await alice.send("@batch=s PRIVMSG #code :\(line)") }
+                try await alice.send("@batch=s;draft/multiline-concat PRIVMSG #code : // continued")
                 try await alice.send("BATCH -s")
 
                 let echo = try await self.collect(alice, until: .batch)
@@ -38,26 +39,37 @@ import Testing
                 let relayed = try await self.collect(bob, until: .batch)
                 #expect(relayed.allSatisfy { $0.command == .join })
                 let lines = try await self.collect(bob, until: .batch)
-                #expect(lines.map { $0.parameters[1] } == code)
+                #expect(lines.map { $0.parameters[1] } == code + [" // continued"])
+                #expect(
+                    lines.last?.tags.contains { $0.key == "draft/multiline-concat" } == true,
+                    "the concat tag arrives"
+                )
                 var plain: [IRCMessage] = []
-                for _ in code { plain.append(try await carol.expect(.privmsg)) }
-                #expect(plain.map { $0.parameters[1] } == code && plain.allSatisfy { $0.tag("batch") == nil })
+                for _ in 0...code.count { plain.append(try await carol.expect(.privmsg)) }
+                #expect(plain.map { $0.parameters[1] } == code + [" // continued"])
+                #expect(plain.allSatisfy { $0.tags.allSatisfy { $0.key == "time" } }, "no batch, no concat tag")
 
                 let stored = try await store.read(
                     HistoryRange(target: "#code", nearest: .before, limit: 10, events: false)
                 )
-                #expect(stored.map(\.text) == [code.joined(separator: "\n")], "stored once, with its line breaks")
+                #expect(
+                    stored.map(\.text) == [code.joined(separator: "\n") + " // continued"],
+                    "stored once, as one text"
+                )
 
                 // History gives it back as a multiline batch inside the chathistory batch, and SEARCH finds it.
                 for query in ["CHATHISTORY LATEST #code * 10", "SEARCH in=#code;text=line"] {
                     try await bob.send(query)
                     try await bob.send("PING done")
                     let replay = try await self.collect(bob, until: .pong)
-                    let types = replay.filter { $0.command == .batch && $0.parameters[0].hasPrefix("+") }.map {
-                        $0.parameters[1]
+                    let types = replay.compactMap { line -> String? in
+                        guard line.command.rawValue == "BATCH", line.parameters.count > 1 else { return nil }
+                        return line.parameters[0].hasPrefix("+") ? line.parameters[1] : nil
                     }
-                    #expect(types.last == "draft/multiline", "\(query): \(types)")
-                    #expect(replay.filter { $0.command == .privmsg }.map { $0.parameters[1] } == code, "\(query)")
+                    #expect(types.last == "draft/multiline", "\(query)")
+                    // Read back, a concatenated line is one line again (it is short enough).
+                    let joined = Array(code.dropLast()) + [code[code.count - 1] + " // continued"]
+                    #expect(replay.filter { $0.command == .privmsg }.map { $0.parameters[1] } == joined, "\(query)")
                 }
             }
         )

@@ -47,4 +47,17 @@ import Testing
             decoder.decode([0xFF, UInt8(ascii: "x"), 0xC3, UInt8(ascii: "y")]) == [.character("x"), .character("y")]
         )
     }
+
+    /// Bracketed paste: the text between the markers is one key, however the reads cut it, its CRs line breaks.
+    @Test func aPasteIsOneKeyWithItsLineBreaks() {
+        var decoder = KeyDecoder()
+        let bytes = Array("x\u{1B}[200~def f():\r    return 1\r\n\u{1B}[201~y".utf8)
+        var keys: [Key] = []
+        for byte in bytes { keys += decoder.decode([byte]) }
+        #expect(keys == [.character("x"), .paste("def f():\n    return 1\n"), .character("y")])
+        _ = decoder.decode(Array("\u{1B}[200~half".utf8))
+        #expect(decoder.flush().isEmpty && decoder.hasPending, "a paste still arriving is kept")
+        #expect(decoder.decode(Array(" done\u{1B}[201~".utf8)) == [.paste("half done")])
+        #expect(decoder.decode([0x1B]).isEmpty && decoder.flush() == [.escape], "the Escape key still works")
+    }
 }

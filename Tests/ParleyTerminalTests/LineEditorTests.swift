@@ -110,4 +110,14 @@ import Testing
         #expect(rendered.line.hasPrefix("[#x] abcdefghij"))
         #expect(rendered.cursorColumn == 5)
     }
+
+    /// A paste of one line is typed in; one of several lines goes out whole, with what was typed before it.
+    @Test func aPasteOfSeveralLinesIsTakenWhole() {
+        var editor = LineEditor()
+        self.type("see: ", into: &editor)
+        #expect(editor.handle(.paste("one line\n")) == .changed)
+        #expect(editor.text == "see: one line")
+        #expect(editor.handle(.paste("\nfirst\n  second\n")) == .paste("see: one line\nfirst\n  second"))
+        #expect(editor.text.isEmpty)
+    }
 }

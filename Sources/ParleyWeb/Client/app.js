@@ -331,7 +331,7 @@ function handle(message) {
   switch (message.command) {
     case 'BATCH': {
       const ref = first.slice(1);
-      if (first.startsWith('+')) state.batches.set(ref, { type: second, params: message.params.slice(2), messages: [] });
+      if (first.startsWith('+')) state.batches.set(ref, { type: second, params: message.params.slice(2), messages: [], opening: message });
       else finishBatch(ref);
       break;
     }
@@ -598,6 +598,16 @@ function finishBatch(ref) {
     if (batch.messages.length < HISTORY_PAGE && !state.focus) target.historyDone = true;
     if (fold(target.name) === state.active) renderMessages({ keepOffsetFromBottom: true });
     if (state.focus && fold(state.focus.place) === fold(target.name)) showFocused();
+  } else if (batch.type === 'draft/multiline') {
+    // One message: the opening line's tags (msgid, time, reply) and its lines joined, a concat line without a break.
+    const lines = batch.messages.filter((each) => each.command === 'PRIVMSG' || each.command === 'NOTICE');
+    if (lines.length === 0) return;
+    const text = lines.map((each, index) => (index > 0 && !('draft/multiline-concat' in each.tags) ? '\n' : '') + (each.params[1] || '')).join('');
+    const { batch: outer, ...tags } = batch.opening.tags;
+    const message = { ...batch.opening, tags, command: lines[0].command, params: [batch.params[0], text] };
+    // Inside a chathistory or search batch it is one of that batch's messages.
+    if (outer && state.batches.has(outer)) state.batches.get(outer).messages.push(message);
+    else handle(message);
   } else if (batch.type === 'draft/chathistory-targets') {
     // Conversations open in the sidebar as they were; channels are rejoined, not listed from here.
     const active = state.active;

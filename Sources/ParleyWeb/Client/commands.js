@@ -16,12 +16,15 @@ const HELP = [
   'For channel operators: /op /deop /voice /devoice nick, /kick nick [reason], /ban /unban nick-or-mask,',
   '  /mode [#channel] modes [arguments], /topic text.',
   '/formatting on|off — show or strip colours and bold from others', '/quit [reason] — leave the server',
-  'Shift+Enter starts a new line; a message of several lines goes out as one line each, long ones in pieces.',
+  'Shift+Enter starts a new line; a message of several lines goes out as one message (as one line each where the',
+  '  server lacks draft/multiline), long lines in pieces.',
 ];
 
 /** Sends `text` to `target`, in as many lines as the server's line limit needs (cut at spaces). */
 function say(target, text, { action = false } = {}) {
   const connection = state.connection;
+  // Too long for one line: one multiline message of concatenated pieces where the server takes it.
+  if (!action && utf8Length(text) > TEXT_BYTES - utf8Length(target.name) && sayLines(target, text)) return;
   // A reply (chosen with a line's Reply button) is tagged on the first line sent to that conversation.
   let reply = state.replying && state.replying.buffer === fold(target.name) ? state.replying.id : null;
   if (reply) replyTo(null);
@@ -35,6 +38,55 @@ function say(target, text, { action = false } = {}) {
       addLine(target, { kind: action ? 'action' : 'message', nick: connection.nick, text: piece, time: new Date() });
     }
   }
+}
+
+let batchCounter = 0;
+
+/**
+ * Sends a snippet of several lines as draft/multiline messages: each line that is too long for one IRC line goes in
+ * pieces joined with draft/multiline-concat (cut after a space, so it reads well as separate lines too), and a snippet
+ * over the server's limits goes as several messages. - Returns: false when the server does not take multiline.
+ */
+function sayLines(target, text) {
+  const connection = state.connection;
+  const limits = connection.multiline();
+  if (!limits) return false;
+  const lines = text.replace(/\r\n?/g, '\n').replace(/^\n+|\n+$/g, '').split('\n');
+  const pieces = [];
+  for (const line of lines) {
+    splitText(line, TEXT_BYTES - utf8Length(target.name)).forEach((piece, index) => pieces.push({ text: piece, concat: index > 0 }));
+  }
+  let reply = state.replying && state.replying.buffer === fold(target.name) ? state.replying.id : null;
+  if (reply) replyTo(null);
+  let start = 0;
+  while (start < pieces.length) {
+    // As many pieces as the limits allow; a message never starts with a concat piece's predecessor missing.
+    let end = start;
+    let bytes = 0;
+    while (end < pieces.length && end - start < limits.maxLines) {
+      const cost = utf8Length(pieces[end].text) + (end > start && !pieces[end].concat ? 1 : 0);
+      if (end > start && bytes + cost > limits.maxBytes) break;
+      bytes += cost;
+      end++;
+    }
+    const reference = `p${Date.now().toString(36)}${(batchCounter++).toString(36)}`;
+    const opening = ['BATCH', `+${reference}`, 'draft/multiline', target.name];
+    if (reply) connection.sendTagged({ '+draft/reply': reply }, ...opening);
+    else connection.send(...opening);
+    reply = null;
+    pieces.slice(start, end).forEach((piece, index) => {
+      const tags = { batch: reference };
+      if (piece.concat && index > 0) tags['draft/multiline-concat'] = '';
+      connection.sendTagged(tags, 'PRIVMSG', target.name, piece.text);
+    });
+    connection.send('BATCH', `-${reference}`);
+    if (!connection.has('echo-message')) {
+      const shown = pieces.slice(start, end).map((piece, index) => (index > 0 && !piece.concat ? '\n' : '') + piece.text).join('');
+      addLine(target, { kind: 'message', nick: connection.nick, text: shown, time: new Date() });
+    }
+    start = end;
+  }
+  return true;
 }
 
 function canTalkIn(target) {
@@ -52,8 +104,10 @@ export function runCommand(text) {
   const connection = state.connection;
   const target = activeBuffer();
   if (text.includes('\n')) {
-    // A paste of several lines: each line is a message of its own (never a command), blank lines left out.
+    // A paste of several lines (never a command): one message with its line breaks where the server takes
+    // draft/multiline, else each line a message of its own, blank lines left out.
     if (!canTalkIn(target)) return false;
+    if (text.trim() && sayLines(target, text)) return true;
     for (const line of text.split(/\r?\n/)) if (line.trim()) say(target, line);
     return true;
   }

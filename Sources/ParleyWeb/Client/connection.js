@@ -6,6 +6,7 @@ import { build, parse, tagPrefix } from './irc.js';
 const WANTED_CAPS = [
   'server-time', 'echo-message', 'message-tags', 'batch', 'multi-prefix', 'away-notify', 'account-tag',
   'draft/chathistory', 'soju.im/search', 'cap-notify', 'invite-notify', 'setname', 'draft/read-marker', 'draft/message-redaction',
+  'draft/multiline',
 ];
 
 export class Connection {
@@ -89,6 +90,18 @@ export class Connection {
 
   has(cap) {
     return this.caps.has(cap);
+  }
+
+  /** draft/multiline's limits as the server states them (`max-bytes=4096,max-lines=100`), or null without it. */
+  multiline() {
+    if (!this.caps.has('draft/multiline') || !this.caps.has('batch')) return null;
+    const limits = { maxBytes: 4096, maxLines: 100 };
+    for (const item of (this.available.get('draft/multiline') || '').split(',')) {
+      const [key, value] = item.split('=');
+      if (key === 'max-bytes' && Number(value) > 0) limits.maxBytes = Number(value);
+      if (key === 'max-lines' && Number(value) > 0) limits.maxLines = Number(value);
+    }
+    return limits;
   }
 
   receive(message) {
