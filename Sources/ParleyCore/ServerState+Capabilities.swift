@@ -9,6 +9,7 @@ extension ServerState {
         }
         if self.configuration.accounts == nil { all.subtract([.sasl, .accountRegistration, .readMarker]) }
         if self.configuration.strictTransport == nil { all.subtract(.sts) }
+        if self.configuration.nodeName != nil { all.subtract(.channelRename) }  // not across nodes yet
         return all
     }
 

@@ -222,6 +222,7 @@ public struct ServerState: Sendable {
         .verify: Command(minimumParameters: 2, beforeRegistration: true) { $0.verifyCommand($1, &$2) },
         .markread: Command { $0.markread($1, &$2) },
         .redact: Command(minimumParameters: 2) { $0.redact($1, &$2) },
+        .rename: Command(minimumParameters: 2) { $0.rename($1, &$2) },
         .search: Command(minimumParameters: 1) { $0.search($1, &$2) },
         .isupport: Command(beforeRegistration: true) { $0.isupportCommand($1, &$2) },
     ]

@@ -31,6 +31,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let extendedISupport = IRCCapabilities(rawValue: 1 << 24)
     public static let messageRedaction = IRCCapabilities(rawValue: 1 << 25)
     public static let multiline = IRCCapabilities(rawValue: 1 << 26)
+    public static let channelRename = IRCCapabilities(rawValue: 1 << 27)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -41,6 +42,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("cap-notify", .capNotify),
         ("chghost", .chghost),
         ("draft/account-registration", .accountRegistration),
+        ("draft/channel-rename", .channelRename),
         ("draft/chathistory", .chathistory),
         ("draft/event-playback", .eventPlayback),
         ("draft/extended-isupport", .extendedISupport),

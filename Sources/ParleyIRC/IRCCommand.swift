@@ -71,6 +71,7 @@ extension IRCCommand {
     public static let search: IRCCommand = "SEARCH"
     public static let isupport: IRCCommand = "ISUPPORT"
     public static let redact: IRCCommand = "REDACT"
+    public static let rename: IRCCommand = "RENAME"
     public static let register: IRCCommand = "REGISTER"
     public static let verify: IRCCommand = "VERIFY"
     public static let account: IRCCommand = "ACCOUNT"

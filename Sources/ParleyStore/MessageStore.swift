@@ -178,3 +178,14 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension StoredMessage {
+    /// The command of a row that is no message but an order: the channel stored under `target` was renamed to the
+    /// key in `text`. An appender carries it out where it stands among the rows it writes (before it, rows go
+    /// under the old key and move; after it, under the new one): the history and read markers move to the new
+    /// key, and whatever an ended channel of the new name left there is deleted. It is never stored itself.
+    public static let renameCommand = "RENAMED"
+
+    /// For a rename order, the channel's new key.
+    public var renamedTo: String? { self.command == Self.renameCommand ? self.text : nil }
+}

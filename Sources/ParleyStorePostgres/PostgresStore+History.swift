@@ -23,7 +23,35 @@ struct Statement {
 
 extension PostgresStore {
     public func append(_ messages: [StoredMessage]) async throws {
-        _ = try await self.appendNumbered(messages)
+        // A rename order (``StoredMessage/renameCommand``) splits the batch: what came before it is stored and moved,
+        // what came after is stored under the new key.
+        var start = messages.startIndex
+        for (index, order) in messages.enumerated() {
+            guard let newTarget = order.renamedTo else { continue }
+            _ = try await self.appendNumbered(Array(messages[start..<index]))
+            try await self.moveHistory(from: order.target, to: newTarget)
+            start = index + 1
+        }
+        _ = try await self.appendNumbered(Array(messages[start...]))
+    }
+
+    /// A channel renamed: its rows, their numbering (the head) and the read markers take the new key; what an
+    /// ended channel of the new name left is deleted.
+    private func moveHistory(from oldTarget: String, to newTarget: String) async throws {
+        try await self.run("moving a renamed channel's history") {
+            try await self.client.withTransaction(logger: self.logger) { connection in
+                for (table, column) in [("messages", "target"), ("target_heads", "target"), ("read_markers", "target")]
+                {
+                    var gone = Statement()
+                    let delete = "DELETE FROM \(table) WHERE \(column) = \(gone.bind(newTarget))"
+                    _ = try await connection.query(gone.query(delete), logger: self.logger)
+                    var moved = Statement()
+                    let update =
+                        "UPDATE \(table) SET \(column) = \(moved.bind(newTarget)) WHERE \(column) = \(moved.bind(oldTarget))"
+                    _ = try await connection.query(moved.query(update), logger: self.logger)
+                }
+            }
+        }
     }
 
     /// Stores `messages` in one transaction, numbering each within its target (see ``PostgresSchema``); in cluster

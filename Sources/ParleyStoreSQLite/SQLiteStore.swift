@@ -134,15 +134,21 @@ public final class SQLiteStore: ParleyStorage {
             guard !messages.isEmpty else { return }
             // One statement is its own transaction (its search-index triggers included): a batch that fits one
             // INSERT and has no offline deliveries needs no BEGIN and COMMIT, two fewer trips to SQLite's thread.
-            if messages.count <= 500 && !messages.contains(where: { $0.deliverTo != nil }) {
+            let hasOrders = messages.contains { $0.renamedTo != nil }
+            if !hasOrders && messages.count <= 500 && !messages.contains(where: { $0.deliverTo != nil }) {
                 try await self.insert(messages[...])
                 return
             }
             _ = try await self.connection.query("BEGIN IMMEDIATE")
             do {
-                for chunk in stride(from: 0, to: messages.count, by: 500) {
-                    try await self.insert(messages[chunk..<min(chunk + 500, messages.count)])
+                var start = messages.startIndex
+                for (index, order) in messages.enumerated() {
+                    guard let newTarget = order.renamedTo else { continue }
+                    try await self.insertChunked(messages[start..<index])
+                    try await self.moveHistory(from: order.target, to: newTarget)
+                    start = index + 1
                 }
+                try await self.insertChunked(messages[start...])
                 for message in messages {
                     guard let account = message.deliverTo else { continue }
                     _ = try await self.connection.query(
@@ -156,6 +162,24 @@ public final class SQLiteStore: ParleyStorage {
                 _ = try? await self.connection.query("ROLLBACK")
                 throw error
             }
+        }
+    }
+
+    private func insertChunked(_ rows: ArraySlice<StoredMessage>) async throws {
+        for chunk in stride(from: rows.startIndex, to: rows.endIndex, by: 500) {
+            try await self.insert(rows[chunk..<min(chunk + 500, rows.endIndex)])
+        }
+    }
+
+    /// A channel renamed (``StoredMessage/renameCommand``): its history and read markers take the new key.
+    private func moveHistory(from oldTarget: String, to newTarget: String) async throws {
+        for (sql, binds) in [
+            ("DELETE FROM messages WHERE target = ?", [newTarget]),
+            ("UPDATE messages SET target = ? WHERE target = ?", [newTarget, oldTarget]),
+            ("DELETE FROM read_markers WHERE target = ?", [newTarget]),
+            ("UPDATE read_markers SET target = ? WHERE target = ?", [newTarget, oldTarget]),
+        ] {
+            _ = try await self.connection.query(sql, binds.map { .text($0) })
         }
     }
 

@@ -326,6 +326,41 @@ import Testing
         }
     }
 
+    /// A rename order moves what was written before it in the same batch (and before), read markers too, deletes
+    /// what an ended channel of the new name left, and what follows it goes under the new key.
+    @Test(arguments: StoreKind.available) func aRenameOrderMovesHistoryAndReadMarkersInBatchOrder(
+        kind: StoreKind
+    ) async throws {
+        try await kind.withStore { store in
+            func row(_ target: String, _ msgid: String, _ time: Int64) -> StoredMessage {
+                StoredMessage(
+                    msgid: msgid,
+                    target: target,
+                    time: time,
+                    sender: "ann!a@h",
+                    account: nil,
+                    command: "PRIVMSG",
+                    recipient: target,
+                    text: "said \(msgid)"
+                )
+            }
+            try await store.append([row("#old", "o1", 1), row("#new", "stale", 2)])
+            _ = try await store.setReadMarker(account: "ann", target: "#old", time: 1)
+            var order = row("#old", "r", 4)
+            order.command = StoredMessage.renameCommand
+            order.text = "#new"
+            try await store.append([row("#old", "o2", 3), order, row("#new", "n1", 5)])
+            #expect(try await store.latest("#new", after: nil, limit: 10).map(\.msgid) == ["o1", "o2", "n1"])
+            #expect(try await store.latest("#old", after: nil, limit: 10).isEmpty)
+            #expect(try await store.readMarker(account: "ann", target: "#new") == 1)
+            #expect(try await store.readMarker(account: "ann", target: "#old") == nil)
+            let hits = try await store.search(SearchQuery(targets: ["#new"], directFor: nil, text: "said", limit: 10))
+            #expect(Set(hits.map(\.msgid)) == ["o1", "o2", "n1"], "the search index follows")
+            try await store.append([row("#new", "n2", 6)])
+            #expect(try await store.latest("#new", after: nil, limit: 10).map(\.msgid) == ["o1", "o2", "n1", "n2"])
+        }
+    }
+
     @Test(arguments: StoreKind.available) func readMarkersOnlyMoveForward(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let none = try await store.readMarker(account: "ann", target: "#c")
