@@ -595,6 +595,17 @@ def main():
         # A real reconnect is said, in the server tab.
         open_buffer(alice, alice.find_element(By.ID, "network-name").text)
         wait_for(lambda: "Reconnected." in messages_text(alice), "Reconnected. in the server tab")
+        # A channel renamed (draft/channel-rename): the same tab, its lines kept, under the new name.
+        say(alice, "/join #before")
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#before", "alice in #before")
+        say(alice, "said before the rename")
+        wait_for(lambda: "said before the rename" in messages_text(alice), "the line in #before")
+        say(alice, "/raw RENAME #before #after :a better name")
+        tabs = lambda: [b.text for b in alice.find_elements(By.CSS_SELECTOR, "#buffer-list .buffer-name")]
+        wait_for(lambda: "#after" in tabs() and "#before" not in tabs(), "the tab renamed")
+        wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#after"
+                 and "said before the rename" in messages_text(alice)
+                 and "renamed #before to #after (a better name)" in messages_text(alice), "the renamed tab, its lines")
         # A server with a connection password: the form says so, and its "Server password" field gets in.
         locked_port = free_port()
         locked = start_server(binary, locked_port, tempfile.mkdtemp(prefix="parley-browser-locked-"),

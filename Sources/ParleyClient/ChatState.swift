@@ -282,6 +282,15 @@ public struct ChatState: Sendable {
             }
             if isMe && lines.isEmpty { lines.append(line(.event, "You are now known as \(newNick)")) }
             return lines
+        case .rename:
+            // draft/channel-rename: the same channel (members, topic) under its new name.
+            guard let old = message.parameter(0), let new = message.parameter(1),
+                var channel = self.channels.removeValue(forKey: CaseMapping.fold(old))
+            else { return [] }
+            channel.name = new
+            self.channels[CaseMapping.fold(new)] = channel
+            let reason = message.parameter(2).flatMap { $0.isEmpty ? nil : " (\($0))" } ?? ""
+            return [line(.event, "\(from) renamed \(old) to \(new)\(reason)", window: new)]
         case .topic:
             guard let name = message.parameter(0), let channel = self.channel(name) else { return [] }
             let topic = message.parameter(1) ?? ""

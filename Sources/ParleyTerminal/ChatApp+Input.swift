@@ -34,6 +34,11 @@ extension ChatApp {
             }
         case .nick where !fromMe:
             if let newNick = message.parameter(0) { self.windows.rename(oldNick, to: newNick) }
+        case .rename:
+            if let old = message.parameter(0), let new = message.parameter(1) {
+                self.windows.rename(old, to: new)
+                self.repaint()
+            }
         case .tagmsg:
             self.redraw()  // who is typing may have changed
         case .markread:

@@ -289,4 +289,13 @@ import Testing
         }
         #expect(shown.map(\.text) == ["a", "b"] && shown.allSatisfy { $0.isHistory && $0.nick == "ann" })
     }
+
+    /// draft/channel-rename: the channel keeps its members under the new name, and the line says who renamed it.
+    @Test func aRenamedChannelKeepsItsMembers() throws {
+        var state = try self.joined()
+        let lines = state.apply(try self.message(":op!o@h RENAME #lobby #Hall :tidier"), now: 0)
+        #expect(lines.map(\.text) == ["op renamed #lobby to #Hall (tidier)"] && lines.first?.window == "#Hall")
+        #expect(state.channel("#lobby") == nil)
+        #expect(state.channel("#hall")?.name == "#Hall" && state.members(of: "#hall").count == 3)
+    }
 }

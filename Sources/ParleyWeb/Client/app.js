@@ -407,6 +407,20 @@ function handle(message) {
       if (isMe(first)) $('my-nick').textContent = first;
       renderMessages();
       break;
+    case 'RENAME': {
+      // draft/channel-rename: the same tab (its lines, members, unread count) under the new name.
+      const renamed = state.buffers.get(fold(first));
+      if (!renamed || !second) break;
+      state.buffers.delete(fold(first));
+      renamed.name = second;
+      state.buffers.set(fold(second), renamed);
+      if (state.active === fold(first)) state.active = fold(second);
+      const why = message.params[2] ? ` (${message.params[2]})` : '';
+      eventLine(second, `${message.nick} renamed ${first} to ${second}${why}`, message);
+      renderSidebar();
+      renderMessages();
+      break;
+    }
     case 'TOPIC':
       buffer(first).topic = second || '';
       eventLine(first, `${message.nick} set the topic: ${second || '(none)'}`, message);
