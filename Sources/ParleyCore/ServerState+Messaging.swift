@@ -196,8 +196,14 @@ extension ServerState {
         return nil
     }
 
+    /// AWAY; before registration too with draft/pre-away (a device that connects only to sync says so at once,
+    /// `AWAY *`: not present, for no reason given).
     mutating func away(_ request: Request, _ outbox: inout Outbox) {
         guard let session = self.sessions[request.id] else { return }
+        guard session.isRegistered || session.caps.contains(.preAway) else {
+            self.reply(request.id, .errNotRegistered, "You have not registered", into: &outbox)
+            return
+        }
         let text = request.message.parameter(0).map { String($0.prefix(self.configuration.awayLength)) }
         let message = text.flatMap { $0.isEmpty ? nil : $0 }
         self.sessions[request.id]?.away = message
@@ -206,13 +212,18 @@ extension ServerState {
         } else {
             self.reply(request.id, .rplNowAway, "You have been marked as being away", into: &outbox)
         }
+        // Before registration nobody shares a channel with it yet; a cluster learns it once it has registered.
+        guard session.isRegistered else { return }
         var notify = self.event(session, .away, message.map { [$0] } ?? [], now: request.now)
-        if self.configuration.nodeName != nil {
-            // In a cluster the other nodes learn it from the log of each channel the user is in, or of their own.
-            let own = ChannelKey(HistoryTarget.awayLog(NickKey(session.displayNick).folded).storageKey)
-            self.recordEvent(&notify, in: session.channels.isEmpty ? [own] : Array(session.channels), into: &outbox)
-        }
+        self.recordAwayForOtherNodes(&notify, of: session, into: &outbox)
         outbox.broadcast(notify, to: self.peers(of: session) { $0.caps.contains(.awayNotify) })
+    }
+
+    /// In a cluster the other nodes learn an AWAY from the log of each channel the user is in, or of their own.
+    mutating func recordAwayForOtherNodes(_ notify: inout IRCMessage, of session: Session, into outbox: inout Outbox) {
+        guard self.configuration.nodeName != nil else { return }
+        let own = ChannelKey(HistoryTarget.awayLog(NickKey(session.displayNick).folded).storageKey)
+        self.recordEvent(&notify, in: session.channels.isEmpty ? [own] : Array(session.channels), into: &outbox)
     }
 
     mutating func setname(_ request: Request, _ outbox: inout Outbox) {

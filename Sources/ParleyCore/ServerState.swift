@@ -202,7 +202,7 @@ public struct ServerState: Sendable {
         .mode: Command(minimumParameters: 1) { $0.mode($1, &$2) },
         .kick: Command(minimumParameters: 2) { $0.kick($1, &$2) },
         .invite: Command(minimumParameters: 2) { $0.invite($1, &$2) },
-        .away: Command { $0.away($1, &$2) },
+        .away: Command(beforeRegistration: true) { $0.away($1, &$2) },
         .setname: Command(minimumParameters: 1) { $0.setname($1, &$2) },
         .userhost: Command(minimumParameters: 1) { $0.userhost($1, &$2) },
         .ison: Command(minimumParameters: 1) { $0.ison($1, &$2) },

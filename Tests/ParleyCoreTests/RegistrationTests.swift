@@ -3,6 +3,32 @@ import ParleyIRC
 import Testing
 
 @Suite struct RegistrationTests {
+    /// draft/pre-away: a client that negotiated it may say AWAY before registering (a phone connecting only to
+    /// sync); others see it away from the start. Without the capability AWAY waits for registration (451).
+    @Test func awayBeforeRegistrationNeedsPreAway() {
+        var h = CoreHarness()
+        h.connect("ann", caps: ["away-notify"])
+        h.send("ann", "JOIN #c")
+        _ = h.take("ann")
+        h.open("phone")
+        h.send("phone", "CAP LS 302")
+        h.send("phone", "CAP REQ draft/pre-away")
+        h.send("phone", "AWAY *")
+        #expect(h.take("phone").map(\.command.rawValue).last == "306")
+        h.send("phone", "NICK phone")
+        h.send("phone", "USER p 0 * :Phone")
+        h.send("phone", "CAP END")
+        #expect(h.take("phone").contains { $0.command.rawValue == "001" })
+        h.send("phone", "JOIN #c")
+        #expect(h.take("ann").map(\.command) == [.join, .away], "away-notify tells who joined away")
+        h.send("ann", "WHOIS phone")
+        #expect(h.take("ann").contains { $0.command.rawValue == "301" && $0.parameters.last == "*" })
+
+        h.open("plain")
+        h.send("plain", "AWAY :later")
+        #expect(h.take("plain").map(\.command.rawValue) == ["451"])
+    }
+
     @Test func registrationWithoutCapSendsTheWelcomeBurst() {
         var h = CoreHarness()
         h.open("alice")
