@@ -258,14 +258,7 @@ extension ServerState {
 
     mutating func kick(_ request: Request, _ outbox: inout Outbox) {
         guard let session = self.sessions[request.id] else { return }
-        guard let (key, channel) = self.existingChannel(request.parameters[0], for: request.id, into: &outbox)
-        else { return }
-        guard let status = channel.members[request.id] else {
-            self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
-            return
-        }
-        guard status.contains(.op) else {
-            self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
+        guard let (key, channel) = self.operatedChannel(request.parameters[0], by: request.id, into: &outbox) else {
             return
         }
         let reason = String((request.message.parameter(2) ?? session.displayNick).prefix(self.configuration.kickLength))

@@ -10,19 +10,8 @@ extension ServerState {
         func refuse(_ code: String, _ text: String) {
             outbox.send(self.fail("RENAME", code, text, context: [oldName, newName]), to: request.id)
         }
-        let oldKey = ChannelKey(oldName)
-        guard var channel = self.channels[oldKey] else {
-            self.reply(request.id, .errNoSuchChannel, oldName, "No such channel", into: &outbox)
-            return
-        }
-        guard let status = channel.members[request.id] else {
-            self.reply(request.id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
-            return
-        }
-        guard status.contains(.op) else {
-            self.reply(request.id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
-            return
-        }
+        guard let (oldKey, operated) = self.operatedChannel(oldName, by: request.id, into: &outbox) else { return }
+        var channel = operated
         guard IRCName.isValidChannelName(newName, maximumLength: self.configuration.channelLength) else {
             return refuse("CANNOT_RENAME", "\(newName) is not a valid channel name")
         }

@@ -337,6 +337,24 @@ public struct ServerState: Sendable {
         return (key, channel)
     }
 
+    /// The channel `name` if `id` operates it; otherwise the numeric that says why not (403, 442 or 482).
+    mutating func operatedChannel(
+        _ name: String,
+        by id: SessionID,
+        into outbox: inout Outbox
+    ) -> (key: ChannelKey, channel: Channel)? {
+        guard let (key, channel) = self.existingChannel(name, for: id, into: &outbox) else { return nil }
+        guard let status = channel.members[id] else {
+            self.reply(id, .errNotOnChannel, channel.name, "You're not on that channel", into: &outbox)
+            return nil
+        }
+        guard status.contains(.op) else {
+            self.reply(id, .errChanOPrivsNeeded, channel.name, "You're not channel operator", into: &outbox)
+            return nil
+        }
+        return (key, channel)
+    }
+
     func session(named nick: String) -> Session? {
         self.nicks[NickKey(nick)].flatMap { self.sessions[$0] }
     }

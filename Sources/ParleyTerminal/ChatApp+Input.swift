@@ -316,28 +316,10 @@ extension ChatApp {
         }
     }
 
-    /// Pieces of `text` of at most `maxBytes` UTF-8 bytes, cut between characters (at a space when there is one).
+    /// Pieces of `text` of at most `maxBytes` UTF-8 bytes, cut between characters (at a space when there is one),
+    /// as a multiline message's long lines are cut.
     static func split(_ text: String, maxBytes: Int) -> [String] {
-        var pieces: [String] = []
-        var rest = Substring(text)
-        while rest.utf8.count > maxBytes {
-            var end = rest.startIndex
-            var used = 0
-            var lastSpace: Substring.Index?
-            for index in rest.indices {
-                let size = rest[index].utf8.count
-                if used + size > maxBytes { break }
-                used += size
-                end = rest.index(after: index)
-                if rest[index] == " " { lastSpace = end }
-            }
-            if end == rest.startIndex { end = rest.index(after: rest.startIndex) }
-            let cut = lastSpace ?? end
-            pieces.append(String(rest[..<cut]))
-            rest = rest[cut...]
-        }
-        if !rest.isEmpty || pieces.isEmpty { pieces.append(String(rest)) }
-        return pieces
+        MultilineText(combined: text, lineBytes: maxBytes).lines.map(\.text)
     }
 
     /// Sends a message, or says why it could not be sent. - Returns: whether it was sent.
