@@ -606,6 +606,19 @@ def main():
         wait_for(lambda: alice.find_element(By.ID, "buffer-name").text == "#after"
                  and "said before the rename" in messages_text(alice)
                  and "renamed #before to #after (a better name)" in messages_text(alice), "the renamed tab, its lines")
+        # Avatars and display names (draft/metadata-3): until a picture is set a line shows the sender's initial in
+        # their colour; a display name replaces the nick on their lines; an https avatar is shown as a picture.
+        last = lambda selector, script: alice.execute_script(
+            f"const n = [...document.querySelectorAll('#messages .line .body {selector}')].pop(); return n ? {script} : null")
+        wait_for(lambda: last(".avatar.placeholder", "n.dataset.initial") == "A", "the avatar placeholder")
+        alice.save_screenshot(os.path.join(shots, "desktop-avatar-placeholder.png"))
+        say(alice, "/displayname Alice Liddell")
+        say(alice, "/avatar https://example.com/alice.png")
+        say(alice, "with a name and a face")
+        wait_for(lambda: "with a name and a face" in messages_text(alice)
+                 and last(".nick", "n.textContent") == "Alice Liddell" and last(".nick", "n.title") == "alice",
+                 "the display name on alice's line")
+        wait_for(lambda: last("img.avatar", "n.src") == "https://example.com/alice.png", "the avatar picture")
         # A server with a connection password: the form says so, and its "Server password" field gets in.
         locked_port = free_port()
         locked = start_server(binary, locked_port, tempfile.mkdtemp(prefix="parley-browser-locked-"),

@@ -70,7 +70,7 @@ public final class ChatConnection: Sendable {
     public static let wantedCapabilities: Set<String> = [
         "server-time", "echo-message", "message-tags", "multi-prefix", "batch", "invite-notify", "cap-notify",
         "away-notify", "draft/chathistory", "labeled-response", "soju.im/search", "draft/read-marker",
-        "draft/message-redaction", "draft/multiline", "draft/channel-rename",
+        "draft/message-redaction", "draft/multiline", "draft/channel-rename", "draft/metadata-3",
     ]
 
     public let client: IRCClient

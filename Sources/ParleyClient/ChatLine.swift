@@ -29,6 +29,8 @@ public struct ChatLine: Equatable, Sendable {
     public var mentionsMe: Bool
     /// Fetched from the server's history (CHATHISTORY): shown, but not news (no unread count, no mention).
     public var isHistory = false
+    /// The sender's display name (IRCv3 metadata), when it set one.
+    public var displayName: String?
 
     public init(
         window: String? = nil,

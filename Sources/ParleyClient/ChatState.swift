@@ -61,6 +61,8 @@ public struct ChatState: Sendable {
     private var contextFor: String?
     /// draft/multiline batches being received.
     private var multiline = MultilineGather()
+    /// Display names (IRCv3 metadata `display-name`) by folded nick.
+    var displayNames: [String: String] = [:]
     /// What the server takes in one draft/multiline message, when it offers the capability (from `CAP LS`).
     public var multilineLimits: MultilineText.Limits?
 
@@ -153,6 +155,7 @@ public struct ChatState: Sendable {
             ChatLine(window: window, time: time, kind: kind, text: text)
         }
 
+        if self.applyMetadata(message) { return [] }
         switch message.command {
         case .privmsg, .notice:
             if let reference = message.tag("batch"), self.multiline.isOpen(reference) {
@@ -186,6 +189,9 @@ public struct ChatState: Sendable {
                 self.typists.end(from, in: IRCName.isChannel(target) ? target : from)
             }
             var lines = self.applyMessage(message, time: time, from: from, isMe: isMe)
+            if let shown = self.displayNames[CaseMapping.fold(from)] {
+                for index in lines.indices where lines[index].nick == from { lines[index].displayName = shown }
+            }
             if let msgid = message.tag("msgid"), let text = message.parameter(1), !lines.isEmpty {
                 self.said[msgid] = (from, text)
                 if isMe, batch == nil, let window = lines.first?.window {

@@ -70,6 +70,8 @@ public struct Channel: Sendable {
     /// In a cluster: members whose sessions are on other nodes (by folded nick), known from the channel events
     /// those nodes commit. Messages reach them through their own node, never from here.
     public var remoteMembers: [String: RemoteMember] = [:]
+    /// IRCv3 metadata set by its operators (key → value).
+    public var metadata: [String: String] = [:]
 
     /// Local and remote members.
     public var memberCount: Int { self.members.count + self.remoteMembers.count }

@@ -48,6 +48,19 @@ public struct CoreConfiguration: Sendable {
     /// How big a `draft/multiline` message may be (stated in `CAP LS`). Each line goes to every member of a
     /// channel, so these bound what one message costs the server and every recipient's SendQ.
     public var multiline = MultilineText.Limits(maximumBytes: 4096, maximumLines: 100)
+    /// IRCv3 metadata limits (stated in `CAP LS`).
+    public var metadata = MetadataLimits()
+
+    public struct MetadataLimits: Sendable, Equatable {
+        /// Keys one client may subscribe to.
+        public var maximumSubscriptions = 100
+        /// Keys a user may set on itself.
+        public var maximumKeys = 20
+        /// Bytes of one value (an avatar's URL fits; a line of relayed metadata stays within 512 bytes).
+        public var maximumValueBytes = 400
+
+        public init() {}
+    }
 
     /// IRCv3 STS: plaintext clients are told the TLS port to move to, TLS clients how long to stay on TLS.
     public struct StrictTransport: Sendable, Equatable {

@@ -9,7 +9,7 @@ extension ServerState {
         }
         if self.configuration.accounts == nil { all.subtract([.sasl, .accountRegistration, .readMarker]) }
         if self.configuration.strictTransport == nil { all.subtract(.sts) }
-        if self.configuration.nodeName != nil { all.subtract(.channelRename) }  // not across nodes yet
+        if self.configuration.nodeName != nil { all.subtract([.channelRename, .metadata]) }  // not across nodes yet
         return all
     }
 
@@ -26,6 +26,10 @@ extension ServerState {
             switch entry.capability {
             case .sasl: return "sasl=PLAIN,SCRAM-SHA-256,EXTERNAL"
             case .accountRegistration: return "draft/account-registration=before-connect"
+            case .metadata:
+                let limits = self.configuration.metadata
+                return "draft/metadata-3=before-connect,max-subs=\(limits.maximumSubscriptions),"
+                    + "max-keys=\(limits.maximumKeys),max-value-bytes=\(limits.maximumValueBytes)"
             case .multiline:
                 let limits = self.configuration.multiline
                 return "draft/multiline=max-bytes=\(limits.maximumBytes),max-lines=\(limits.maximumLines)"

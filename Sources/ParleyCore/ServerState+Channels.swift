@@ -115,6 +115,7 @@ extension ServerState {
         let names = !session.caps.contains(.noImplicitNames)
         let namesFollowMarker = self.sendReadMarker(id, channel: channel, names: names, into: &outbox)
         if names && !namesFollowMarker { self.sendNames(id, channel: channel, into: &outbox) }
+        self.metadataOnJoin(id, channel: channelKey, into: &outbox)
         self.replayOnJoin(id, channel: channel, into: &outbox)
     }
 

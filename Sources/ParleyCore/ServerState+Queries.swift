@@ -256,6 +256,9 @@ extension ServerState {
             "seconds idle, signon time",
             into: &outbox
         )
+        for (key, value) in self.whoisMetadata(of: target) {
+            self.reply(request.id, .rplWhoisKeyValue, nick, key, "*", value, into: &outbox)
+        }
         self.reply(request.id, .rplEndOfWhois, nick, "End of /WHOIS list", into: &outbox)
     }
 

@@ -147,6 +147,7 @@ extension ServerState {
         self.sendMOTD(id, into: &outbox)
         self.checkReservation(id, now: now, into: &outbox)
         self.requestPendingDeliveries(id, into: &outbox)
+        self.metadataOnWelcome(id, into: &outbox)
         if let registered = self.sessions[id], let away = registered.away {
             // Set before registration (draft/pre-away): the other nodes of a cluster learn it now.
             var notify = self.event(registered, .away, [away], now: now)

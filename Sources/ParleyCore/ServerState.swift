@@ -223,6 +223,7 @@ public struct ServerState: Sendable {
         .markread: Command { $0.markread($1, &$2) },
         .redact: Command(minimumParameters: 2) { $0.redact($1, &$2) },
         .rename: Command(minimumParameters: 2) { $0.rename($1, &$2) },
+        .metadata: Command(minimumParameters: 2, beforeRegistration: true) { $0.metadata($1, &$2) },
         .search: Command(minimumParameters: 1) { $0.search($1, &$2) },
         .isupport: Command(beforeRegistration: true) { $0.isupportCommand($1, &$2) },
     ]

@@ -93,11 +93,14 @@ extension Session {
         var heldLines: [IRCMessage]?
         var connectionReadMarkers: [String: Int64]?
         var multilineBatch: MultilineBatch?
+        var metadata: [String: String]?
+        var metadataSubscriptions: Set<String>?
 
         var isEmpty: Bool {
             self.certificate == nil && !self.negotiatingCaps && self.givenPassword == nil && self.saslMechanism == nil
                 && self.saslBuffer.isEmpty && self.deliveredPending == nil && self.renameAt == nil
                 && self.heldLines == nil && self.connectionReadMarkers == nil && self.multilineBatch == nil
+                && self.metadata == nil && self.metadataSubscriptions == nil
         }
     }
 
@@ -177,5 +180,17 @@ extension Session {
     var multilineBatch: MultilineBatch? {
         get { self.rareValue?.multilineBatch }
         set { self.changeRare { $0.multilineBatch = newValue } }
+    }
+
+    /// IRCv3 metadata this user set on itself (key → value).
+    public var metadata: [String: String] {
+        get { self.rareValue?.metadata ?? [:] }
+        set { self.changeRare { $0.metadata = newValue.isEmpty ? nil : newValue } }
+    }
+
+    /// The metadata keys this client subscribed to.
+    var metadataSubscriptions: Set<String> {
+        get { self.rareValue?.metadataSubscriptions ?? [] }
+        set { self.changeRare { $0.metadataSubscriptions = newValue.isEmpty ? nil : newValue } }
     }
 }

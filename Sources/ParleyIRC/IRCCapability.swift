@@ -33,6 +33,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
     public static let multiline = IRCCapabilities(rawValue: 1 << 26)
     public static let channelRename = IRCCapabilities(rawValue: 1 << 27)
     public static let preAway = IRCCapabilities(rawValue: 1 << 28)
+    public static let metadata = IRCCapabilities(rawValue: 1 << 29)
 
     /// Every capability with its wire name, in the order `CAP LS` lists them.
     public static let named: [(name: String, capability: IRCCapabilities)] = [
@@ -48,6 +49,7 @@ public struct IRCCapabilities: OptionSet, Hashable, Sendable {
         ("draft/event-playback", .eventPlayback),
         ("draft/extended-isupport", .extendedISupport),
         ("draft/message-redaction", .messageRedaction),
+        ("draft/metadata-3", .metadata),
         ("draft/multiline", .multiline),
         ("draft/pre-away", .preAway),
         ("draft/read-marker", .readMarker),

@@ -72,6 +72,7 @@ extension IRCCommand {
     public static let isupport: IRCCommand = "ISUPPORT"
     public static let redact: IRCCommand = "REDACT"
     public static let rename: IRCCommand = "RENAME"
+    public static let metadata: IRCCommand = "METADATA"
     public static let register: IRCCommand = "REGISTER"
     public static let verify: IRCCommand = "VERIFY"
     public static let account: IRCCommand = "ACCOUNT"

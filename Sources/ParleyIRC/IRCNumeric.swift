@@ -140,4 +140,11 @@ extension IRCNumeric {
     public static let errSaslAborted = IRCNumeric(906)
     public static let errSaslAlready = IRCNumeric(907)
     public static let rplSaslMechs = IRCNumeric(908)
+    // IRCv3 metadata
+    public static let rplWhoisKeyValue = IRCNumeric(760)
+    public static let rplKeyValue = IRCNumeric(761)
+    public static let rplKeyNotSet = IRCNumeric(766)
+    public static let rplMetadataSubOK = IRCNumeric(770)
+    public static let rplMetadataUnsubOK = IRCNumeric(771)
+    public static let rplMetadataSubs = IRCNumeric(772)
 }

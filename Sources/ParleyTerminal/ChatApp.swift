@@ -206,6 +206,7 @@ public final class ChatApp {
         }
         self.attach(connection)
         self.switchOnJoin.insert(CaseMapping.fold(self.options.channel))
+        await self.subscribeToMetadata()
         await self.send(IRCMessage(.join, self.options.channel))
         self.redraw()
 
@@ -267,6 +268,7 @@ public final class ChatApp {
             self.show(lines)
             let channels = self.windows.windows.filter(\.isChannel).map(\.name)
             let rejoin = channels.isEmpty ? [self.options.channel] : channels
+            await self.subscribeToMetadata()
             await self.send(IRCMessage(.join, rejoin.joined(separator: ",")))
             self.info("Back on \(self.endpoint.host) as \(state.nick); rejoined \(rejoin.joined(separator: ", ")).")
         case .notice(let text):
@@ -478,5 +480,12 @@ public final class ChatApp {
 
     static func printError(_ text: String) {
         FileHandle.standardError.write(Data("parley: \(text)\n".utf8))
+    }
+
+    /// Display names (IRCv3 metadata) where the server keeps them; asked before joining, so the members' come with
+    /// the JOIN.
+    func subscribeToMetadata() async {
+        guard self.state.capabilities.contains("draft/metadata-3") else { return }
+        await self.send(IRCMessage(command: .metadata, parameters: ["*", "SUB"] + ChatState.metadataKeys))
     }
 }

@@ -14,7 +14,8 @@ struct LineFormatter {
     func format(_ line: ChatLine, windowLabel: String? = nil) -> String {
         let clock = Self.clock(line.time)
         let label = windowLabel.map { "[\($0)] " } ?? ""
-        let nick = line.nick ?? ""
+        // A display name is shown with the nick, which is what /msg and mentions take.
+        let nick = line.displayName.map { "\(Self.stripControls($0)) (\(line.nick ?? ""))" } ?? line.nick ?? ""
         let shownNick = line.isOwn ? self.style.bold(nick) : self.style.nick(nick)
         let text = Self.stripControls(line.text)
         switch line.kind {

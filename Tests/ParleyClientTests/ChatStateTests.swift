@@ -298,4 +298,20 @@ import Testing
         #expect(state.channel("#lobby") == nil)
         #expect(state.channel("#hall")?.name == "#Hall" && state.members(of: "#hall").count == 3)
     }
+
+    /// IRCv3 metadata: a display name (761) goes with the nick's lines until it is removed (766) or the nick changes;
+    /// the replies themselves print nothing.
+    @Test func aDisplayNameGoesWithItsNicksLines() throws {
+        var state = try self.joined()
+        #expect(state.apply(try self.message(":srv 770 me display-name"), now: 0).isEmpty)
+        #expect(state.apply(try self.message(":srv 761 me ann display-name * :Ann Example"), now: 0).isEmpty)
+        let said = state.apply(try self.message(":ann!a@h PRIVMSG #lobby :hi"), now: 0)
+        #expect(said.map(\.displayName) == ["Ann Example"] && said.first?.nick == "ann")
+        _ = state.apply(try self.message(":ann!a@h NICK anna"), now: 0)
+        #expect(
+            state.apply(try self.message(":anna!a@h PRIVMSG #lobby :hi"), now: 0).first?.displayName == "Ann Example"
+        )
+        _ = state.apply(try self.message(":srv 766 me anna display-name :key not set"), now: 0)
+        #expect(state.apply(try self.message(":anna!a@h PRIVMSG #lobby :hi"), now: 0).first?.displayName == nil)
+    }
 }

@@ -7,7 +7,7 @@ import { complete, neighbour } from './keys.js';
 import { runCommand } from './commands.js';
 import { ReadMarkers } from './readmarkers.js';
 import { Typing } from './typing.js';
-import { renderBufferList, renderLines, renderMembers } from './view.js';
+import { renderBufferList, renderLines, renderMembers, setProfiles } from './view.js';
 
 const $ = (id) => document.getElementById(id);
 const HISTORY_PAGE = 50;
@@ -33,6 +33,8 @@ export const state = {
   /** LIST replies gathered until its end. */
   listing: null,
   markers: new ReadMarkers(),
+  /** IRCv3 metadata of users (folded nick → { avatar, 'display-name' }), for the keys this page subscribes to. */
+  profiles: new Map(),
   typing: new Typing((key) => {
     if (key === state.active) renderTyping();
   }),
@@ -396,6 +398,10 @@ function handle(message) {
       break;
     case 'NICK':
       state.typing.ended(null, message.nick);
+      if (state.profiles.has(fold(message.nick))) {
+        state.profiles.set(fold(first), state.profiles.get(fold(message.nick)));
+        state.profiles.delete(fold(message.nick));
+      }
       for (const channel of state.buffers.values()) {
         if (!channel.members.has(message.nick)) continue;
         channel.members.set(first, channel.members.get(message.nick));
@@ -411,9 +417,9 @@ function handle(message) {
       // draft/channel-rename: the same tab (its lines, members, unread count) under the new name.
       const renamed = state.buffers.get(fold(first));
       if (!renamed || !second) break;
-      state.buffers.delete(fold(first));
       renamed.name = second;
-      state.buffers.set(fold(second), renamed);
+      // In its place in the list: a Map keeps the order its keys were added in.
+      state.buffers = new Map([...state.buffers].map(([key, each]) => (key === fold(first) ? [fold(second), each] : [key, each])));
       if (state.active === fold(first)) state.active = fold(second);
       const why = message.params[2] ? ` (${message.params[2]})` : '';
       eventLine(second, `${message.nick} renamed ${first} to ${second}${why}`, message);
@@ -431,7 +437,20 @@ function handle(message) {
       break;
     case '001':
       $('my-nick').textContent = first;
+      // Avatars and display names (draft/metadata-3): the keys this page shows.
+      if (state.connection.has('draft/metadata-3')) state.connection.send('METADATA', '*', 'SUB', 'avatar', 'display-name');
       break;
+    case '761': case '766': {
+      // A user's metadata (channels' is not shown); 766 says a key is not set (any more).
+      const [, target, key, , value] = message.params;
+      if (!target || isChannel(target) || (key !== 'avatar' && key !== 'display-name')) break;
+      const profile = { ...(state.profiles.get(fold(target)) || {}) };
+      if (message.command === '761') profile[key] = value || '';
+      else delete profile[key];
+      state.profiles.set(fold(target), profile);
+      renderMessages();
+      break;
+    }
     case '005':
       for (const token of message.params.slice(1, -1)) {
         if (token.startsWith('NETWORK=')) state.network = token.slice(8);
@@ -868,3 +887,5 @@ function setup() {
 }
 
 setup();
+
+setProfiles((nick) => state.profiles.get(fold(nick || '')) || null);

@@ -16,6 +16,7 @@ const HELP = [
   'For channel operators: /op /deop /voice /devoice nick, /kick nick [reason], /ban /unban nick-or-mask,',
   '  /mode [#channel] modes [arguments], /topic text.',
   '/formatting on|off — show or strip colours and bold from others', '/quit [reason] — leave the server',
+  '/displayname [name] — the name shown on your lines', '/avatar [https://…] — the picture shown beside them',
   'Shift+Enter starts a new line; a message of several lines goes out as one message (as one line each where the',
   '  server lacks draft/multiline), long lines in pieces.',
 ];
@@ -203,6 +204,15 @@ export function runCommand(text) {
       if (rest) connection.send('AWAY', rest);
       else connection.send('AWAY');
       return;
+    case 'avatar': case 'displayname': {
+      // IRCv3 metadata on yourself; without a value the key is removed.
+      if (!connection.has('draft/metadata-3')) return info('This server does not keep avatars or display names.', 'error');
+      const key = name === 'avatar' ? 'avatar' : 'display-name';
+      if (key === 'avatar' && rest && !/^https:\/\/\S+$/i.test(rest)) return info('Usage: /avatar https://… (an image link), or /avatar to remove it', 'error');
+      if (rest) connection.send('METADATA', '*', 'SET', key, rest);
+      else connection.send('METADATA', '*', 'SET', key);
+      return;
+    }
     case 'search':
       if (!connection.has('soju.im/search')) return info('This server does not offer search.', 'error');
       if (!rest) return info('Usage: /search text', 'error');

@@ -6,7 +6,7 @@ import { build, parse, tagPrefix } from './irc.js';
 const WANTED_CAPS = [
   'server-time', 'echo-message', 'message-tags', 'batch', 'multi-prefix', 'away-notify', 'account-tag',
   'draft/chathistory', 'soju.im/search', 'cap-notify', 'invite-notify', 'setname', 'draft/read-marker', 'draft/message-redaction',
-  'draft/multiline', 'draft/channel-rename',
+  'draft/multiline', 'draft/channel-rename', 'draft/metadata-3',
 ];
 
 export class Connection {

@@ -101,12 +101,48 @@ export function nickHue(nick) {
   return NICK_HUES[hash % NICK_HUES.length];
 }
 
-export function nickElement(nick) {
+export function nickElement(nick, shown = nick) {
   const span = document.createElement('span');
   span.className = 'nick';
-  span.textContent = nick;
+  span.textContent = shown;
+  if (shown !== nick) span.title = nick;
   span.style.setProperty('--hue', String(nickHue(nick)));
   return span;
+}
+
+/** IRCv3 metadata of a nick ({ avatar, 'display-name' }), looked up in the app's state. */
+let profileOf = () => null;
+
+export function setProfiles(lookup) {
+  profileOf = lookup;
+}
+
+/** The name shown for `nick` on its lines: its display name when it set one. */
+function shownName(nick) {
+  const name = (profileOf(nick) || {})['display-name'];
+  return name ? stripFormatting(name).slice(0, 64) : nick;
+}
+
+/**
+ * The avatar before a line: the picture an https URL in the user's `avatar` key points to, loaded lazily and
+ * without a referrer (never anything taken from message text), else a placeholder in the nick's colour with its
+ * initial (drawn by CSS, so it is not part of the line's text).
+ */
+function avatarElement(nick) {
+  const url = (profileOf(nick) || {}).avatar || '';
+  if (/^https:\/\/[^\s"'<>]+$/i.test(url)) {
+    const image = element('img', 'avatar');
+    image.alt = '';
+    image.loading = 'lazy';
+    image.referrerPolicy = 'no-referrer';
+    image.src = url;
+    return image;
+  }
+  const placeholder = element('span', 'avatar placeholder');
+  placeholder.setAttribute('aria-hidden', 'true');
+  placeholder.dataset.initial = (shownName(nick)[0] || '?').toUpperCase();
+  placeholder.style.setProperty('--hue', String(nickHue(nick)));
+  return placeholder;
 }
 
 /** "Today", "Yesterday", or the date (with the year when it is not this one). */
@@ -212,9 +248,10 @@ function row(line, byId = new Map(), canDelete = () => false) {
     return node;
   }
   if (line.kind === 'message') {
-    body.append(nickElement(line.nick), document.createTextNode(' '), formatted(line.text));
+    body.append(avatarElement(line.nick), nickElement(line.nick, shownName(line.nick)), document.createTextNode(' '), formatted(line.text));
   } else if (line.kind === 'action') {
-    body.append(document.createTextNode('* '), nickElement(line.nick), document.createTextNode(' '), formatted(line.text));
+    body.append(avatarElement(line.nick), document.createTextNode('* '), nickElement(line.nick, shownName(line.nick)),
+      document.createTextNode(' '), formatted(line.text));
   } else if (line.kind === 'notice') {
     body.append(document.createTextNode('-'), nickElement(line.nick || 'server'), document.createTextNode('- '), formatted(line.text));
   } else {
