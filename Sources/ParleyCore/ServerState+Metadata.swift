@@ -4,7 +4,7 @@ import ParleyIRC
 /// current draft): key/value pairs on users (their own) and channels (set by operators), such as
 /// `display-name`, `avatar`, `pronouns`. Clients subscribe to the keys they show; a change reaches subscribers who
 /// share a channel with the user, or are in the channel. Kept for as long as the user is connected or the channel
-/// exists.
+/// exists. Only clients that negotiated the capability hear of changes (as the specification asks).
 extension ServerState {
     /// Keys shown in WHOIS (760): the ones a person reads.
     static let whoisMetadataKeys = ["display-name", "pronouns", "homepage"]
@@ -253,10 +253,12 @@ extension ServerState {
         switch target {
         case .user(let id, _):
             guard let user = self.sessions[id] else { return }
-            audience = self.peers(of: user) { !$0.metadataSubscriptions.isEmpty }
+            audience = self.peers(of: user) { $0.caps.contains(.metadata) && !$0.metadataSubscriptions.isEmpty }
         case .channel(let key, _):
             guard let channel = self.channels[key] else { return }
-            audience = self.members(of: channel, except: nil) { !$0.metadataSubscriptions.isEmpty }
+            audience = self.members(of: channel, except: nil) {
+                $0.caps.contains(.metadata) && !$0.metadataSubscriptions.isEmpty
+            }
         }
         let name = Self.targetName(target)
         for id in audience where id != setter {
@@ -316,7 +318,7 @@ extension ServerState {
     /// who subscribed get the joiner's.
     mutating func metadataOnJoin(_ id: SessionID, channel key: ChannelKey, into outbox: inout Outbox) {
         guard let joiner = self.sessions[id], let channel = self.channels[key] else { return }
-        if !joiner.metadataSubscriptions.isEmpty {
+        if joiner.caps.contains(.metadata) && !joiner.metadataSubscriptions.isEmpty {
             var lines = self.subscribedValues(of: .channel(key, name: channel.name), for: joiner)
             for member in channel.members.keys where member != id {
                 guard let other = self.sessions[member], !other.metadata.isEmpty else { continue }
@@ -326,7 +328,8 @@ extension ServerState {
         }
         guard !joiner.metadata.isEmpty else { return }
         for member in channel.members.keys where member != id {
-            guard let other = self.sessions[member], !other.metadataSubscriptions.isEmpty,
+            guard let other = self.sessions[member], other.caps.contains(.metadata),
+                !other.metadataSubscriptions.isEmpty,
                 other.channels.intersection(joiner.channels).count == 1
             else { continue }  // one shared channel: this one, so it had not seen the joiner's values
             for line in self.subscribedValues(of: .user(id, name: joiner.displayNick), for: other) {
