@@ -61,7 +61,7 @@ public struct ChatState: Sendable {
     private var contextFor: String?
     /// draft/multiline batches being received.
     private var multiline = MultilineGather()
-    /// Display names (IRCv3 metadata `display-name`) by folded nick.
+    /// Display names (IRCv3 metadata `display-name`) by folded nick; shown only where they differ from the nick.
     var displayNames: [String: String] = [:]
     /// What the server takes in one draft/multiline message, when it offers the capability (from `CAP LS`).
     public var multilineLimits: MultilineText.Limits?
@@ -189,7 +189,8 @@ public struct ChatState: Sendable {
                 self.typists.end(from, in: IRCName.isChannel(target) ? target : from)
             }
             var lines = self.applyMessage(message, time: time, from: from, isMe: isMe)
-            if let shown = self.displayNames[CaseMapping.fold(from)] {
+            if let shown = self.displayNames[CaseMapping.fold(from)], CaseMapping.fold(shown) != CaseMapping.fold(from)
+            {
                 for index in lines.indices where lines[index].nick == from { lines[index].displayName = shown }
             }
             if let msgid = message.tag("msgid"), let text = message.parameter(1), !lines.isEmpty {

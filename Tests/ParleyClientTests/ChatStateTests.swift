@@ -311,6 +311,8 @@ import Testing
         #expect(
             state.apply(try self.message(":anna!a@h PRIVMSG #lobby :hi"), now: 0).first?.displayName == "Ann Example"
         )
+        _ = state.apply(try self.message(":srv 761 me anna display-name * :ANNA"), now: 0)
+        #expect(state.apply(try self.message(":anna!a@h PRIVMSG #lobby :hi"), now: 0).first?.displayName == nil)
         _ = state.apply(try self.message(":srv 766 me anna display-name :key not set"), now: 0)
         #expect(state.apply(try self.message(":anna!a@h PRIVMSG #lobby :hi"), now: 0).first?.displayName == nil)
     }
