@@ -51,18 +51,14 @@ public enum IRCTimestamp {
         var millis: Int64 = 0
         if bytes.count > 20 {
             guard bytes[19] == UInt8(ascii: "."), bytes.count >= 22 else { return nil }
+            // Every digit of the fraction is checked, but only the first three (milliseconds) are read: a long
+            // fraction would overflow the number (the fuzzer found one).
             let digits = bytes.count - 21
-            guard let fraction = number(20, digits) else { return nil }
+            guard bytes[20..<(bytes.count - 1)].allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                let fraction = number(20, min(digits, 3))
+            else { return nil }
             millis = fraction
-            var scale = digits
-            while scale < 3 {
-                millis *= 10
-                scale += 1
-            }
-            while scale > 3 {
-                millis /= 10
-                scale -= 1
-            }
+            for _ in min(digits, 3)..<3 { millis *= 10 }
         } else if bytes.count != 20 {
             return nil
         }

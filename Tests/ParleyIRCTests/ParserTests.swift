@@ -186,6 +186,9 @@ import Testing
         #expect(IRCTimestamp.parse("2026-11-25T13:57:21.123Z") == 1_795_615_041_123)
         #expect(IRCTimestamp.parse("2000-02-29T00:00:00Z") == 951_782_400_000)
         #expect(IRCTimestamp.parse("1970-01-01T00:00:00.5Z") == 500)
+        // A fraction longer than an Int64 holds: read to the millisecond, not overflowed (found by FuzzCore).
+        #expect(IRCTimestamp.parse("1970-01-01T00:00:00." + String(repeating: "9", count: 40) + "Z") == 999)
+        #expect(IRCTimestamp.parse("1970-01-01T00:00:00.12x4Z") == nil)
         #expect(IRCTimestamp.parse("2026-11-25T13:57:21.123456Z") == 1_795_615_041_123)
         for stamp in [0, 1_795_615_041_123, 951_782_400_000, 4_102_444_800_999] as [Int64] {
             #expect(IRCTimestamp.parse(IRCTimestamp.format(millisecondsSince1970: stamp)) == stamp)
