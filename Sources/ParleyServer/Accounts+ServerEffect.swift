@@ -4,6 +4,8 @@ import ParleyCore
 
 /// NickServ and REGISTER: register, log in, change or drop an account through the account service.
 extension AccountRequest: ServerEffect {
+    var family: EffectFamily { .accounts }
+
     func run(on host: CoreHost) async -> CoreHost.Resolution {
         guard let accounts = host.accounts else { return { _, _ in } }
         let outcome = await accounts.perform(self, now: CoreHost.now().millisecondsSince1970)
@@ -13,6 +15,8 @@ extension AccountRequest: ServerEffect {
 
 /// One step of a SASL exchange; the account service keeps the mechanism's state between steps.
 extension SASLStep: ServerEffect {
+    var family: EffectFamily { .accounts }
+
     func run(on host: CoreHost) async -> CoreHost.Resolution {
         guard let accounts = host.accounts else { return { _, _ in } }
         let step = await accounts.sasl(
@@ -36,6 +40,8 @@ extension SASLStep: ServerEffect {
 
 /// `OPER`: the password hash is slow on purpose, so it is checked on NIO's thread pool, off the event loops.
 extension OperatorCheck: ServerEffect {
+    var family: EffectFamily { .accounts }
+
     func run(on host: CoreHost) async -> CoreHost.Resolution {
         let password = self.password
         let hash = self.hash

@@ -43,7 +43,7 @@ final class ClusterRelay: Sendable {
     }
 
     /// Listens and renews the lease until cancelled.
-    func run() async {
+    func relay() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.bus.listen { event in await self.handle(event) } }
             group.addTask { await self.renewLeases() }

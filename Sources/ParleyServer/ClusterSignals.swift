@@ -32,7 +32,7 @@ final class ClusterSignals: Sendable {
     }
 
     /// Passes the queue on until ``finish()``.
-    func run() async {
+    func pass() async {
         for await line in self.stream {
             do {
                 try await withDeadline(Self.deadline) { try await self.bus.signal(line) }

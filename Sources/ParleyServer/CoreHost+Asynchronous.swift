@@ -16,10 +16,17 @@ extension CoreHost {
             self.logger.error("no ServerEffect conformance", metadata: ["parley.effect": "\(type(of: request.base))"])
             return self.resolve(effect) { _, _ in }
         }
-        self.track {
-            let apply = await runnable.run(on: self)
-            self.resolve(effect, apply)
-        }
+        let queue = runnable.family == .accounts ? self.effects.accounts : self.effects.store
+        queue.enqueue(
+            .init(
+                run: {
+                    let apply = await runnable.run(on: self)
+                    self.resolve(effect, apply)
+                },
+                // The server is stopping: the session is being closed, but its later output must not wait for ever.
+                refuse: { self.resolve(effect) { _, _ in } }
+            )
+        )
     }
 
     /// Work whose result nobody waits for.
@@ -27,7 +34,7 @@ extension CoreHost {
         switch work {
         case .acknowledgePending(let account, let through):
             guard let store = self.history?.store else { return }
-            self.track {
+            self.effects.store.enqueue {
                 do {
                     try await store.acknowledgeDeliveries(for: account, through: through)
                 } catch {

@@ -69,11 +69,25 @@ final class CoreHost: HistoryCommitListener {
     let nickQueue: ClusterNickQueue?
     /// In a cluster: where typing notices for the other nodes go, in order.
     let signals: ClusterSignals?
-    private let channelWrites = NIOLockedValueBox<Task<Void, Never>?>(nil)
-    /// Store and password tasks running now.
-    private let inFlight = NIOLockedValueBox(0)
-    /// Signalled when no store or password task runs, and when no output is held: what shutdown waits for.
+    /// The owners of effects and of other store work, each with its ordered inbox.
+    let effects: Effects
+    /// Signalled when no output is held: what shutdown waits for.
     private let quiet = ConditionWaiters()
+
+    struct Effects: Sendable {
+        /// History reads, redactions, read markers, offline deliveries and their acknowledgements.
+        let store: EffectQueue
+        /// Account changes, SASL and OPER: password hashes.
+        let accounts: EffectQueue
+        /// Channel registrations, one at a time: a drop must not overtake the save before it.
+        let channels: EffectQueue
+
+        init(clock: ShutdownClock) {
+            self.store = EffectQueue("store effects", width: 8, clock: clock)
+            self.accounts = EffectQueue("account effects", width: 2 * System.coreCount, clock: clock)
+            self.channels = EffectQueue("channel registrations", width: 1, clock: clock)
+        }
+    }
 
     init(
         core: ServerState,
@@ -83,8 +97,10 @@ final class CoreHost: HistoryCommitListener {
         cloak: HostCloak = HostCloak(key: nil),
         nickQueue: ClusterNickQueue? = nil,
         signals: ClusterSignals? = nil,
+        clock: ShutdownClock = ShutdownClock(grace: .seconds(10)),
         logger: Logger
     ) {
+        self.effects = Effects(clock: clock)
         self.cloak = cloak
         self.nickQueue = nickQueue
         self.signals = signals
@@ -181,36 +197,12 @@ final class CoreHost: HistoryCommitListener {
     private func persistChannel(_ write: @escaping @Sendable (any ParleyStorage) async throws -> Void) {
         guard let store = self.store else { return }
         let logger = self.logger
-        self.channelWrites.withLockedValue { last in
-            let previous = last
-            last = Task {
-                await previous?.value
-                do {
-                    try await write(store)
-                } catch {
-                    logger.error("saving a channel registration failed", metadata: ["parley.error": "\(error)"])
-                }
+        self.effects.channels.enqueue {
+            do {
+                try await write(store)
+            } catch {
+                logger.error("saving a channel registration failed", metadata: ["parley.error": "\(error)"])
             }
-        }
-    }
-
-    /// Waits for channel registration writes queued so far, and (bounded) for store and password work in flight, so
-    /// a shutdown does not cut off a registration or a login halfway.
-    func finishStoreWork(timeout: Duration = .seconds(10)) async {
-        await self.channelWrites.withLockedValue { $0 }?.value
-        _ = await self.quiet.wait(until: { self.inFlight.withLockedValue { $0 } == 0 }, timeout: timeout)
-    }
-
-    /// Runs `body` as a task that shutdown waits for.
-    func track(_ body: @escaping @Sendable () async -> Void) {
-        self.inFlight.withLockedValue { $0 += 1 }
-        Task {
-            await body()
-            let idle = self.inFlight.withLockedValue { count in
-                count -= 1
-                return count == 0
-            }
-            if idle { self.quiet.signal() }
         }
     }
 

@@ -26,15 +26,15 @@ public final class ParleyServer: Service, Sendable {
     private let tls = NIOLockedValueBox<TLSProvider?>(nil)
     let metrics = ServerMetrics()
     let startedAt = NIODeadline.now()
-    private let writerTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let storeAbandoned = NIOLockedValueBox(false)
     let store: (any ParleyStorage)?
-    private let reservationTask = NIOLockedValueBox<RepeatedTask?>(nil)
-    private let retentionTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     let cluster: (any ClusterBus)?
-    private let clusterTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     let relay = NIOLockedValueBox<ClusterRelay?>(nil)
-    private let nickTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// When a shutdown must be over; set when it begins.
+    let clock: ShutdownClock
+    /// The background services' group while it runs (``start()`` returns once the server listens, so the tests
+    /// learn their port; the group runs in the one task that stopping awaits).
+    private let background = NIOLockedValueBox<(group: ServiceGroup, running: Task<Void, Never>)?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
@@ -104,6 +104,8 @@ public final class ParleyServer: Service, Sendable {
             accounts = AccountService(store: store, iterations: configuration.passwordIterations)
         }
         self.store = store
+        let clock = ShutdownClock(grace: .seconds(configuration.shutdownGrace))
+        self.clock = clock
         let host = CoreHost(
             core: ServerState(configuration: core),
             history: history,
@@ -117,6 +119,7 @@ public final class ParleyServer: Service, Sendable {
             ),
             nickQueue: cluster.map { ClusterNickQueue(bus: $0, logger: logger) },
             signals: cluster.map { ClusterSignals(bus: $0, logger: logger) },
+            clock: clock,
             logger: logger
         )
         let limiter = ConnectionLimiter(
@@ -144,64 +147,46 @@ public final class ParleyServer: Service, Sendable {
     /// - Returns: The bound port (useful with port 0).
     @discardableResult
     public func start() async throws -> Int {
+        var relay: ClusterRelay?
         if let store = self.store {
             self.host.load(
                 accounts: try await store.accountNames(),
                 channels: try await store.channelRecords(),
                 channelEnds: try await store.channelEnds()
             )
-            let host = self.host
-            let second = TimeAmount.seconds(Int64(1))
-            let task = self.group.next().scheduleRepeatedTask(initialDelay: second, delay: second) {
-                (_: RepeatedTask) throws -> Void in host.expireReservations()
-            }
-            self.reservationTask.withLockedValue { $0 = task }
             if let cluster = self.cluster {
                 try await cluster.announce(run: self.host.runName)
-                let relay = ClusterRelay(
+                relay = ClusterRelay(
                     bus: cluster,
                     host: self.host,
                     lease: .seconds(self.configuration.clusterLease),
                     metrics: self.metrics,
                     logger: self.logger
                 )
-                self.clusterTask.withLockedValue { $0 = Task { await relay.run() } }
                 self.relay.withLockedValue { $0 = relay }
-                if let queue = self.host.nickQueue {
-                    let host = self.host
-                    let task = Task {
-                        await withTaskGroup(of: Void.self) { group in
-                            group.addTask {
-                                await queue.run { id, nick, answer in host.nickClaimed(id, nick: nick, answer) }
-                            }
-                            if let signals = host.signals { group.addTask { await signals.run() } }
-                        }
-                    }
-                    self.nickTask.withLockedValue { $0 = task }
-                }
-                // Serve only once the relay listens: a message committed after a user here joined must reach them.
-                guard await relay.waitUntilListening(timeout: .seconds(60)) else {
-                    throw ConfigurationError(
-                        key: "cluster",
-                        message: "cannot listen for the other nodes' messages on the database (see the log)"
-                    )
-                }
-            }
-            if self.configuration.historyMaxAge > 0 || self.configuration.historyMaxPerTarget > 0 {
-                let retention = Task { [self] in
-                    while !Task.isCancelled {
-                        _ = await self.pruneHistory()
-                        try? await Task.sleep(for: .seconds(3600))
-                    }
-                }
-                self.retentionTask.withLockedValue { $0 = retention }
             }
         }
-        if let writer = self.host.history?.writer {
-            self.writerTask.withLockedValue { task in
-                if task == nil { task = Task { await writer.run() } }
+        self.startServices()
+        if let relay {
+            // Serve only once the relay listens: a message committed after a user here joined must reach them.
+            guard await relay.waitUntilListening(timeout: .seconds(60)) else {
+                await self.stopServices()
+                throw ConfigurationError(
+                    key: "cluster",
+                    message: "cannot listen for the other nodes' messages on the database (see the log)"
+                )
             }
         }
+        do {
+            return try await self.listen()
+        } catch {
+            await self.stopServices()
+            throw error
+        }
+    }
+
+    /// Binds every listener and starts each loop's sweeps; returns the main listener's port.
+    private func listen() async throws -> Int {
         if let certificate = self.configuration.tlsCertificatePath, let key = self.configuration.tlsKeyPath {
             let provider = try TLSProvider(certificatePath: certificate, keyPath: key)
             self.tls.withLockedValue { $0 = provider }
@@ -310,6 +295,67 @@ public final class ParleyServer: Service, Sendable {
         return try await bootstrap.bind(host: host, port: port).get()
     }
 
+    /// The background work in start order; the group stops it in the reverse order. So the relay stops first
+    /// and the nick queue gives back the node's nicks before it leaves the cluster; the writer lets held output go
+    /// once committed before the effect queues, which that output may still start, stop last.
+    private func services() -> [any Service] {
+        var services: [any Service] = [self.host.effects.store, self.host.effects.accounts, self.host.effects.channels]
+        if let writer = self.host.history?.writer {
+            let contexts = self.contexts
+            services.append(
+                HistoryService(
+                    writer: writer,
+                    host: self.host,
+                    clock: self.clock,
+                    drainLoops: { await Self.drain(contexts) },
+                    abandoned: { [storeAbandoned] in storeAbandoned.withLockedValue { $0 = true } },
+                    logger: self.logger
+                )
+            )
+        }
+        guard self.store != nil else { return services }
+        if self.configuration.historyMaxAge > 0 || self.configuration.historyMaxPerTarget > 0 {
+            services.append(RetentionService { [self] in _ = await self.pruneHistory() })
+        }
+        services.append(ReservationService(host: self.host))
+        if let cluster = self.cluster {
+            services.append(ClusterMembership(bus: cluster, logger: self.logger))
+            if let queue = self.host.nickQueue { services.append(ClusterNickService(queue: queue, host: self.host)) }
+            if let signals = self.host.signals { services.append(signals) }
+            if let relay = self.relay.withLockedValue({ $0 }) { services.append(relay) }
+        }
+        return services
+    }
+
+    private func startServices() {
+        var logger = self.logger
+        // The group's own start and stop lines are detail; the server logs its own.
+        logger.logLevel = max(logger.logLevel, .notice)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: self.services().map { .init(service: $0, successTerminationBehavior: .ignore) },
+                logger: logger
+            )
+        )
+        let running = Task {
+            do {
+                try await group.run()
+            } catch {
+                self.logger.error("a background service failed", metadata: ["parley.error": "\(error)"])
+            }
+        }
+        self.background.withLockedValue { $0 = (group, running) }
+    }
+
+    /// Stops the background services in reverse order and waits for them (each bounded by the grace time).
+    private func stopServices() async {
+        guard let (group, running) = self.background.withLockedValue({ $0 }) else { return }
+        self.clock.begin()
+        await group.triggerGracefulShutdown()
+        await running.value
+        self.background.withLockedValue { $0 = nil }
+    }
+
     /// Serves until graceful shutdown, then tells every client and closes.
     public func run() async throws {
         if self.listener.withLockedValue({ $0 == nil }) {
@@ -321,75 +367,38 @@ public final class ParleyServer: Service, Sendable {
         } onGracefulShutdown: {
             self.quiesce()
         }
-        await self.leaveCluster()
-        await self.drainLoops()
-        await self.finishHistory()
+        await self.finish()
         self.logger.info("stopped")
     }
 
     /// Stops accepting, sends every client `ERROR :Closing link (Server shutting down)`, and closes them.
     public func shutdown() async {
-        await self.leaveCluster()
         self.quiesce()
         if let channel = self.listener.withLockedValue({ $0 }) {
             try? await channel.closeFuture.get()
         }
-        await self.drainLoops()
-        await self.finishHistory()
+        await self.finish()
     }
 
-    /// Stops relaying and claiming nicks, then leaves the cluster, which frees every nick this node held.
-    private func leaveCluster() async {
-        guard let relay = self.clusterTask.withLockedValue({ $0 }) else { return }
-        relay.cancel()
-        await relay.value
-        self.host.nickQueue?.finish()
-        self.host.signals?.finish()
-        await self.nickTask.withLockedValue({ $0 })?.value
-        do {
-            try await self.cluster?.leave()
-        } catch {
-            self.logger.warning("cluster: cannot leave (the lease will run out): \(error)")
-        }
-    }
-
-    /// Lets held work go out once committed, then stops the writer after what it queued is written, all within
-    /// `shutdown-grace` seconds. A store that does not answer in that time (a stalled disk, another process holding
-    /// the lock) is left behind: what waited for it was never acknowledged, so nothing acknowledged is lost.
-    private func finishHistory() async {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(self.configuration.shutdownGrace)
-        await self.host.finishStoreWork(timeout: deadline - clock.now)
-        await self.host.waitUntilReleased(timeout: deadline - clock.now)
+    /// After the clients were told: the background services stop in reverse order, then the loops write what the
+    /// last of them queued.
+    private func finish() async {
         await self.drainLoops()
-        self.host.history?.writer.finish()
-        if let writer = self.writerTask.withLockedValue({ $0 }) {
-            do {
-                try await withDeadline(max(deadline - clock.now, .zero)) { await writer.value }
-            } catch {
-                self.logger.error(
-                    "the store did not finish within the shutdown grace time; unacknowledged messages were not stored",
-                    metadata: ["parley.held": "\(self.host.heldCount)"]
-                )
-                self.storeAbandoned.withLockedValue { $0 = true }
-                self.host.abandonHeld()
-                await self.drainLoops()
-                return
-            }
-        }
-        await self.host.finishStoreWork(timeout: max(deadline - clock.now, .zero))
+        await self.stopServices()
+        await self.drainLoops()
     }
 
     /// Whether shutdown gave up on a store that did not answer: closing it would wait for it too.
     public var abandonedStore: Bool { self.storeAbandoned.withLockedValue { $0 } }
 
     private func quiesce() {
-        self.reservationTask.withLockedValue { $0 }?.cancel()
-        self.retentionTask.withLockedValue { $0 }?.cancel()
+        self.clock.begin()
         for context in self.contexts.values { context.stopSweeping() }
         self.host.perform { core, _ in core.beginShutdown() }
+        // In a cluster the users on other nodes see these quits too: the reason names the node.
+        let reason = self.cluster.map { "Node \($0.nodeID) shutting down" } ?? "Server shutting down"
         for id in self.host.sessionIDs {
-            self.host.close(id, reason: "Server shutting down")
+            self.host.close(id, reason: reason)
         }
         self.listener.withLockedValue { $0 }?.close(promise: nil)
         for listener in self.extraListeners.withLockedValue({ $0 }) { listener.close(promise: nil) }
@@ -398,8 +407,12 @@ public final class ParleyServer: Service, Sendable {
     /// Waits until every loop ran the work queued before now (the ERROR lines and closes), twice over, because
     /// a batch can queue a flush behind itself.
     private func drainLoops() async {
+        await Self.drain(self.contexts)
+    }
+
+    private static func drain(_ contexts: [ObjectIdentifier: LoopContext]) async {
         for _ in 0..<2 {
-            for context in self.contexts.values {
+            for context in contexts.values {
                 try? await context.eventLoop.submit {}.get()
             }
         }

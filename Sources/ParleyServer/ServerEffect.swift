@@ -5,6 +5,19 @@ import ParleyCore
 /// change out in the effect's place; it must return one on every path, failures included.
 protocol ServerEffect: CoreEffect {
     func run(on host: CoreHost) async -> CoreHost.Resolution
+    /// Whose inbox it goes to (the store's, unless it says otherwise).
+    var family: EffectFamily { get }
+}
+
+extension ServerEffect {
+    var family: EffectFamily { .store }
+}
+
+/// The owners of effects, each an ``EffectQueue``: password work is slow on purpose, so logins queue apart from
+/// history reads.
+enum EffectFamily {
+    case store
+    case accounts
 }
 
 extension CoreHost {

@@ -201,12 +201,16 @@ struct Serve: AsyncParsableCommand {
         let port: Int
         do {
             port = try await server.start()
-        } catch let error as TLSSetupError {
-            throw Self.stop(StartupError.tlsFiles(error.description))
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
-        } catch let error as IOError {
-            throw Self.stop(StartupError.listening(on: configuration.host, port: configuration.port, error))
+        } catch {
+            // The server stopped what it started; the store is closed before its connection is let go.
+            try? await closeStore()
+            switch error {
+            case let error as TLSSetupError: throw Self.stop(StartupError.tlsFiles(error.description))
+            case let error as ConfigurationError: throw ValidationError(error.description)
+            case let error as IOError:
+                throw Self.stop(StartupError.listening(on: configuration.host, port: configuration.port, error))
+            default: throw error
+            }
         }
         let banner = Self.banner(configuration, port: port, selfSignedFingerprint: selfSignedFingerprint)
         // Written unbuffered so scripts reading the first line see it at once.
