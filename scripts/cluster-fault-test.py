@@ -14,6 +14,8 @@ POSTGRES_URL and POSTGRES_DIR are a throwaway server from scripts/postgres-temp 
 2. PostgreSQL is stopped and restarted while bob keeps talking: while it is down, dave (on bob's node, in the same
    channel) has his PING answered within a second; every line bob sent (before, during and after) must reach alice once, in order, and bob must get every
    echo.
+3. PostgreSQL is stopped for four leases: PINGs are answered throughout; once it is back nobody was disconnected,
+   everyone is still in #k, messages cross nodes again, and the nicks are still held.
 Only the standard library is used.
 """
 import os
@@ -191,6 +193,44 @@ def main():
             fail(f"after the restart bob's echoes were {texts(echoes, 'bob')}, alice got {texts(got, 'bob')}")
         print(f"cluster-fault-test: PostgreSQL down: dave (on bob's node) was PONGed in {waited * 1000:.0f} ms; restarted: bob's "
               f"{len(lines)} lines reached alice once each, in order")
+
+        # Part 3: PostgreSQL away for four leases. Every node's lease runs out meanwhile, but the database was away
+        # for all of them alike: when it is back nobody is given up, nobody disconnected, and the nicks stay held.
+        outage = 4 * LEASE
+        seen = {client: [] for client in (alice, bob, dave)}
+        subprocess.run(["scripts/postgres-temp", "stop", pgdir], check=True)
+        stopped = time.monotonic()
+        while time.monotonic() - stopped < outage:
+            for client in (alice, dave):
+                asked = time.monotonic()
+                client.send("PING :outage")
+                client.until(lambda l: command(l) == "PONG" and trailing(l) == "outage", seen[client])
+                if time.monotonic() - asked > 1:
+                    fail(f"a PONG took {time.monotonic() - asked:.2f} s during the outage")
+            time.sleep(1)
+        subprocess.run(["scripts/postgres-temp", "restart", pgdir], check=True)
+        # Two leases: long enough for a node to have given the others up, were it going to.
+        time.sleep(2 * LEASE)
+        for client in (alice, bob, dave):
+            client.send("PING :after-outage")
+            client.until(lambda l: command(l) == "PONG" and trailing(l) == "after-outage", seen[client])
+        quits = [l for client in seen for l in seen[client] if command(l) in ("QUIT", "ERROR")]
+        if quits:
+            fail(f"after an outage of {outage} s (lease {LEASE} s) users quit or were closed: {quits[:5]}")
+        if not {"bob", "dave"} <= names(alice, "#k"):
+            fail(f"after the outage alice's NAMES #k is {names(alice, '#k')}")
+        bob.send("PRIVMSG #k :after the outage")
+        alice.until(lambda l: command(l) == "PRIVMSG" and trailing(l) == "after the outage")
+        taken = socket.create_connection(("127.0.0.1", ports["n1"]), timeout=30)
+        taken.sendall(b"NICK bob\r\nUSER x 0 * :x\r\n")
+        answer = b""
+        while b" 433 " not in answer and b" 001 " not in answer:
+            answer += taken.recv(4096)
+        taken.close()
+        if b" 433 " not in answer:
+            fail("after the outage n1 gave out the nick bob, which n2 holds")
+        print(f"cluster-fault-test: PostgreSQL away {outage} s (lease {LEASE} s): nobody disconnected, PINGs answered "
+              f"within 1 s throughout, the nick bob still held, messages cross nodes again")
     finally:
         for server in nodes.values():
             if server.poll() is None:

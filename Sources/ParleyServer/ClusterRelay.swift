@@ -26,6 +26,8 @@ final class ClusterRelay: Sendable {
         var listening = false
         var nodesAlive = 0
         var leaseRenewedAt: ContinuousClock.Instant?
+        /// Since when every call to the database has succeeded (nil while it fails).
+        var reachableSince: ContinuousClock.Instant?
     }
     private static let page = 500
     private static let content: Set<String> = ["PRIVMSG", "NOTICE", "TAGMSG"]
@@ -79,7 +81,10 @@ final class ClusterRelay: Sendable {
         do {
             switch event {
             case .disconnected:
-                self.status.withLockedValue { $0.listening = false }
+                self.status.withLockedValue {
+                    $0.listening = false
+                    $0.reachableSince = nil
+                }
             case .connected:
                 self.status.withLockedValue { $0.listening = true }
                 // Nicks first: a message relayed below may be answered by a DM to its sender on another node.
@@ -192,10 +197,17 @@ final class ClusterRelay: Sendable {
 
     /// Removes nodes whose lease ran out, every tenth of the lease: a lost node's users quit on the others at most
     /// about a tenth of the lease after its lease ends (every node looks; the first to remove it tells the rest).
+    ///
+    /// Only a node that has reached the database for a whole lease looks. When the database was away for everyone
+    /// (an outage, a restart), every lease ran out with nobody at fault: each node gets a lease's time to renew
+    /// its own before any of them may be given up, so an outage of any length disconnects nobody. A node that was
+    /// cut off while the others were not still loses its place, and only its users move.
     private func removeLostNodes() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: self.lease / 10)
             guard !Task.isCancelled else { return }
+            let since = self.status.withLockedValue { $0.reachableSince }
+            guard let since, ContinuousClock.now - since >= self.lease else { continue }
             do {
                 let lost = try await self.ask { try await self.bus.removeLostNodes() }
                 if !lost.isEmpty {
@@ -210,6 +222,13 @@ final class ClusterRelay: Sendable {
     /// A database call the relay makes, given up after ``ClusterNickQueue/deadline``: a query postgres-nio lost would
     /// otherwise stop the relay (no more deliveries from other nodes) or the lease renewals for good.
     private func ask<Result: Sendable>(_ call: @escaping @Sendable () async throws -> Result) async throws -> Result {
-        try await withDeadline(ClusterNickQueue.deadline, call)
+        do {
+            let result = try await withDeadline(ClusterNickQueue.deadline, call)
+            self.status.withLockedValue { $0.reachableSince = $0.reachableSince ?? .now }
+            return result
+        } catch {
+            self.status.withLockedValue { $0.reachableSince = nil }
+            throw error
+        }
     }
 }
