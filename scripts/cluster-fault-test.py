@@ -12,10 +12,12 @@ POSTGRES_URL and POSTGRES_DIR are a throwaway server from scripts/postgres-temp 
    within twice the lease (3 s here); every message carol had acknowledged must have reached alice exactly once and
    be in CHATHISTORY; and the nick carol must be free again.
 2. PostgreSQL is stopped and restarted while bob keeps talking: while it is down, dave (on bob's node, in the same
-   channel) has his PING answered within a second; every line bob sent (before, during and after) must reach alice once, in order, and bob must get every
-   echo.
-3. PostgreSQL is stopped for four leases: PINGs are answered throughout; once it is back nobody was disconnected,
-   everyone is still in #k, messages cross nodes again, and the nicks are still held.
+   channel) has his PING answered within a second; each of bob's lines is either stored (echoed, and reaches alice
+   once, in order) or refused with FAIL TEMPORARILY_UNAVAILABLE within a second of being sent, never both; the lines
+   before the stop are stored, and once the database is back bob's node takes his lines again.
+3. PostgreSQL is stopped for four leases: PINGs are answered throughout, and a message, a nick change and a join
+   are each refused within a second (FAIL TEMPORARILY_UNAVAILABLE, 437, 437); once it is back nobody was
+   disconnected, everyone is still in #k, messages cross nodes again, and the nicks are still held.
 Only the standard library is used.
 """
 import os
@@ -159,18 +161,31 @@ def main():
         newcomer.send("QUIT")
         print("cluster-fault-test: every acknowledged message is in CHATHISTORY; the nick carol is free again")
 
-        # Part 2: restart PostgreSQL while bob talks; dave, on bob's node and in #k, only pings.
+        # Part 2: stop and restart PostgreSQL while bob talks; dave, on bob's node and in #k, only pings.
         dave = Client(ports["n2"], "dave", "#k", "cluster-fault-test")
-        lines = [f"bob {i}" for i in range(9)]
-        for text in lines[:3]:
-            bob.send(f"PRIVMSG #k :{text}")
+        outcomes, sent_at, texts_sent = {}, {}, []
+
+        def say(index):
+            label = f"b{index}"
+            sent_at[label] = time.monotonic()
+            texts_sent.append(f"bob {index}")
+            bob.send(f"@label={label} PRIVMSG #k :bob {index}")
+            return label
+
+        def outcome(label):
+            # Bob's echo (stored and delivered) or FAIL (refused) for each labeled line, in the order they come.
+            while label not in outcomes:
+                line = bob.until(lambda l: command(l) in ("PRIVMSG", "FAIL") and "label" in tags(l))
+                outcomes[tags(line)["label"]] = (command(line), line, time.monotonic())
+            return outcomes[label][0]
+
+        bob.sock.settimeout(60)
+        alice.sock.settimeout(60)
+        for index in range(3):
+            say(index)
         subprocess.run(["scripts/postgres-temp", "stop", pgdir], check=True)
-        for text in lines[3:6]:
-            bob.send(f"PRIVMSG #k :{text}")
-        # While the database is down, bob's lines wait on his node for their commit; dave, on the same node and in
-        # the same channel, needs nothing stored and is answered at once: output waits only for what it is ordered
-        # behind (its own session, the targets it stores to), not for the store.
-        got = []
+        during = [say(index) for index in range(3, 6)]
+        # Nothing dave asks for needs the database: he is answered at once while bob's lines are refused.
         asked = time.monotonic()
         dave.send("PING :during-the-outage")
         dave.sock.settimeout(5)
@@ -178,21 +193,44 @@ def main():
         waited = time.monotonic() - asked
         if waited > 1:
             fail(f"dave's PONG took {waited:.2f} s while PostgreSQL was down")
+        for label in during:
+            outcome(label)
         time.sleep(1)
         subprocess.run(["scripts/postgres-temp", "restart", pgdir], check=True)
-        for text in lines[6:]:
-            bob.send(f"PRIVMSG #k :{text}")
-        echoes = []
-        bob.sock.settimeout(60)
-        alice.sock.settimeout(60)
-        while len(texts(echoes, "bob")) < len(lines):
-            bob.until(lambda l: command(l) == "PRIVMSG", echoes)
-        while len(texts(got, "bob")) < len(lines):
+        # Once the node reaches the database again it takes messages again: bob tries every half second.
+        index, back = 6, None
+        while back is None and index < 80:
+            label = say(index)
+            if outcome(label) == "PRIVMSG":
+                back = label
+            else:
+                time.sleep(0.5)
+            index += 1
+        if back is None:
+            fail("bob's node did not take messages again within 40 s of PostgreSQL's restart")
+        labels = [f"b{i}" for i in range(index)]
+        for label in labels:
+            outcome(label)
+        refused = [label for label in labels if outcomes[label][0] == "FAIL"]
+        for label in refused:
+            line, arrived = outcomes[label][1], outcomes[label][2]
+            if " TEMPORARILY_UNAVAILABLE " not in line:
+                fail(f"bob's {label} was refused with {line!r}")
+            if arrived - sent_at[label] > 1:
+                fail(f"bob's {label} was refused {arrived - sent_at[label]:.2f} s after it was sent")
+        stored = [texts_sent[i] for i, label in enumerate(labels) if outcomes[label][0] == "PRIVMSG"]
+        if not set(labels[:3]) <= {label for label in labels if outcomes[label][0] == "PRIVMSG"}:
+            fail(f"lines sent before the stop were refused: {[outcomes[l][1] for l in labels[:3]]}")
+        got = []
+        while len(texts(got, "bob")) < len(stored):
             alice.until(lambda l: command(l) == "PRIVMSG", got)
-        if texts(echoes, "bob") != lines or texts(got, "bob") != lines:
-            fail(f"after the restart bob's echoes were {texts(echoes, 'bob')}, alice got {texts(got, 'bob')}")
-        print(f"cluster-fault-test: PostgreSQL down: dave (on bob's node) was PONGed in {waited * 1000:.0f} ms; restarted: bob's "
-              f"{len(lines)} lines reached alice once each, in order")
+        if texts(got, "bob") != stored:
+            fail(f"bob's stored lines were {stored}, alice got {texts(got, 'bob')}")
+        during_refused = [label for label in during if label in refused]
+        print(f"cluster-fault-test: PostgreSQL down: dave (on bob's node) was PONGed in {waited * 1000:.0f} ms; "
+              f"{len(refused)} of bob's lines refused (TEMPORARILY_UNAVAILABLE, each within 1 s; "
+              f"{len(during_refused)} of the 3 sent while it was down), {len(stored)} stored reached alice once each, "
+              f"in order; messages taken again {outcomes[back][2] - sent_at['b6']:.1f} s after the restart")
 
         # Part 3: PostgreSQL away for four leases. Every node's lease runs out meanwhile, but the database was away
         # for all of them alike: when it is back nobody is given up, nobody disconnected, and the nicks stay held.
@@ -200,6 +238,7 @@ def main():
         seen = {client: [] for client in (alice, bob, dave)}
         subprocess.run(["scripts/postgres-temp", "stop", pgdir], check=True)
         stopped = time.monotonic()
+        refusals = 0
         while time.monotonic() - stopped < outage:
             for client in (alice, dave):
                 asked = time.monotonic()
@@ -207,6 +246,15 @@ def main():
                 client.until(lambda l: command(l) == "PONG" and trailing(l) == "outage", seen[client])
                 if time.monotonic() - asked > 1:
                     fail(f"a PONG took {time.monotonic() - asked:.2f} s during the outage")
+            # What needs the database is refused at once, and said so: a message, a new nick, a join.
+            for request, answer in ((f"PRIVMSG #k :outage {refusals}", "FAIL"), ("NICK dave2", "437"),
+                                    ("JOIN #elsewhere", "437")):
+                asked = time.monotonic()
+                dave.send(request)
+                line = dave.until(lambda l: command(l) in ("FAIL", "437", "PRIVMSG", "NICK", "JOIN"), seen[dave])
+                if command(line) != answer or time.monotonic() - asked > 1:
+                    fail(f"during the outage {request!r} got {line!r} after {time.monotonic() - asked:.2f} s")
+            refusals += 1
             time.sleep(1)
         subprocess.run(["scripts/postgres-temp", "restart", pgdir], check=True)
         # Two leases: long enough for a node to have given the others up, were it going to.
@@ -230,7 +278,8 @@ def main():
         if b" 433 " not in answer:
             fail("after the outage n1 gave out the nick bob, which n2 holds")
         print(f"cluster-fault-test: PostgreSQL away {outage} s (lease {LEASE} s): nobody disconnected, PINGs answered "
-              f"within 1 s throughout, the nick bob still held, messages cross nodes again")
+              f"within 1 s throughout, {refusals} rounds of a message, a NICK and a JOIN each refused within 1 s; "
+              f"afterwards the nick bob still held, messages cross nodes again")
     finally:
         for server in nodes.values():
             if server.poll() is None:

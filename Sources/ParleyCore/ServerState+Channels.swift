@@ -37,6 +37,17 @@ extension ServerState {
         }
         let channelKey = ChannelKey(name)
         if session.channels.contains(channelKey) { return }
+        // The other nodes learn of a join from the shared log: without the database it would be this node's alone.
+        if self.databaseAway && self.claimsNicks {
+            self.reply(
+                id,
+                .errUnavailResource,
+                name,
+                "Channel is temporarily unavailable: the database cannot be reached; try again shortly",
+                into: &outbox
+            )
+            return
+        }
         guard session.channels.count < self.configuration.channelsPerUser else {
             self.reply(id, .errTooManyChannels, name, "You have joined too many channels", into: &outbox)
             return

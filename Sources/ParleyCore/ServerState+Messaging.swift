@@ -31,6 +31,19 @@ extension ServerState {
             tags.append(tag)
         }
         if isTagmsg && tags.count == serverTags { return }
+        // It would wait for a commit that cannot come: refused at once, so the sender knows it was not sent.
+        if self.databaseAway && self.keepsHistory(of: IRCMessage(tags: tags, command: command, parameters: [])) {
+            outbox.send(
+                self.fail(
+                    command.rawValue,
+                    "TEMPORARILY_UNAVAILABLE",
+                    "Your message was not sent: the database cannot be reached; try again shortly",
+                    context: [targets]
+                ),
+                to: request.id
+            )
+            return
+        }
         for target in targetList {
             if !IRCName.isChannel(target), Self.serviceNicks.contains(NickKey(target).folded) {
                 if lines != nil {

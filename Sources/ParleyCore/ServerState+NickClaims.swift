@@ -39,6 +39,17 @@ extension ServerState {
             }
             return
         }
+        // A claim would wait for the database's answer (up to its deadline): say so now.
+        if self.databaseAway {
+            self.reply(
+                id,
+                .errUnavailResource,
+                nick,
+                "Nick is temporarily unavailable: the database cannot be reached; try again shortly",
+                into: &outbox
+            )
+            return
+        }
         self.nickClaims[key.folded] = NickClaim(session: id, nick: nick, forced: false)
         if self.sessions[id]?.heldLines == nil { self.sessions[id]?.heldLines = [] }
         // A registered nick may be held for its owner on another node: only its owner's claim passes then.

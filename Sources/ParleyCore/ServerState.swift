@@ -22,6 +22,9 @@ public struct ServerState: Sendable {
     var channelEnds: [String: Int64] = [:]
     /// Set while the server shuts down: channels emptied then are not ended (their users come back after).
     var shuttingDown = false
+    /// Set while the database cannot be reached (a cluster's relay says so): what must be stored first (messages
+    /// with history on; in a cluster also joins and new nicks) is refused at once instead of waiting unacknowledged.
+    public var databaseAway = false
     /// Registered nicks (folded) held for their owner until a time, after someone not logged in was renamed away.
     var heldForOwner: [String: Timestamp] = [:]
     /// Times of failed OPER and connection password attempts, by `KIND ADDRESS`, for the limits on them.

@@ -81,10 +81,8 @@ final class ClusterRelay: Sendable {
         do {
             switch event {
             case .disconnected:
-                self.status.withLockedValue {
-                    $0.listening = false
-                    $0.reachableSince = nil
-                }
+                self.status.withLockedValue { $0.listening = false }
+                self.reached(false)
             case .connected:
                 self.status.withLockedValue { $0.listening = true }
                 // Nicks first: a message relayed below may be answered by a DM to its sender on another node.
@@ -224,11 +222,23 @@ final class ClusterRelay: Sendable {
     private func ask<Result: Sendable>(_ call: @escaping @Sendable () async throws -> Result) async throws -> Result {
         do {
             let result = try await withDeadline(ClusterNickQueue.deadline, call)
-            self.status.withLockedValue { $0.reachableSince = $0.reachableSince ?? .now }
+            self.reached(true)
             return result
         } catch {
-            self.status.withLockedValue { $0.reachableSince = nil }
+            self.reached(false)
             throw error
         }
+    }
+
+    /// Whether the last call reached the database; the core hears of each change (``ServerState/databaseAway``).
+    private func reached(_ reachable: Bool) {
+        let changed = self.status.withLockedValue { status in
+            guard (status.reachableSince != nil) != reachable else { return false }
+            status.reachableSince = reachable ? .now : nil
+            return true
+        }
+        guard changed else { return }
+        if !reachable { self.logger.warning("cluster: the database cannot be reached; refusing what must be stored") }
+        self.host.perform { core, _ in core.databaseAway = !reachable }
     }
 }
