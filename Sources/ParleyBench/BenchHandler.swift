@@ -256,7 +256,10 @@ final class BenchHandler: ChannelInboundHandler {
     private func sendDue(rate: Double) {
         guard let context, var role = self.sender, role.running else { return }
         let now = monotonicNanos()
-        let due = UInt64(Double(now - role.startNanos) / 1e9 * rate)
+        // Message k is due at k / rate (the first at the start), and stamped with that time: counting only the
+        // whole intervals elapsed sent each one an interval late while stamping it on time, which added 1 / rate
+        // to every latency (1 ms at 1,000 messages/s; a whole second at 1/s).
+        let due = UInt64(Double(now - role.startNanos) / 1e9 * rate) + 1
         guard due > role.sequence else { return }
         var buffer = context.channel.allocator.buffer(capacity: 256 * Int(min(due - role.sequence, 64)))
         while role.sequence < due {

@@ -10,6 +10,8 @@ public enum Idle {
         public var serverPID: Int32?
         /// Seconds to wait after the last registration before reading memory.
         public var settle = 2.0
+        /// Seconds the connections stay open after memory was read.
+        public var hold = 0.0
 
         public init() {}
     }
@@ -46,6 +48,7 @@ public enum Idle {
                 rate: options.connectRate
             )
             let seconds = Double(monotonicNanos() - start) / 1e9
+            log("registered \(connections.count) connections in \((seconds * 100).rounded() / 100) s")
             try await Task.sleep(for: .milliseconds(Int(options.settle * 1000)))
             let after = options.serverPID.flatMap(BenchProcess.residentBytes)
             let snapshot = try await clients.snapshot()
@@ -60,6 +63,10 @@ public enum Idle {
                 bytesPerConnection: perConnection,
                 disconnects: snapshot.disconnects
             )
+            if options.hold > 0 {
+                log("holding \(connections.count) connections for \(options.hold) s")
+                try await Task.sleep(for: .milliseconds(Int(options.hold * 1000)))
+            }
             await clients.close(connections)
             await clients.shutdown()
             return result

@@ -198,9 +198,13 @@ struct IdleCommand: AsyncParsableCommand {
     @Option(help: "Connections opened per second.") var connectRate = 2000.0
     @Option(help: "The server's process id (its RSS is read from /proc).") var serverPid: Int32?
     @Option(help: "Seconds to wait before reading memory.") var settle = 2.0
+    @Option(help: "Seconds to keep the connections open after reading memory (for runs of several processes).")
+    var hold = 0.0
 
     func run() async throws {
+        guard self.hold >= 0 else { throw ValidationError("--hold must be 0 or more seconds.") }
         var options = Idle.Options()
+        options.hold = self.hold
         options.connections = self.connections
         options.connectRate = self.connectRate
         options.threads = self.target.threads
