@@ -30,7 +30,9 @@ import time
 
 from rawirc import Client, command, free_port, tags, trailing
 
-LEASE = 3
+# CI's values; CLUSTER_FAULT_LEASE=15 CLUSTER_FAULT_OUTAGE=60 runs the default lease through a minute's outage.
+LEASE = int(os.environ.get("CLUSTER_FAULT_LEASE", "3"))
+OUTAGE = int(os.environ.get("CLUSTER_FAULT_OUTAGE", str(4 * LEASE)))
 
 
 def fail(message):
@@ -232,9 +234,9 @@ def main():
               f"{len(during_refused)} of the 3 sent while it was down), {len(stored)} stored reached alice once each, "
               f"in order; messages taken again {outcomes[back][2] - sent_at['b6']:.1f} s after the restart")
 
-        # Part 3: PostgreSQL away for four leases. Every node's lease runs out meanwhile, but the database was away
+        # Part 3: PostgreSQL away for four leases (OUTAGE s). Every node's lease runs out meanwhile, but the database was away
         # for all of them alike: when it is back nobody is given up, nobody disconnected, and the nicks stay held.
-        outage = 4 * LEASE
+        outage = OUTAGE
         seen = {client: [] for client in (alice, bob, dave)}
         subprocess.run(["scripts/postgres-temp", "stop", pgdir], check=True)
         stopped = time.monotonic()
