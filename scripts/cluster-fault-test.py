@@ -22,12 +22,13 @@ Only the standard library is used.
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+import clusternodes
+from clusternodes import psql
 from rawirc import Client, command, free_port, tags, trailing
 
 # CI's values; CLUSTER_FAULT_LEASE=15 CLUSTER_FAULT_OUTAGE=60 runs the default lease through a minute's outage.
@@ -36,28 +37,11 @@ OUTAGE = int(os.environ.get("CLUSTER_FAULT_OUTAGE", str(4 * LEASE)))
 
 
 def fail(message):
-    raise SystemExit(f"cluster-fault-test: {message}")
-
-
-def psql(url, sql):
-    subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, stdout=subprocess.DEVNULL)
+    clusternodes.fail("cluster-fault-test", message)
 
 
 def start(binary, port, database, node, data):
-    environment = dict(os.environ, PARLEY_CLUSTER_LEASE=str(LEASE))
-    server = subprocess.Popen(
-        [binary, "127.0.0.1", "--port", str(port), "--database", database, "--cluster", "--node-id", node,
-         "--data-dir", data, "--flood-control", "off", "--server-name", f"{node}.test"],
-        stdout=subprocess.PIPE,
-        stderr=open(os.path.join(data, "log"), "w"),
-        text=True,
-        env=environment,
-    )
-    banner = server.stdout.readline()
-    if f":{port}" not in banner:
-        server.kill()
-        fail(f"{node}: unexpected banner {banner!r}")
-    return server
+    return clusternodes.start(binary, port, database, node, data, LEASE)
 
 
 def names(client, channel):
@@ -114,14 +98,8 @@ def main():
         carol.until(lambda l: command(l) == "PRIVMSG" and trailing(l) == "psst, from n2")
         carol.send("PRIVMSG alice :hello n1, from n3")
         alice.until(lambda l: command(l) == "PRIVMSG" and trailing(l) == "hello n1, from n3")
-        taken = socket.create_connection(("127.0.0.1", ports["n2"]), timeout=30)
-        taken.sendall(b"NICK alice\r\nUSER x 0 * :x\r\n")
-        answer = b""
-        while b" 433 " not in answer and b" 001 " not in answer:
-            answer += taken.recv(4096)
-        if b" 433 " not in answer:
+        if not clusternodes.refuses_nick(ports["n2"], "alice"):
             fail("n2 gave out the nick alice, which n1 holds")
-        taken.close()
         print("cluster-fault-test: topic and modes set on n1 hold on n3, DMs cross nodes, n2 refuses n1's nick")
 
         # Part 1: SIGKILL n3 while carol streams.
@@ -155,7 +133,7 @@ def main():
               f"({duplicates} twice), missing {len(missing)}; carol quit on n1 {quit_after:.1f} s after SIGKILL")
         if missing or duplicates:
             fail(f"acknowledged but not delivered: {missing[:10]}; duplicates: {duplicates}")
-        stored = alice.history("#k")
+        stored = set(alice.history("#k"))
         lost = [label for label, msgid in acked.items() if msgid not in stored]
         if lost:
             fail(f"acknowledged but not in CHATHISTORY: {lost[:10]}")
@@ -183,9 +161,15 @@ def main():
 
         bob.sock.settimeout(60)
         alice.sock.settimeout(60)
+        # Stored before the stop: bob's replies keep his commands' order, so a refusal would otherwise wait behind
+        # a line still on its way to the database when it stopped.
         for index in range(3):
-            say(index)
+            if outcome(say(index)) != "PRIVMSG":
+                fail(f"bob's line {index}, before the stop, was refused: {outcomes[f'b{index}'][1]!r}")
         subprocess.run(["scripts/postgres-temp", "stop", pgdir], check=True)
+        # The refusals are promised once bob's node knows (its listening connection dropped); a line sent in the
+        # moment before waits for the database like one already on its way.
+        clusternodes.wait_until_database_away(ports["n2"])
         during = [say(index) for index in range(3, 6)]
         # Nothing dave asks for needs the database: he is answered at once while bob's lines are refused.
         asked = time.monotonic()
@@ -240,6 +224,7 @@ def main():
         seen = {client: [] for client in (alice, bob, dave)}
         subprocess.run(["scripts/postgres-temp", "stop", pgdir], check=True)
         stopped = time.monotonic()
+        clusternodes.wait_until_database_away(ports["n2"])
         refusals = 0
         while time.monotonic() - stopped < outage:
             for client in (alice, dave):
@@ -271,13 +256,7 @@ def main():
             fail(f"after the outage alice's NAMES #k is {names(alice, '#k')}")
         bob.send("PRIVMSG #k :after the outage")
         alice.until(lambda l: command(l) == "PRIVMSG" and trailing(l) == "after the outage")
-        taken = socket.create_connection(("127.0.0.1", ports["n1"]), timeout=30)
-        taken.sendall(b"NICK bob\r\nUSER x 0 * :x\r\n")
-        answer = b""
-        while b" 433 " not in answer and b" 001 " not in answer:
-            answer += taken.recv(4096)
-        taken.close()
-        if b" 433 " not in answer:
+        if not clusternodes.refuses_nick(ports["n1"], "bob"):
             fail("after the outage n1 gave out the nick bob, which n2 holds")
         print(f"cluster-fault-test: PostgreSQL away {outage} s (lease {LEASE} s): nobody disconnected, PINGs answered "
               f"within 1 s throughout, {refusals} rounds of a message, a NICK and a JOIN each refused within 1 s; "

@@ -20,34 +20,19 @@ import tempfile
 import threading
 import time
 
+import clusternodes
+from clusternodes import psql
 from rawirc import Client, command, free_port, tags, trailing
 
 LEASE = 3
 
 
 def fail(message):
-    raise SystemExit(f"cluster-rolling-restart: {message}")
-
-
-def psql(url, sql):
-    subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, stdout=subprocess.DEVNULL)
+    clusternodes.fail("cluster-rolling-restart", message)
 
 
 def start(binary, port, database, node, data):
-    environment = dict(os.environ, PARLEY_CLUSTER_LEASE=str(LEASE))
-    server = subprocess.Popen(
-        [binary, "127.0.0.1", "--port", str(port), "--database", database, "--cluster", "--node-id", node,
-         "--data-dir", data, "--flood-control", "off", "--server-name", f"{node}.test"],
-        stdout=subprocess.PIPE,
-        stderr=open(os.path.join(data, "log"), "a"),
-        text=True,
-        env=environment,
-    )
-    banner = server.stdout.readline()
-    if f":{port}" not in banner:
-        server.kill()
-        fail(f"{node}: unexpected banner {banner!r}")
-    return server
+    return clusternodes.start(binary, port, database, node, data, LEASE)
 
 
 class Talker(threading.Thread):
@@ -114,25 +99,6 @@ class Talker(threading.Thread):
             self.error = error
 
 
-def history(client, channel):
-    """Every msgid CHATHISTORY has for `channel`, oldest first, duplicates kept."""
-    stored = []
-    bound = "timestamp=1970-01-01T00:00:00.000Z"
-    client.sock.settimeout(30)
-    while True:
-        client.send(f"CHATHISTORY AFTER {channel} {bound} 100")
-        page = []
-        while True:
-            line = client.until(lambda l: command(l) == "PRIVMSG" or (command(l) == "BATCH" and " -" in l))
-            if command(line) == "BATCH":
-                break
-            page.append(tags(line)["msgid"])
-        stored += page
-        if len(page) < 100:
-            return stored
-        bound = f"msgid={page[-1]}"
-
-
 def main():
     binary, url = sys.argv[1], sys.argv[2]
     name = f"parley_rolling_{os.getpid()}"
@@ -177,7 +143,7 @@ def main():
         checker = Client(ports["n1"], "checker", "#r", "cluster-rolling-restart")
         checker.send("PING :replayed")
         checker.until(lambda l: command(l) == "PONG" and trailing(l) == "replayed")
-        stored = history(checker, "#r")
+        stored = checker.history("#r")
         twice = len(stored) - len(set(stored))
         if twice:
             fail(f"{twice} msgids are stored twice")

@@ -69,7 +69,10 @@ def main():
     try:
         reader = Client(port, "reader", "#crash", name="crash-test")
         stored = reader.history("#crash")
-        lost = [label for label, msgid in acked.items() if msgid not in stored]
+        if len(stored) != len(set(stored)):
+            raise SystemExit(f"crash-test: {len(stored) - len(set(stored))} messages are stored twice")
+        kept = set(stored)
+        lost = [label for label, msgid in acked.items() if msgid not in kept]
         print(f"crash-test: sent {sent}, acknowledged {len(acked)}, stored after restart {len(stored)}, lost {len(lost)}")
         if lost:
             raise SystemExit(f"crash-test: acknowledged but lost: {lost[:10]}")

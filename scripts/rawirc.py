@@ -86,8 +86,8 @@ class Client:
             self.pending = lines
 
     def history(self, channel):
-        """Every msgid CHATHISTORY returns for `channel`, paging forward from the start."""
-        stored = set()
+        """Every msgid CHATHISTORY returns for `channel`, oldest first (a duplicate kept), paging from the start."""
+        stored = []
         bound = "timestamp=1970-01-01T00:00:00.000Z"
         while True:
             self.send(f"CHATHISTORY AFTER {channel} {bound} 100")
@@ -97,7 +97,7 @@ class Client:
                 if command(line) == "BATCH":
                     break
                 page.append(tags(line)["msgid"])
-            stored.update(page)
+            stored += page
             if len(page) < 100:
                 return stored
             bound = f"msgid={page[-1]}"

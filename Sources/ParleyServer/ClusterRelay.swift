@@ -20,6 +20,7 @@ final class ClusterRelay: Sendable {
     private let seen = NIOLockedValueBox<[String: Int64]?>(nil)
     /// The node joined (its first lease) just before the relay is made.
     private let status = NIOLockedValueBox(Status(leaseRenewedAt: .now))
+    private let transitions = NIOLock()
 
     /// What `/healthz` says of the cluster.
     struct Status: Sendable {
@@ -232,13 +233,25 @@ final class ClusterRelay: Sendable {
 
     /// Whether the last call reached the database; the core hears of each change (``ServerState/databaseAway``).
     private func reached(_ reachable: Bool) {
-        let changed = self.status.withLockedValue { status in
-            guard (status.reachableSince != nil) != reachable else { return false }
-            status.reachableSince = reachable ? .now : nil
-            return true
+        // One change at a time, the core's included: two tasks' changes must reach the core in the order they were
+        // made, or it could be left refusing with the database back (or waiting with it away).
+        self.transitions.withLock {
+            let changed = self.status.withLockedValue { status in
+                guard (status.reachableSince != nil) != reachable else { return false }
+                status.reachableSince = reachable ? .now : nil
+                return true
+            }
+            guard changed else { return }
+            let wasAway = self.host.perform { core, _ in
+                defer { core.databaseAway = !reachable }
+                return core.databaseAway
+            }
+            guard wasAway == reachable else { return }
+            self.logger.notice(
+                reachable
+                    ? "cluster: the database answers again"
+                    : "cluster: the database cannot be reached; refusing what must be stored"
+            )
         }
-        guard changed else { return }
-        if !reachable { self.logger.warning("cluster: the database cannot be reached; refusing what must be stored") }
-        self.host.perform { core, _ in core.databaseAway = !reachable }
     }
 }
