@@ -262,18 +262,7 @@ def main():
               f"within 1 s throughout, {refusals} rounds of a message, a NICK and a JOIN each refused within 1 s; "
               f"afterwards the nick bob still held, messages cross nodes again")
     finally:
-        for server in nodes.values():
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-        for server in nodes.values():
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        try:
-            psql(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        except subprocess.CalledProcessError:
-            pass
+        clusternodes.stop_all(nodes.values(), url, name)
 
 
 if __name__ == "__main__":

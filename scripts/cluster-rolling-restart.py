@@ -160,18 +160,7 @@ def main():
               f"{sent} lines: {len(acked)} acknowledged, all in CHATHISTORY once ({len(stored)} stored), "
               f"none twice on any connection; talkers moved node {moves} times")
     finally:
-        for server in nodes.values():
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-        for server in nodes.values():
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        try:
-            if not os.environ.get("KEEP_DB"): psql(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        except subprocess.CalledProcessError:
-            pass
+        clusternodes.stop_all(nodes.values(), url, name)
 
 
 if __name__ == "__main__":

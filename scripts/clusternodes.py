@@ -63,3 +63,21 @@ def wait_until_database_away(port, seconds=10):
             return time.monotonic()
         time.sleep(0.05)
     raise SystemExit(f"the node on port {port} did not notice within {seconds} s that the database is away")
+
+
+def stop_all(nodes, url, database):
+    """Ends every node still running (SIGTERM, then SIGKILL after 20 s) and drops the test's database."""
+    import signal
+
+    for server in nodes:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+    for server in nodes:
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    try:
+        psql(url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    except subprocess.CalledProcessError:
+        pass  # the database server is down (a failed outage test): it goes with its throwaway directory
