@@ -9,7 +9,9 @@ import ParleyStore
 ///
 /// It keeps, per target, the number of the last message it has seen. When woken (a commit elsewhere), or after
 /// (re)connecting, it reads what is numbered after that and hands it to the core; the node's own messages, which come
-/// back the same way, only move the number on. A missed notification therefore costs only a later catch-up.
+/// back the same way, only move the number on. A missed notification therefore costs only a later catch-up. Every
+/// target that moved since the last read is read in one round trip (``RelayBacklog`` merges the notifications that
+/// arrived meanwhile).
 final class ClusterRelay: Sendable {
     let bus: any ClusterBus
     let host: CoreHost
@@ -21,6 +23,9 @@ final class ClusterRelay: Sendable {
     /// The node joined (its first lease) just before the relay is made.
     private let status = NIOLockedValueBox(Status(leaseRenewedAt: .now))
     private let transitions = NIOLock()
+    private let backlog = NIOLockedValueBox(RelayBacklog())
+    /// Rung when the backlog gains an event; rings while the relay is busy fold into one.
+    private let doorbell = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     /// What `/healthz` says of the cluster.
     struct Status: Sendable {
@@ -31,6 +36,8 @@ final class ClusterRelay: Sendable {
         var reachableSince: ContinuousClock.Instant?
     }
     private static let page = 500
+    /// How many targets one read asks for at most (after a reconnection many may have moved).
+    private static let targetsPerRead = 100
     private static let content: Set<String> = ["PRIVMSG", "NOTICE", "TAGMSG"]
     private static let relayed: Set<String> = [
         "PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "KICK", "QUIT", "NICK", "TOPIC", "MODE", "INVITE", "AWAY",
@@ -48,7 +55,13 @@ final class ClusterRelay: Sendable {
     /// Listens and renews the lease until cancelled.
     func relay() async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.bus.listen { event in await self.handle(event) } }
+            group.addTask {
+                await self.bus.listen { event in
+                    self.backlog.withLockedValue { $0.add(event) }
+                    self.doorbell.continuation.yield()
+                }
+            }
+            group.addTask { await self.handleBacklog() }
             group.addTask { await self.renewLeases() }
             group.addTask { await self.removeLostNodes() }
             await group.waitForAll()
@@ -78,7 +91,14 @@ final class ClusterRelay: Sendable {
         return (ok, json)
     }
 
-    func handle(_ event: ClusterEvent) async {
+    /// Handles the feed's events in order, each batch the feed handed over while the last was being handled at once.
+    private func handleBacklog() async {
+        for await _ in self.doorbell.stream {
+            for event in self.backlog.withLockedValue({ $0.take() }) { await self.handle(event) }
+        }
+    }
+
+    private func handle(_ event: ClusterEvent) async {
         do {
             switch event {
             case .disconnected:
@@ -100,12 +120,10 @@ final class ClusterRelay: Sendable {
                     self.listening.signal()
                     return
                 }
-                for (target, head) in heads where head > seen[target, default: 0] {
-                    try await self.catchUp(target)
-                }
-            case .newMessages(let target, let head):
-                guard let seen = self.seen.withLockedValue({ $0 }), head > seen[target, default: 0] else { return }
-                try await self.catchUp(target)
+                try await self.catchUp(heads.filter { $0.value > seen[$0.key, default: 0] }.keys)
+            case .newMessages(let heads):
+                guard let seen = self.seen.withLockedValue({ $0 }) else { return }
+                try await self.catchUp(heads.filter { $0.value > seen[$0.key, default: 0] }.keys)
             case .nickClaimed(let node, let nick, let display):
                 self.host.perform { core, _ in core.remoteNickClaimed(nick, RemoteNick(display: display, node: node)) }
             case .nickReleased(let node, let nick):
@@ -140,13 +158,19 @@ final class ClusterRelay: Sendable {
         self.logger.info("cluster: replayed \(events.count) channel events to learn the channels")
     }
 
-    private func catchUp(_ target: String) async throws {
+    /// Reads what is new in `targets`, a hundred targets per round trip, and hands it to the core in the order it
+    /// was stored; a target with more than a page new is read again.
+    private func catchUp(_ targets: some Sequence<String>) async throws {
         // This node's msgids come from its run: known once, not asked of the core per message.
         let ownOrigin = self.host.runName
-        while true {
-            let after = self.seen.withLockedValue { $0?[target] } ?? 0
-            let page = try await self.ask { try await self.bus.messages(in: target, after: after, limit: Self.page) }
-            guard let last = page.last?.number else { return }
+        var remaining = targets.sorted()
+        while !remaining.isEmpty {
+            let chunk = remaining.prefix(Self.targetsPerRead)
+            remaining.removeFirst(chunk.count)
+            let after = self.seen.withLockedValue { seen in
+                Dictionary(uniqueKeysWithValues: chunk.map { ($0, seen?[$0] ?? 0) })
+            }
+            let page = try await self.ask { try await self.bus.messages(after: after, limit: Self.page) }
             // Other nodes' messages and events, and this node's own channel changes in the log's order among them.
             let entries = page.map(\.message).compactMap { message -> (StoredMessage, own: Bool)? in
                 guard Self.relayed.contains(message.command), !Self.isRecipientsCopy(message) else { return nil }
@@ -159,8 +183,14 @@ final class ClusterRelay: Sendable {
             // Messages, not channel events, are what the metric counts and what the lag is measured on.
             let content = foreign.filter { Self.content.contains($0.command) }
             self.metrics.clusterRead(relayed: content.count, lagsMilliseconds: content.map { now - $0.time })
-            self.seen.withLockedValue { $0?[target] = last }
-            if page.count < Self.page { return }
+            var last: [String: Int64] = [:]
+            var read: [String: Int] = [:]
+            for (number, message) in page {
+                last[message.target] = max(last[message.target] ?? 0, number)
+                read[message.target, default: 0] += 1
+            }
+            self.seen.withLockedValue { seen in for (target, number) in last { seen?[target] = number } }
+            remaining += read.filter { $0.value >= Self.page }.keys.sorted()
         }
     }
 

@@ -4,8 +4,8 @@ public enum ClusterEvent: Sendable, Equatable {
     case connected
     /// The connection that listens was lost; the feed is connecting again.
     case disconnected
-    /// Target `target` has messages up to number `head`.
-    case newMessages(target: String, head: Int64)
+    /// Each target named has messages up to the number given (one commit's targets, or several commits' merged).
+    case newMessages([String: Int64])
     /// Node `node` claimed nick `nick` (folded), shown as `display`.
     case nickClaimed(node: String, nick: String, display: String)
     /// Node `node` gave nick `nick` (folded) back.
@@ -43,10 +43,10 @@ public protocol ClusterBus: Sendable {
     func listen(_ handle: @escaping @Sendable (ClusterEvent) async -> Void) async
     /// Every target's head (the number of its newest message).
     func heads() async throws -> [String: Int64]
-    /// Up to `limit` messages of `target` numbered after `number`, in order.
+    /// Up to `limit` messages of each target numbered after the number given for it, in the order they were stored
+    /// (one round trip for any number of targets).
     func messages(
-        in target: String,
-        after number: Int64,
+        after numbers: [String: Int64],
         limit: Int
     ) async throws
         -> [(number: Int64, message: StoredMessage)]

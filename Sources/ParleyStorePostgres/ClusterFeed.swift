@@ -6,8 +6,8 @@ import PostgresNIO
 /// Wakes a node when another node commits messages or claims or gives back a nick: PostgreSQL's LISTEN on a
 /// connection of its own.
 ///
-/// A notification says only which target has a new head; the node reads what is new with
-/// ``PostgresStore/messages(in:after:limit:)``. Notifications can be missed (the connection drops, the database
+/// A notification says only which targets have a new head; the node reads what is new with
+/// ``PostgresStore/messages(after:limit:)``. Notifications can be missed (the connection drops, the database
 /// restarts): after every (re)connection the feed says ``Event/connected``, and the node catches up every target it
 /// follows from the last number it saw. So nothing depends on a notification arriving.
 public struct ClusterFeed: Sendable {
@@ -48,13 +48,20 @@ public struct ClusterFeed: Sendable {
         }
     }
 
-    /// `SEQUENCE TARGET` as the append transaction sends it; `+ NODE NICK DISPLAY`, `- NODE NICK`, `l NODE` and `x NODE`
-    /// for nick claims, releases, nodes that left and nodes lost (node ids and nicks hold no spaces); `t NODE LINE`
-    /// for a signal (the line may hold spaces).
+    /// `SEQUENCE TARGET[ SEQUENCE TARGET]…` as the append transaction sends it (targets hold no spaces); `+ NODE NICK
+    /// DISPLAY`, `- NODE NICK`, `l NODE` and `x NODE` for nick claims, releases, nodes that left and nodes lost (node
+    /// ids and nicks hold no spaces); `t NODE LINE` for a signal (the line may hold spaces).
     static func event(_ payload: String) -> Event? {
         guard let space = payload.firstIndex(of: " ") else { return nil }
-        if let head = Int64(payload[..<space]) {
-            return .newMessages(target: String(payload[payload.index(after: space)...]), head: head)
+        if Int64(payload[..<space]) != nil {
+            let fields = payload.split(separator: " ", omittingEmptySubsequences: false)
+            guard fields.count % 2 == 0 else { return nil }
+            var heads: [String: Int64] = [:]
+            for pair in stride(from: 0, to: fields.count, by: 2) {
+                guard let head = Int64(fields[pair]), !fields[pair + 1].isEmpty else { return nil }
+                heads[String(fields[pair + 1]), default: 0] = max(heads[String(fields[pair + 1]), default: 0], head)
+            }
+            return .newMessages(heads)
         }
         if payload.hasPrefix("t ") {
             let rest = payload[payload.index(after: space)...]
@@ -70,5 +77,22 @@ public struct ClusterFeed: Sendable {
         case ("l", 2): return .nodeGone(fields[1], lost: false)
         default: return nil
         }
+    }
+
+    /// The payloads telling the other nodes of one commit's new heads: as few as fit PostgreSQL's 8,000-byte limit
+    /// (one for a commit of ordinary size, however many messages it held).
+    static func payloads(heads: [String: Int64]) -> [String] {
+        var payloads: [String] = []
+        var current = ""
+        for (target, head) in heads.sorted(by: { $0.key < $1.key }) {
+            let pair = "\(head) \(target)"
+            if !current.isEmpty && current.utf8.count + 1 + pair.utf8.count > signalLimit {
+                payloads.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? pair : " " + pair
+        }
+        if !current.isEmpty { payloads.append(current) }
+        return payloads
     }
 }

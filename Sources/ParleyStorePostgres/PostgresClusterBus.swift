@@ -29,13 +29,12 @@ public struct PostgresClusterBus: ClusterBus {
     }
 
     public func messages(
-        in target: String,
-        after number: Int64,
+        after numbers: [String: Int64],
         limit: Int
     ) async throws
         -> [(number: Int64, message: StoredMessage)]
     {
-        try await self.store.messages(in: target, after: number, limit: limit)
+        try await self.store.messages(after: numbers, limit: limit)
     }
 
     public func renewLease(_ lease: Duration) async throws -> Bool {

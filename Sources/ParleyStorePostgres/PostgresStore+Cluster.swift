@@ -302,26 +302,47 @@ extension PostgresStore {
         }
     }
 
-    /// Up to `limit` messages of `target` numbered after `number`, in order, each with its number: what a node
-    /// reads when woken, or to catch up after missing notifications.
+    /// Up to `limit` messages of `target` numbered after `number`, in order, each with its number.
     public func messages(
         in target: String,
         after number: Int64,
         limit: Int
     ) async throws -> [(number: Int64, message: StoredMessage)] {
+        try await self.messages(after: [target: number], limit: limit)
+    }
+
+    /// Up to `limit` messages of each target numbered after the number given for it, each with its number, in each
+    /// target's order and otherwise in the order they were stored: what a node reads when woken, or to catch up after missing notifications. One round
+    /// trip however many targets moved.
+    public func messages(
+        after numbers: [String: Int64],
+        limit: Int
+    ) async throws -> [(number: Int64, message: StoredMessage)] {
+        guard !numbers.isEmpty else { return [] }
+        let targets = Array(numbers.keys)
         var statement = Statement()
         let sql =
-            "SELECT \(Self.columns), target_sequence FROM messages WHERE target = \(statement.bind(target)) "
-            + "AND target_sequence > \(statement.bind(number)) ORDER BY target_sequence LIMIT "
-            + statement.bind(Int64(max(limit, 0)))
-        return try await self.run("reading new messages of \(target)") {
-            var found: [(Int64, StoredMessage)] = []
+            "SELECT page.* FROM unnest(\(try statement.bindArray(targets)), "
+            + "\(try statement.bindArray(targets.map { numbers[$0]! }))) AS seen (target, last) "
+            + "CROSS JOIN LATERAL (SELECT \(Self.columns), target_sequence FROM messages "
+            + "WHERE messages.target = seen.target AND target_sequence > seen.last ORDER BY target_sequence LIMIT "
+            + "\(statement.bind(Int64(max(limit, 0))))) AS page ORDER BY page.sequence"
+        let found = try await self.run("reading new messages of \(targets.count) targets") {
+            var found: [(number: Int64, message: StoredMessage)] = []
             for try await row in try await self.client.query(statement.query(sql), logger: self.logger) {
                 found.append(
                     (try row.makeRandomAccess()["target_sequence"].decode(Int64.self), try Self.storedMessage(row))
                 )
             }
             return found
+        }
+        // A target's own numbers are its order (rows numbered by migration 2 may have been inserted in another
+        // order); among targets, the order they were inserted in.
+        let byTarget = Dictionary(grouping: found, by: \.message.target).mapValues { $0.sorted { $0.number < $1.number } }
+        var next: [String: Int] = [:]
+        return found.map { row in
+            defer { next[row.message.target, default: 0] += 1 }
+            return byTarget[row.message.target]![next[row.message.target, default: 0]]
         }
     }
 

@@ -117,9 +117,8 @@ extension PostgresStore {
                 if notify {
                     var notice = Statement()
                     let noticeSQL =
-                        "SELECT pg_notify('\(PostgresSchema.messagesChannel)', s::text || ' ' || t) FROM unnest("
-                        + "\(try notice.bindArray(Array(head.keys))), \(try notice.bindArray(Array(head.values)))) "
-                        + "AS h (t, s)"
+                        "SELECT pg_notify('\(PostgresSchema.messagesChannel)', p) FROM unnest("
+                        + "\(try notice.bindArray(ClusterFeed.payloads(heads: head)))) AS p"
                     try await connection.query(notice.query(noticeSQL), logger: self.logger)
                 }
                 return head
