@@ -36,7 +36,8 @@ def start(binary, port, database, node, data):
 
 
 class Talker(threading.Thread):
-    """Talks on one node; when its connection ends it moves to the next node that takes it."""
+    """Talks on one node; when its connection ends it moves to the node the server pointed it at (010), or else to
+    the next node that takes it."""
 
     def __init__(self, name, ports, index):
         super().__init__(daemon=True)
@@ -45,20 +46,28 @@ class Talker(threading.Thread):
         self.connections = []      # live msgids received, one list per connection
         self.sent = 0
         self.moves = 0
+        self.hint = None           # the port of the last 010 (RPL_BOUNCE) received
+        self.hinted = 0            # moves made to the node a 010 named
         self.finish = threading.Event()
         self.error = None
         # Kept open after the talking stops: an unregistered channel's history ends when its last member leaves.
         self.client = None
 
     def connect(self):
+        hint, self.hint = self.hint, None
         while not self.finish.is_set():
-            port = self.ports[self.index % len(self.ports)]
+            port = hint or self.ports[self.index % len(self.ports)]
             try:
                 client = Client(port, f"{self.name}x{self.moves}", "#r", "cluster-rolling-restart")
                 client.sock.settimeout(0.02)
                 self.connections.append([])
+                if hint:
+                    self.hinted += 1
                 return client
             except (OSError, SystemExit):
+                if hint:
+                    hint = None
+                    continue
                 self.index += 1
                 time.sleep(0.2)
         return None
@@ -85,6 +94,11 @@ class Talker(threading.Thread):
                                 client.send("PONG :" + trailing(line))
                             elif kind == "ERROR":
                                 raise ConnectionError(line)
+                            elif kind == "010":
+                                # [@tags] :server 010 nick host port :text
+                                words = line.split(" ")
+                                words = words[1:] if words[0].startswith("@") else words
+                                self.hint = int(words[4 if words[0].startswith(":") else 3])
                             elif kind == "PRIVMSG":
                                 found = tags(line)
                                 if "label" in found:
@@ -156,9 +170,12 @@ def main():
             fail(f"{repeated} messages reached a connection twice")
         sent = sum(talker.sent for talker in talkers)
         moves = sum(talker.moves for talker in talkers)
+        hinted = sum(talker.hinted for talker in talkers)
+        if hinted != moves:
+            fail(f"{moves - hinted} of {moves} moves were not to the node the server named (010)")
         print(f"cluster-rolling-restart: 3 nodes restarted one at a time ({', '.join(stops)}) while 3 talkers sent "
               f"{sent} lines: {len(acked)} acknowledged, all in CHATHISTORY once ({len(stored)} stored), "
-              f"none twice on any connection; talkers moved node {moves} times")
+              f"none twice on any connection; talkers moved node {moves} times, each to the node the 010 named")
     finally:
         clusternodes.stop_all(nodes.values(), url, name)
 

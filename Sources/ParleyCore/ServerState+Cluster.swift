@@ -12,6 +12,25 @@ public struct RemoteNick: Sendable, Equatable {
 }
 
 extension ServerState {
+    /// Before this node shuts down: tells each registered user where to connect instead (RPL_BOUNCE, `010 <nick>
+    /// <host> <port> :<info>`), taking `addresses` in turn so the users spread over the nodes that stay. Nobody is
+    /// told anything when there is nowhere to go.
+    public mutating func pointUsersElsewhere(_ addresses: [ReconnectAddress], into outbox: inout Outbox) {
+        guard !addresses.isEmpty else { return }
+        let registered = self.sessions.values.filter(\.isRegistered).map(\.id).sorted()
+        for (index, id) in registered.enumerated() {
+            let address = addresses[index % addresses.count]
+            self.reply(
+                id,
+                .rplBounce,
+                address.host,
+                String(address.port),
+                "This node is shutting down; connect to \(address.host) port \(address.port) to carry on",
+                into: &outbox
+            )
+        }
+    }
+
     /// Whether `msgid` was given out by this node (this run): its own messages come back through the cluster's log
     /// and must not be delivered twice.
     public func isOwnMessage(_ msgid: String) -> Bool {

@@ -28,6 +28,7 @@ extension IRCNumeric {
     public static let rplCreated = IRCNumeric(3)
     public static let rplMyInfo = IRCNumeric(4)
     public static let rplISupport = IRCNumeric(5)
+    public static let rplBounce = IRCNumeric(10)
     public static let rplUModeIs = IRCNumeric(221)
     public static let rplLUserClient = IRCNumeric(251)
     public static let rplLUserOp = IRCNumeric(252)

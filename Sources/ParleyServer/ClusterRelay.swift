@@ -31,6 +31,8 @@ final class ClusterRelay: Sendable {
     struct Status: Sendable {
         var listening = false
         var nodesAlive = 0
+        /// The live nodes' addresses (`HOST PORT`, empty when a node gave none), this node's included.
+        var addresses: [String: String] = [:]
         var leaseRenewedAt: ContinuousClock.Instant?
         /// Since when every call to the database has succeeded (nil while it fails).
         var reachableSince: ContinuousClock.Instant?
@@ -75,6 +77,20 @@ final class ClusterRelay: Sendable {
     /// Waits (at most `timeout`) until ``isListening``; returns whether it is.
     func waitUntilListening(timeout: Duration) async -> Bool {
         await self.listening.wait(until: { self.isListening }, timeout: timeout)
+    }
+
+    /// Where users may reconnect when this node goes: the other live nodes that gave an address, in a fixed order.
+    /// Asked of the database (a second at most), or else as of the last lease renewal.
+    func reconnectAddresses() async -> [ReconnectAddress] {
+        let nodes: [String: String]
+        if let live = try? await withDeadline(.seconds(1), { try await self.bus.liveNodes() }) {
+            nodes = live
+        } else {
+            nodes = self.status.withLockedValue { $0.addresses }
+        }
+        return nodes.filter { $0.key != self.bus.nodeID }.sorted { $0.key < $1.key }.compactMap {
+            ReconnectAddress(stored: $0.value)
+        }
     }
 
     /// `"cluster":{…}` for `/healthz`, and whether the node is healthy as a member: it listens and renewed its lease
@@ -206,9 +222,12 @@ final class ClusterRelay: Sendable {
 
     private func renewLeases() async {
         while !Task.isCancelled {
-            if let count = try? await self.ask({ try await self.bus.liveNodes() }) {
-                self.metrics.clusterNodesAlive(count)
-                self.status.withLockedValue { $0.nodesAlive = count }
+            if let nodes = try? await self.ask({ try await self.bus.liveNodes() }) {
+                self.metrics.clusterNodesAlive(nodes.count)
+                self.status.withLockedValue {
+                    $0.nodesAlive = nodes.count
+                    $0.addresses = nodes
+                }
             }
             try? await Task.sleep(for: self.lease / 3)
             guard !Task.isCancelled else { return }

@@ -365,15 +365,17 @@ public final class ParleyServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {
-            self.quiesce()
+            // Stop accepting at once; the clients are told below.
+            channel.close(promise: nil)
         }
+        await self.quiesce()
         await self.finish()
         self.logger.info("stopped")
     }
 
     /// Stops accepting, sends every client `ERROR :Closing link (Server shutting down)`, and closes them.
     public func shutdown() async {
-        self.quiesce()
+        await self.quiesce()
         if let channel = self.listener.withLockedValue({ $0 }) {
             try? await channel.closeFuture.get()
         }
@@ -391,10 +393,15 @@ public final class ParleyServer: Service, Sendable {
     /// Whether shutdown gave up on a store that did not answer: closing it would wait for it too.
     public var abandonedStore: Bool { self.storeAbandoned.withLockedValue { $0 } }
 
-    private func quiesce() {
+    private func quiesce() async {
         self.clock.begin()
         for context in self.contexts.values { context.stopSweeping() }
-        self.host.perform { core, _ in core.beginShutdown() }
+        // In a cluster each user is first told of another node to connect to (010), when the nodes gave addresses.
+        let elsewhere = await self.relay.withLockedValue { $0 }?.reconnectAddresses() ?? []
+        self.host.perform { core, outbox in
+            core.beginShutdown()
+            core.pointUsersElsewhere(elsewhere, into: &outbox)
+        }
         // In a cluster the users on other nodes see these quits too: the reason names the node.
         let reason = self.cluster.map { "Node \($0.nodeID) shutting down" } ?? "Server shutting down"
         for id in self.host.sessionIDs {

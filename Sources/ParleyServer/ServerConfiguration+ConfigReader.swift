@@ -50,6 +50,12 @@ extension ServerConfiguration {
             self.nodeID = node
         }
         self.clusterLease = try values.int("cluster-lease") ?? self.clusterLease
+        if let address = try values.string("cluster-address") {
+            guard let parsed = ReconnectAddress(configured: address) else {
+                throw ConfigurationError(key: "cluster-address", message: "must be HOST:PORT or [IPV6]:PORT")
+            }
+            self.clusterAddress = parsed
+        }
         self.password = try values.string("password")
         if let file = try values.string("password-file") {
             guard self.password == nil else {

@@ -135,6 +135,14 @@ extension ServerConfiguration {
                 meaning: "how long a silent node keeps its place in the cluster"
             ),
             Key(
+                name: "cluster-address",
+                kind: .text,
+                defaultValue: "the listening address, unless `0.0.0.0` or `::`",
+                flag: nil,
+                meaning:
+                    "`HOST:PORT` users reach this node at; a node that shuts down points its users at another (`010`)"
+            ),
+            Key(
                 name: "password",
                 kind: .secret,
                 defaultValue: "none",

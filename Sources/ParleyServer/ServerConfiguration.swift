@@ -30,6 +30,19 @@ public struct ServerConfiguration: Sendable {
     public var nodeID: String?
     /// Seconds a node's lease lasts: a node silent for longer is taken for lost.
     public var clusterLease = 15
+    /// Where this node's users may reconnect, told to the other nodes so that a node shutting down can point its users
+    /// at them; when not given, the listening address if it is one a client can connect to.
+    public var clusterAddress: ReconnectAddress?
+
+    /// ``clusterAddress``, or the listening host and port when they name one machine (not `0.0.0.0` or `::`).
+    public var advertisedAddress: ReconnectAddress? {
+        if let address = self.clusterAddress { return address }
+        guard !["", "0.0.0.0", "::", "[::]", "*"].contains(self.host) else { return nil }
+        return ReconnectAddress(host: self.host, port: self.port)
+    }
+
+    /// ``advertisedAddress`` as the cluster's table keeps it (`HOST PORT`), or empty.
+    public var announcedClusterAddress: String { self.advertisedAddress?.stored ?? "" }
     public var password: String?
     public var motdFile: String?
     public var operators: [Operator] = []

@@ -52,8 +52,9 @@ public protocol ClusterBus: Sendable {
         -> [(number: Int64, message: StoredMessage)]
     /// Says this node is alive for `lease` from now; `false` when the cluster had given it up.
     func renewLease(_ lease: Duration) async throws -> Bool
-    /// How many nodes hold a lease that has not run out.
-    func liveNodes() async throws -> Int
+    /// The nodes holding a lease that has not run out, each with the address its users may reconnect to (`HOST
+    /// PORT`, empty when it gave none).
+    func liveNodes() async throws -> [String: String]
     /// Leaves the cluster (a clean shutdown).
     func leave() async throws
     /// Says which run of this node is alive (`NODE.RUN`, the start of its message ids).

@@ -4,20 +4,30 @@ import ParleyStore
 /// ``ClusterBus`` on PostgreSQL: the numbered message log and leases of ``PostgresStore``, woken by ``ClusterFeed``.
 public struct PostgresClusterBus: ClusterBus {
     public let nodeID: String
+    /// Where this node's users may reconnect (`HOST PORT`), told to the other nodes; empty when unknown.
+    public let address: String
     let store: PostgresStore
     let feed: ClusterFeed
     let logger: Logger
 
-    /// Joins the cluster as `nodeID` (with a first lease of `lease`) and makes `store` notify the other nodes.
+    /// Joins the cluster as `nodeID` (with a first lease of `lease`) and makes `store` notify the other nodes;
+    /// `address` (`HOST PORT`) is where its users may reconnect.
     public static func join(
         store: PostgresStore,
         nodeID: String,
         lease: Duration,
+        address: String = "",
         logger: Logger = Logger(label: "parley.cluster")
     ) async throws -> PostgresClusterBus {
         try await store.joinCluster(node: nodeID, lease: lease)
         store.notifiesOtherNodes = true
-        return PostgresClusterBus(nodeID: nodeID, store: store, feed: ClusterFeed(url: store.url), logger: logger)
+        return PostgresClusterBus(
+            nodeID: nodeID,
+            address: address,
+            store: store,
+            feed: ClusterFeed(url: store.url),
+            logger: logger
+        )
     }
 
     public func listen(_ handle: @escaping @Sendable (ClusterEvent) async -> Void) async {
@@ -41,8 +51,8 @@ public struct PostgresClusterBus: ClusterBus {
         try await self.store.renewLease(node: self.nodeID, lease: lease)
     }
 
-    public func liveNodes() async throws -> Int {
-        try await self.store.liveNodeCount()
+    public func liveNodes() async throws -> [String: String] {
+        try await self.store.liveNodeAddresses()
     }
 
     public func leave() async throws {
@@ -50,7 +60,7 @@ public struct PostgresClusterBus: ClusterBus {
     }
 
     public func announce(run: String) async throws {
-        try await self.store.announceRun(node: self.nodeID, run: run)
+        try await self.store.announceRun(node: self.nodeID, run: run, address: self.address)
     }
 
     public func liveRuns() async throws -> Set<String> {
@@ -87,7 +97,7 @@ public struct PostgresClusterBus: ClusterBus {
 
     public func rejoin(lease: Duration, run: String, nicks: [String: String]) async throws -> [String] {
         try await self.store.joinCluster(node: self.nodeID, lease: lease)
-        try await self.store.announceRun(node: self.nodeID, run: run)
+        try await self.store.announceRun(node: self.nodeID, run: run, address: self.address)
         var lost: [String] = []
         for (folded, display) in nicks.sorted(by: { $0.key < $1.key }) {
             if try await !self.store.claimNick(folded, display: display, node: self.nodeID) { lost.append(folded) }

@@ -146,9 +146,14 @@ enum PostgresSchema {
             ON CONFLICT (target) DO UPDATE SET sequence = greatest(target_heads.sequence, excluded.sequence)
             """,
         ],
+        // 5: where each node's users may reconnect (`HOST PORT`, empty when it gave none): a node that shuts down
+        // points its users at the others (RPL_BOUNCE).
+        [
+            "ALTER TABLE cluster_nodes ADD COLUMN address text NOT NULL DEFAULT ''"
+        ],
     ]
 
-    /// The channel of the notification a commit of new messages sends: `SEQUENCE TARGET`, the target's new head.
+    /// The channel of the notifications nodes send each other (``ClusterFeed/event(_:)`` reads them).
     static let messagesChannel = "parley_messages"
 
     static var latestVersion: Int { self.migrations.count }

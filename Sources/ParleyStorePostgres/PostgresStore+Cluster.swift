@@ -123,14 +123,19 @@ extension PostgresStore {
         }
     }
 
-    /// How many nodes hold a lease that has not run out.
-    public func liveNodeCount() async throws -> Int {
-        try await self.run("counting nodes") {
+    /// The nodes whose lease has not run out, each with the address its users may reconnect to (`HOST PORT`, or
+    /// empty when it gave none).
+    public func liveNodeAddresses() async throws -> [String: String] {
+        try await self.run("listing nodes") {
             let rows = try await self.client.query(
-                PostgresQuery(unsafeSQL: "SELECT count(*) FROM cluster_nodes WHERE lease_until >= \(Self.now)"),
+                PostgresQuery(
+                    unsafeSQL: "SELECT node_id, address FROM cluster_nodes WHERE lease_until >= \(Self.now)"
+                ),
                 logger: self.logger
             )
-            return try await Self.first(rows.decode(Int.self)) ?? 0
+            var nodes: [String: String] = [:]
+            for try await (node, address) in rows.decode((String, String).self) { nodes[node] = address }
+            return nodes
         }
     }
 
@@ -252,10 +257,11 @@ extension PostgresStore {
     }
 
     /// Says which run of node `id` is alive: the part of its message ids before the counter (`NODE.RUN`).
-    public func announceRun(node id: String, run: String) async throws {
+    /// With it, where the node's users may reconnect (`HOST PORT`, or empty).
+    public func announceRun(node id: String, run: String, address: String = "") async throws {
         try await self.run("announcing the run of node \(id)") {
             try await self.client.query(
-                "UPDATE cluster_nodes SET run = \(run) WHERE node_id = \(id)",
+                "UPDATE cluster_nodes SET run = \(run), address = \(address) WHERE node_id = \(id)",
                 logger: self.logger
             )
         }
@@ -338,7 +344,9 @@ extension PostgresStore {
         }
         // A target's own numbers are its order (rows numbered by migration 2 may have been inserted in another
         // order); among targets, the order they were inserted in.
-        let byTarget = Dictionary(grouping: found, by: \.message.target).mapValues { $0.sorted { $0.number < $1.number } }
+        let byTarget = Dictionary(grouping: found, by: \.message.target).mapValues {
+            $0.sorted { $0.number < $1.number }
+        }
         var next: [String: Int] = [:]
         return found.map { row in
             defer { next[row.message.target, default: 0] += 1 }

@@ -172,7 +172,8 @@ struct Serve: AsyncParsableCommand {
                     cluster = try await PostgresClusterBus.join(
                         store: postgres,
                         nodeID: node,
-                        lease: .seconds(configuration.clusterLease)
+                        lease: .seconds(configuration.clusterLease),
+                        address: configuration.announcedClusterAddress
                     )
                     logger.info("Cluster node \(node)")
                     if configuration.cloak && !cloakKeyGiven, let own = configuration.cloakKey {

@@ -134,6 +134,21 @@ import Testing
         }
     }
 
+    @Test func clusterAddressIsGivenOrTheListeningAddressWhenItNamesOneMachine() throws {
+        #expect(try ServerConfiguration(config: Self.reader([:])).announcedClusterAddress == "", "0.0.0.0 is nowhere")
+        let listening = try ServerConfiguration(config: Self.reader(["host": "10.0.0.5", "port": "6667"]))
+        #expect(listening.announcedClusterAddress == "10.0.0.5 6667")
+        let given = try ServerConfiguration(config: Self.reader(["cluster-address": "[2001:db8::5]:6697"]))
+        #expect(given.announcedClusterAddress == "2001:db8::5 6697")
+        do {
+            _ = try ServerConfiguration(config: Self.reader(["cluster-address": "irc.example.net"]))
+            Issue.record("an address without a port was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "cluster-address")
+            #expect(error.message.contains("HOST:PORT"))
+        }
+    }
+
     @Test func databaseKey() throws {
         #expect(try ServerConfiguration(config: Self.reader([:])).databaseURL == nil)
         #expect(try ServerConfiguration(config: Self.reader(["database": "sqlite"])).databaseURL == nil)
