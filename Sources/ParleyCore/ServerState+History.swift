@@ -142,6 +142,18 @@ extension ServerState {
         self.shuttingDown = true
     }
 
+    /// Records again channel events (JOIN, PART, QUIT, NICK, …) whose record failed while the database was away:
+    /// they took effect here, and in a cluster the other nodes learn of them only from the log. Each gets a new msgid,
+    /// as the failed attempt may have been stored after all.
+    public mutating func recordAgain(_ events: [(IRCMessage, target: String)], into outbox: inout Outbox) {
+        for (event, target) in events {
+            var again = event
+            again.tags.removeAll { $0.key == "msgid" }
+            again.tags.append(IRCTag("msgid", self.nextMessageID()))
+            outbox.actions.append(.persist(again, target: target, deliverTo: nil))
+        }
+    }
+
     /// With history on, gives a channel event (JOIN, PART, KICK, QUIT, NICK, TOPIC, MODE) a msgid and stores it in the
     /// history of each channel it happened in, for `draft/event-playback`. Each stored copy needs its own msgid, so
     /// copies after the first get a `.N` suffix.

@@ -19,6 +19,8 @@ final class CoreHost: HistoryCommitListener {
         var order = DeliveryOrder<Held>()
         /// Groups whose messages are with the writer, by group id.
         var commits: [UInt64: PendingCommit] = [:]
+        /// In a cluster: channel events whose record failed (the database was away), to record once it answers.
+        var unrecorded: [StoredMessage] = []
     }
 
     /// A group's messages handed to the history writer, not all committed yet.
@@ -34,6 +36,8 @@ final class CoreHost: HistoryCommitListener {
         /// The loop context the messages were submitted from; the writer answers on its loop.
         let context: LoopContext?
         var error: String?
+        /// In a cluster, a group of channel events keeps them: if their record fails they are recorded again later.
+        var events: [StoredMessage] = []
     }
 
     /// What a held group carries out: work, or (for an effect) the one piece of work to start.
@@ -333,6 +337,9 @@ final class CoreHost: HistoryCommitListener {
                     },
                     context: current
                 )
+                if self.nickQueue != nil && state.commits[group]!.changedState {
+                    state.commits[group]!.events = messages
+                }
             }
             return (result, plan, group == nil, group != nil || !plan.effects.isEmpty, committing ? group : nil)
         }
@@ -434,7 +441,10 @@ final class CoreHost: HistoryCommitListener {
                         held.failure = (sender, pending.command, error)
                     }
                 }
-                if pending.error != nil { failed.append(pending.changedState) }
+                if pending.error != nil {
+                    failed.append(pending.changedState)
+                    if state.unrecorded.count < Self.unrecordedLimit { state.unrecorded += pending.events }
+                }
             }
             return (context, failed)
         }
@@ -451,6 +461,30 @@ final class CoreHost: HistoryCommitListener {
             )
         }
         self.release(on: context)
+    }
+
+    /// At most this many channel events wait to be recorded again; beyond, the oldest failures stay unrecorded.
+    static let unrecordedLimit = 100_000
+
+    /// The database answers again (`reachable`) or stopped answering: the core hears of it. On its return the
+    /// channel events whose record failed meanwhile are recorded first, before anything the core accepts once it
+    /// stops refusing, so the other nodes learn who left and who changed nick in the order it happened here.
+    /// - Returns: Whether the core took the database for away before.
+    func databaseReachable(_ reachable: Bool) -> Bool {
+        self.update { state in
+            let wasAway = state.core.databaseAway
+            if reachable && !state.unrecorded.isEmpty {
+                let events = state.unrecorded.map { ($0.relayed, target: $0.target) }
+                state.unrecorded = []
+                state.core.recordAgain(events, into: &state.outbox)
+                self.logger.notice(
+                    "recording channel events again",
+                    metadata: ["parley.events": "\(events.count)"]
+                )
+            }
+            state.core.databaseAway = !reachable
+            return wasAway
+        }
     }
 
     /// Carries out held groups whose turn has come and starts effects whose turn has come. Several threads may do
