@@ -140,6 +140,8 @@ final class ClusterRelay: Sendable {
             case .newMessages(let heads):
                 guard let seen = self.seen.withLockedValue({ $0 }) else { return }
                 try await self.catchUp(heads.filter { $0.value > seen[$0.key, default: 0] }.keys)
+            case .carried(let messages):
+                try await self.take(messages)
             case .nickClaimed(let node, let nick, let display):
                 self.host.perform { core, _ in core.remoteNickClaimed(nick, RemoteNick(display: display, node: node)) }
             case .nickReleased(let node, let nick):
@@ -174,11 +176,31 @@ final class ClusterRelay: Sendable {
         self.logger.info("cluster: replayed \(events.count) channel events to learn the channels")
     }
 
+    /// Messages a commit carried in its notification: each target's that follow on from what this node has seen
+    /// are handed over at once; a target with a gap before them (a notification missed) is read instead.
+    private func take(_ carried: [NumberedMessage]) async throws {
+        guard let seen = self.seen.withLockedValue({ $0 }) else { return }
+        var next: [String: Int64] = [:]
+        var contiguous: [NumberedMessage] = []
+        var gaps: Set<String> = []
+        for entry in carried {
+            let target = entry.message.target
+            let last = next[target] ?? seen[target, default: 0]
+            guard entry.number > last else { continue }
+            if entry.number == last + 1 && !gaps.contains(target) {
+                contiguous.append(entry)
+                next[target] = entry.number
+            } else {
+                gaps.insert(target)
+            }
+        }
+        _ = self.deliver(contiguous, read: false)
+        if !gaps.isEmpty { try await self.catchUp(gaps) }
+    }
+
     /// Reads what is new in `targets`, a hundred targets per round trip, and hands it to the core in the order it
     /// was stored; a target with more than a page new is read again.
     private func catchUp(_ targets: some Sequence<String>) async throws {
-        // This node's msgids come from its run: known once, not asked of the core per message.
-        let ownOrigin = self.host.runName
         var remaining = targets.sorted()
         while !remaining.isEmpty {
             let chunk = remaining.prefix(Self.targetsPerRead)
@@ -187,27 +209,42 @@ final class ClusterRelay: Sendable {
                 Dictionary(uniqueKeysWithValues: chunk.map { ($0, seen?[$0] ?? 0) })
             }
             let page = try await self.ask { try await self.bus.messages(after: after, limit: Self.page) }
-            // Other nodes' messages and events, and this node's own channel changes in the log's order among them.
-            let entries = page.map(\.message).compactMap { message -> (StoredMessage, own: Bool)? in
-                guard Self.relayed.contains(message.command), !Self.isRecipientsCopy(message) else { return nil }
-                let own = MessageID.isFrom(ownOrigin, message.msgid)
-                return own && message.command != "TOPIC" && message.command != "MODE" ? nil : (message, own)
-            }
-            if !entries.isEmpty { self.host.relayFromOtherNodes(entries.map { ($0.0.relayed, $0.own) }) }
-            let foreign = entries.filter { !$0.own }.map(\.0)
-            let now = CoreHost.now().millisecondsSince1970
-            // Messages, not channel events, are what the metric counts and what the lag is measured on.
-            let content = foreign.filter { Self.content.contains($0.command) }
-            self.metrics.clusterRead(relayed: content.count, lagsMilliseconds: content.map { now - $0.time })
-            var last: [String: Int64] = [:]
-            var read: [String: Int] = [:]
-            for (number, message) in page {
-                last[message.target] = max(last[message.target] ?? 0, number)
-                read[message.target, default: 0] += 1
-            }
-            self.seen.withLockedValue { seen in for (target, number) in last { seen?[target] = number } }
+            let read = self.deliver(page.map { NumberedMessage(number: $0.number, message: $0.message) }, read: true)
             remaining += read.filter { $0.value >= Self.page }.keys.sorted()
         }
+    }
+
+    /// Hands `page` (each target's messages in order, following on from what was seen) to the core and moves each
+    /// target's number on; returns how many messages of each target it held. `read`: it was read from the database
+    /// (else carried in a notification).
+    private func deliver(_ page: [NumberedMessage], read fromDatabase: Bool) -> [String: Int] {
+        guard !page.isEmpty else { return [:] }
+        // This node's msgids come from its run: known once, not asked of the core per message.
+        let ownOrigin = self.host.runName
+        // Other nodes' messages and events, and this node's own channel changes in the log's order among them.
+        let entries = page.map(\.message).compactMap { message -> (StoredMessage, own: Bool)? in
+            guard Self.relayed.contains(message.command), !Self.isRecipientsCopy(message) else { return nil }
+            let own = MessageID.isFrom(ownOrigin, message.msgid)
+            return own && message.command != "TOPIC" && message.command != "MODE" ? nil : (message, own)
+        }
+        if !entries.isEmpty { self.host.relayFromOtherNodes(entries.map { ($0.0.relayed, $0.own) }) }
+        let foreign = entries.filter { !$0.own }.map(\.0)
+        let now = CoreHost.now().millisecondsSince1970
+        // Messages, not channel events, are what the metric counts and what the lag is measured on.
+        let content = foreign.filter { Self.content.contains($0.command) }
+        self.metrics.clusterRelayed(
+            content.count,
+            lagsMilliseconds: content.map { now - $0.time },
+            read: fromDatabase
+        )
+        var last: [String: Int64] = [:]
+        var read: [String: Int] = [:]
+        for entry in page {
+            last[entry.message.target] = max(last[entry.message.target] ?? 0, entry.number)
+            read[entry.message.target, default: 0] += 1
+        }
+        self.seen.withLockedValue { seen in for (target, number) in last { seen?[target] = number } }
+        return read
     }
 
     /// Each party of a DM has a copy of it under its own key; the recipient's (stored by the recipient's node,
@@ -291,10 +328,7 @@ final class ClusterRelay: Sendable {
                 return true
             }
             guard changed else { return }
-            let wasAway = self.host.perform { core, _ in
-                defer { core.databaseAway = !reachable }
-                return core.databaseAway
-            }
+            let wasAway = self.host.databaseReachable(reachable)
             guard wasAway == reachable else { return }
             self.logger.notice(
                 reachable

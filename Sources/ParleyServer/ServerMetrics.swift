@@ -102,8 +102,10 @@ final class ServerMetrics: Sendable {
 
     /// Cluster mode: one read of another node's new messages, and the messages relayed from it with their lag
     /// (from the sender's server time to now, in milliseconds).
-    func clusterRead(relayed: Int, lagsMilliseconds: [Int64]) {
-        self.clusterReads.increment()
+    /// Records messages from the cluster's log handed to the core: read from the database (`read`), or carried in a
+    /// notification.
+    func clusterRelayed(_ relayed: Int, lagsMilliseconds: [Int64], read: Bool) {
+        if read { self.clusterReads.increment() }
         if relayed > 0 { self.clusterRelayed.increment(by: relayed) }
         for lag in lagsMilliseconds { self.clusterLag.recordNanoseconds(max(lag, 0) * 1_000_000) }
     }

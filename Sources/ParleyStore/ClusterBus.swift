@@ -6,6 +6,9 @@ public enum ClusterEvent: Sendable, Equatable {
     case disconnected
     /// Each target named has messages up to the number given (one commit's targets, or several commits' merged).
     case newMessages([String: Int64])
+    /// Messages one commit stored, carried in the notification itself (those that fit): a node that has seen
+    /// everything before them needs no read.
+    case carried([NumberedMessage])
     /// Node `node` claimed nick `nick` (folded), shown as `display`.
     case nickClaimed(node: String, nick: String, display: String)
     /// Node `node` gave nick `nick` (folded) back.
@@ -14,6 +17,17 @@ public enum ClusterEvent: Sendable, Equatable {
     case nodeGone(String, lost: Bool)
     /// Node `node` passed on `line`, a message that is not stored (a typing notice), as an IRC line.
     case signal(node: String, line: String)
+}
+
+/// A message with its number in its target's log.
+public struct NumberedMessage: Sendable, Equatable {
+    public var number: Int64
+    public var message: StoredMessage
+
+    public init(number: Int64, message: StoredMessage) {
+        self.number = number
+        self.message = message
+    }
 }
 
 /// A nick claimed in the cluster.

@@ -48,7 +48,8 @@ public struct ClusterFeed: Sendable {
         }
     }
 
-    /// `SEQUENCE TARGET[ SEQUENCE TARGET]…` as the append transaction sends it (targets hold no spaces); `+ NODE NICK
+    /// `SEQUENCE TARGET[ SEQUENCE TARGET]…` as the append transaction sends it (targets hold no spaces), or `m …`
+    /// with the messages themselves (``carried(_:)``); `+ NODE NICK
     /// DISPLAY`, `- NODE NICK`, `l NODE` and `x NODE` for nick claims, releases, nodes that left and nodes lost (node
     /// ids and nicks hold no spaces); `t NODE LINE` for a signal (the line may hold spaces).
     static func event(_ payload: String) -> Event? {
@@ -62,6 +63,9 @@ public struct ClusterFeed: Sendable {
                 heads[String(fields[pair + 1]), default: 0] = max(heads[String(fields[pair + 1]), default: 0], head)
             }
             return .newMessages(heads)
+        }
+        if payload.hasPrefix("m ") {
+            return Self.carried(payload.dropFirst(2)).map { .carried($0) }
         }
         if payload.hasPrefix("t ") {
             let rest = payload[payload.index(after: space)...]

@@ -118,7 +118,8 @@ extension PostgresStore {
                     var notice = Statement()
                     let noticeSQL =
                         "SELECT pg_notify('\(PostgresSchema.messagesChannel)', p) FROM unnest("
-                        + "\(try notice.bindArray(ClusterFeed.payloads(heads: head)))) AS p"
+                        + "\(try notice.bindArray(ClusterFeed.payloads(messages: messages, numbers: numbers, heads: head)))) "
+                        + "AS p"
                     try await connection.query(notice.query(noticeSQL), logger: self.logger)
                 }
                 return head

@@ -47,4 +47,93 @@ struct ClusterFeedPayloadTests {
         }
         #expect(read == heads)
     }
+
+    /// A commit's messages ride in its notification and come back exactly, whatever their text; one too large to
+    /// ride is named by its target's head instead, for the nodes to read.
+    @Test func aCommitsMessagesAreCarriedExactlyAndOnesTooLargeAreNamedForReading() throws {
+        let odd = StoredMessage(
+            msgid: "n1.abc-1",
+            target: "#c",
+            time: 1_795_615_041_000,
+            sender: "ä!u@h",
+            account: "acct",
+            command: "PRIVMSG",
+            recipient: "#C",
+            text: "line one\nline 2: \u{1}ACTION 12:34 \u{1F}ü\u{1}",
+            tags: "+x=1;+y"
+        )
+        let plain = StoredMessage(
+            msgid: "n1.abc-2",
+            target: "\u{1}alice\u{1}bob",
+            time: 2,
+            sender: "a!u@h",
+            command: "TAGMSG",
+            recipient: "bob",
+            text: ""
+        )
+        let large = StoredMessage(
+            msgid: "n1.abc-3",
+            target: "#big",
+            time: 3,
+            sender: "a!u@h",
+            command: "PRIVMSG",
+            recipient: "#big",
+            text: String(repeating: "x", count: signalLimit)
+        )
+        let payloads = ClusterFeed.payloads(
+            messages: [odd, plain, large],
+            numbers: [7, 1, 4],
+            heads: ["#c": 7, "\u{1}alice\u{1}bob": 1, "#big": 4]
+        )
+        #expect(payloads.count == 2)
+        #expect(payloads.allSatisfy { $0.utf8.count <= signalLimit })
+        #expect(
+            ClusterFeed.event(payloads[0])
+                == .carried([NumberedMessage(number: 7, message: odd), NumberedMessage(number: 1, message: plain)])
+        )
+        #expect(ClusterFeed.event(payloads[1]) == .newMessages(["#big": 4]))
+
+        // Many messages go in as few payloads as fit, none lost.
+        let many = (1...200).map {
+            StoredMessage(
+                msgid: "m\($0)",
+                target: "#c",
+                time: 1,
+                sender: "a!u@h",
+                command: "PRIVMSG",
+                recipient: "#c",
+                text: String(repeating: "y", count: 100)
+            )
+        }
+        let packed = ClusterFeed.payloads(messages: many, numbers: Array(1...200), heads: ["#c": 200])
+        #expect(packed.count > 1 && packed.count < 10)
+        var numbers: [Int64] = []
+        for payload in packed {
+            guard case .carried(let part) = ClusterFeed.event(payload) else {
+                Issue.record("not read back: \(payload.prefix(40))")
+                continue
+            }
+            numbers += part.map(\.number)
+        }
+        #expect(numbers == Array(1...200))
+    }
+
+    @Test func malformedCarriedPayloadsAreIgnored() {
+        let one = ClusterFeed.encode(
+            StoredMessage(
+                msgid: "a",
+                target: "#c",
+                time: 1,
+                sender: "s",
+                command: "PRIVMSG",
+                recipient: "#c",
+                text: "hi"
+            ),
+            number: 1
+        )
+        #expect(ClusterFeed.event("m " + one) != nil)
+        for payload in ["m ", "m x", "m 3:ab", "m " + one.dropLast(), "m " + one + "1:", "m 99:" + one, "m -1:x"] {
+            #expect(ClusterFeed.event(payload) == nil, "\(payload.debugDescription)")
+        }
+    }
 }

@@ -122,7 +122,17 @@ struct ClusterStoreTests {
             var iterator = stream.makeAsyncIterator()
             #expect(await iterator.next() == .connected)
             try await a.append([self.message("m1", "#c"), self.message("m2", "#c"), self.message("m3", "#d")])
-            #expect(await iterator.next() == .newMessages(["#c": 2, "#d": 1]), "one notification for the commit")
+            // One notification for the commit, carrying its messages with their numbers.
+            #expect(
+                await iterator.next()
+                    == .carried(
+                        [
+                            NumberedMessage(number: 1, message: self.message("m1", "#c")),
+                            NumberedMessage(number: 2, message: self.message("m2", "#c")),
+                            NumberedMessage(number: 1, message: self.message("m3", "#d")),
+                        ]
+                    )
+            )
             #expect(try await b.messages(in: "#c", after: 0, limit: 10).map(\.message.msgid) == ["m1", "m2"])
 
             // Cut the feed's connection from the database side, as a database restart would.
@@ -137,7 +147,7 @@ struct ClusterStoreTests {
             #expect(await iterator.next() == .connected, "listening again, and told to catch up")
             b.notifiesOtherNodes = true
             try await b.append([self.message("m4", "#c")])
-            #expect(await iterator.next() == .newMessages(["#c": 3]))
+            #expect(await iterator.next() == .carried([NumberedMessage(number: 3, message: self.message("m4", "#c"))]))
             listening.cancel()
             await listening.value
             #expect(events.withLockedValue { $0.count } == 5, "one notification per commit")
@@ -264,7 +274,10 @@ struct ClusterStoreTests {
             // A marker from a notifying store: if the first append had notified, its event would come first.
             a.notifiesOtherNodes = true
             try await a.append([self.message("loud", "#marker")])
-            #expect(await iterator.next() == .newMessages(["#marker": 1]))
+            #expect(
+                await iterator.next()
+                    == .carried([NumberedMessage(number: 1, message: self.message("loud", "#marker"))])
+            )
             listening.cancel()
             await listening.value
         }

@@ -73,11 +73,11 @@ struct PostgresStoreTests {
     @Test func migratesAnEmptyDatabaseAndKeepsDataAcrossReopen() async throws {
         try await withPostgresDatabase { url in
             let store = try await PostgresStore.open(url: url)
-            #expect(try await store.schemaVersion() == 4)
+            #expect(try await store.schemaVersion() == 5)
             try await store.append(lobbyMessages())
             try await store.close()
             let reopened = try await PostgresStore.open(url: url)
-            #expect(try await reopened.schemaVersion() == 4)
+            #expect(try await reopened.schemaVersion() == 5)
             #expect(ids(try await reopened.latest("#lobby", after: nil, limit: 3)) == ["m7", "m8", "m9"])
             #expect(try await reopened.countMessages() == 10)
             try await reopened.close()
@@ -98,7 +98,7 @@ struct PostgresStoreTests {
                 on: url
             )
             let current = try await PostgresStore.open(url: url)
-            #expect(try await current.schemaVersion() == 4)
+            #expect(try await current.schemaVersion() == 5)
             let numbered = try await current.messages(in: "#a", after: 0, limit: 10)
             #expect(numbered.map(\.number) == [1, 2])
             #expect(numbered.map(\.message.msgid) == ["x1", "x2"], "numbered in time order")
@@ -125,7 +125,7 @@ struct PostgresStoreTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             for store in stores {
-                #expect(try await store.schemaVersion() == 4)
+                #expect(try await store.schemaVersion() == 5)
                 try await store.close()
             }
         }
@@ -151,7 +151,7 @@ struct PostgresStoreTests {
                 on: url
             )
             let current = try await PostgresStore.open(url: url)
-            #expect(try await current.schemaVersion() == 4)
+            #expect(try await current.schemaVersion() == 5)
             let key = HistoryTarget.conversation(owner: "a:alice", correspondent: "bob").storageKey
             #expect(try await current.latest(key, after: nil, limit: 10).map(\.msgid) == ["d1"])
             #expect(try await current.messages(in: key, after: 0, limit: 10).map(\.number) == [1])
@@ -183,7 +183,7 @@ struct PostgresStoreTests {
             await #expect {
                 _ = try await PostgresStore.open(url: url)
             } throws: { error in
-                "\(error)".contains("schema version 99, newer than this Parley knows (4)")
+                "\(error)".contains("schema version 99, newer than this Parley knows (5)")
             }
         }
     }
