@@ -268,13 +268,46 @@ extension ServerState {
         self.reply(request.id, .rplListEnd, "End of /LIST", into: &outbox)
     }
 
+    /// TARGMAX's KICK: how many nicks one KICK may name.
+    static let kickTargets = 4
+
+    /// `KICK #a nick1,nick2` kicks both from `#a`; `KICK #a,#b nick1,nick2` pairs them (nick1 from #a, nick2 from
+    /// #b), as RFC 2812 3.2.8 has it. Any other shape is 461.
     mutating func kick(_ request: Request, _ outbox: inout Outbox) {
+        let channels = request.parameters[0].split(separator: ",").map(String.init)
+        let nicks = request.parameters[1].split(separator: ",").map(String.init)
+        guard nicks.count <= Self.kickTargets else {
+            self.reply(
+                request.id,
+                .errTooManyTargets,
+                request.parameters[1],
+                "At most \(Self.kickTargets) nicks per KICK",
+                into: &outbox
+            )
+            return
+        }
+        if channels.count == 1 {
+            self.kick(nicks, from: channels[0], request, &outbox)
+        } else if channels.count == nicks.count {
+            for (channel, nick) in zip(channels, nicks) { self.kick([nick], from: channel, request, &outbox) }
+        } else {
+            self.reply(
+                request.id,
+                .errNeedMoreParams,
+                "KICK",
+                "Give one channel, or as many channels as nicks",
+                into: &outbox
+            )
+        }
+    }
+
+    private mutating func kick(_ nicks: [String], from name: String, _ request: Request, _ outbox: inout Outbox) {
         guard let session = self.sessions[request.id] else { return }
-        guard let (key, channel) = self.operatedChannel(request.parameters[0], by: request.id, into: &outbox) else {
+        guard let (key, channel) = self.operatedChannel(name, by: request.id, into: &outbox) else {
             return
         }
         let reason = String((request.message.parameter(2) ?? session.displayNick).prefix(self.configuration.kickLength))
-        for nick in request.parameters[1].split(separator: ",").map(String.init) {
+        for nick in nicks {
             if let current = self.channels[key], let member = current.remoteMembers[NickKey(nick).folded] {
                 // On another node: the event in the log makes that node remove its user.
                 var kick = self.event(session, .kick, [current.name, member.nick, reason], now: request.now)

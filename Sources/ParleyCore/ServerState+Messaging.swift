@@ -17,6 +17,9 @@ extension ServerState {
             return
         }
         let targetList = targets.split(separator: ",").map(String.init)
+        // "They MUST NOT send any error reply back to the client on receipt of a notice" (RFC 2812 3.3.2): a NOTICE
+        // to a missing or closed target is dropped without a word.
+        let answersErrors = command != .notice
         guard targetList.count <= self.configuration.targetsPerMessage else {
             self.reply(request.id, .errTooManyTargets, targets, "Too many targets", into: &outbox)
             return
@@ -70,9 +73,16 @@ extension ServerState {
             )
             let wants: (Session) -> Bool = isTagmsg ? { $0.caps.contains(.messageTags) } : { _ in true }
             if IRCName.isChannel(target) {
-                guard let (_, channel) = self.existingChannel(target, for: request.id, into: &outbox) else { continue }
+                guard let channel = self.channels[ChannelKey(target)] else {
+                    if answersErrors {
+                        self.reply(request.id, .errNoSuchChannel, target, "No such channel", into: &outbox)
+                    }
+                    continue
+                }
                 if let reason = self.cannotSend(session, to: channel) {
-                    self.reply(request.id, .errCannotSendToChan, channel.name, reason, into: &outbox)
+                    if answersErrors {
+                        self.reply(request.id, .errCannotSendToChan, channel.name, reason, into: &outbox)
+                    }
                     continue
                 }
                 if self.keepsHistory(of: relayed) {
@@ -131,7 +141,7 @@ extension ServerState {
                         if session.caps.contains(.echoMessage) {
                             self.deliver(relayed, lines: lines, to: [request.id], into: &outbox)
                         }
-                    } else {
+                    } else if answersErrors {
                         self.reply(request.id, .errNoSuchNick, target, "No such nick/channel", into: &outbox)
                     }
                     continue

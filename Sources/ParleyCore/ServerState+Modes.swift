@@ -200,8 +200,9 @@ extension ServerState {
                             .errInvalidModeParam,
                             channel.name,
                             "k",
-                            value,
-                            "Invalid key",
+                            // The rejected key is not echoed: it may hold a space or be empty.
+                            "*",
+                            "Invalid key: 1–32 characters, no spaces or commas",
                             into: &outbox
                         )
                         continue
@@ -221,8 +222,8 @@ extension ServerState {
                             .errInvalidModeParam,
                             channel.name,
                             "l",
-                            argument ?? "",
-                            "Invalid limit",
+                            Self.echoable(argument),
+                            "Invalid limit: a whole number above 0",
                             into: &outbox
                         )
                         continue
@@ -268,5 +269,12 @@ extension ServerState {
             self.reply(id, item, channel.name, entry.mask, entry.setter, String(entry.time.seconds), into: &outbox)
         }
         self.reply(id, end, channel.name, "End of channel list", into: &outbox)
+    }
+
+    /// `value` as a middle parameter of a reply, or `*` when it could not be one (empty, with a space, or starting
+    /// with `:`).
+    static func echoable(_ value: String?) -> String {
+        guard let value, !value.isEmpty, !value.hasPrefix(":"), !value.contains(" ") else { return "*" }
+        return value
     }
 }

@@ -66,6 +66,11 @@ extension ServerState {
             self.reply(request.id, .errAlreadyRegistered, "You may not reregister", into: &outbox)
             return
         }
+        // An empty username or realname is a missing one (Modern IRC: "even an empty parameter").
+        guard !request.parameters[0].isEmpty, !request.parameters[3].isEmpty else {
+            self.reply(request.id, .errNeedMoreParams, "USER", "Not enough parameters", into: &outbox)
+            return
+        }
         let allowed = request.parameters[0].unicodeScalars.filter {
             $0.isASCII && $0 != "@" && $0 != "!" && $0.value > 0x20 && $0.value < 0x7F
         }
@@ -182,7 +187,7 @@ extension ServerState {
                 ("PREFIX", "(ov)@+"),
                 (
                     "TARGMAX",
-                    "PRIVMSG:\(config.targetsPerMessage),NOTICE:\(config.targetsPerMessage),TAGMSG:\(config.targetsPerMessage),JOIN:,PART:,KICK:4,WHOIS:1,NAMES:,LIST:"
+                    "PRIVMSG:\(config.targetsPerMessage),NOTICE:\(config.targetsPerMessage),TAGMSG:\(config.targetsPerMessage),JOIN:,PART:,KICK:\(Self.kickTargets),WHOIS:1,NAMES:,LIST:"
                 ),
                 ("TOPICLEN", String(config.topicLength)),
                 ("USERLEN", String(config.userLength)),

@@ -108,7 +108,14 @@ public struct ServerState: Sendable {
                 self.fail(error.command?.rawValue ?? "*", "INVALID_UTF8", "Message rejected: it is not valid UTF-8"),
                 to: id
             )
-        case .invalidCommand, .missingCommand:
+        case .invalidCommand:
+            // Named, and labeled, as any unknown command is: a command that is not letters is one no server knows.
+            let start = outbox.actions.count
+            self.reply(id, .errUnknownCommand, Self.echoable(error.word), "Unknown command", into: &outbox)
+            if let label = error.label, !label.isEmpty, self.sessions[id]?.caps.contains(.labeledResponse) == true {
+                self.applyLabel(label, for: id, from: start, into: &outbox)
+            }
+        case .missingCommand:
             self.reply(id, .errUnknownCommand, "*", "Unknown or missing command", into: &outbox)
         default:
             outbox.send(

@@ -31,11 +31,18 @@ public struct IRCParseError: Error, Hashable, Sendable, CustomStringConvertible 
     public var code: Code
     /// The command, when the line got far enough to have one; servers use it in `FAIL` replies.
     public var command: IRCCommand?
+    /// For ``Code/invalidCommand``: the word where the command should be, when it is printable ASCII (a server
+    /// names it in `421`).
+    public var word: String?
+    /// The line's `label` tag, when its tags were read: the reply to a line that failed is labeled too.
+    public var label: String?
 
     /// Creates an error.
-    public init(_ code: Code, command: IRCCommand? = nil) {
+    public init(_ code: Code, command: IRCCommand? = nil, word: String? = nil, label: String? = nil) {
         self.code = code
         self.command = command
+        self.word = word
+        self.label = label
     }
 
     public var description: String { "IRCParseError(\(self.code))" }

@@ -59,7 +59,18 @@ public enum IRCParser {
 
         let commandStart = index
         let commandEnd = nextSpace(bytes, from: commandStart)
-        let command = try parseCommand(UnsafeRawBufferPointer(rebasing: bytes[commandStart..<commandEnd]))
+        let commandBytes = UnsafeRawBufferPointer(rebasing: bytes[commandStart..<commandEnd])
+        let command: IRCCommand
+        do {
+            command = try parseCommand(commandBytes)
+        } catch {
+            let printable = commandBytes.count <= 64 && commandBytes.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+            throw IRCParseError(
+                .invalidCommand,
+                word: printable ? String(decoding: commandBytes, as: UTF8.self) : nil,
+                label: tags.first { $0.key == "label" }?.value
+            )
+        }
         index = commandEnd
 
         var parameters: [String] = []
