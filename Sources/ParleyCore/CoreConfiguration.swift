@@ -14,6 +14,8 @@ public struct CoreConfiguration: Sendable {
 
     public var serverName: String
     public var networkName: String
+    /// A line saying what this server is: the server info of LINKS (364) and WHOIS (312).
+    public var serverDescription = "Parley chat server"
     public var version: String
     /// When the server started, shown in 003.
     public var createdAt: Timestamp

@@ -209,19 +209,24 @@ extension ServerState {
             self.reply(request.id, .rplEndOfNames, "*", "End of /NAMES list", into: &outbox)
             return
         }
-        // Each channel once however often it is named: `NAMES #c,#c,…` must not multiply a big reply.
+        // Each channel once however often it is named: `NAMES #c,#c,…` must not multiply a big reply. Several
+        // channels get their 353s and one 366 naming the list as asked (RFC 2812 3.2.5, as Ergo and InspIRCd do).
+        let names = target.split(separator: ",").map(String.init)
         var seen: Set<ChannelKey> = []
-        for name in target.split(separator: ",").map(String.init) where seen.insert(ChannelKey(name)).inserted {
+        for name in names where seen.insert(ChannelKey(name)).inserted {
             if let channel = self.channels[ChannelKey(name)] {
-                self.sendNames(request.id, channel: channel, into: &outbox)
-            } else {
+                self.sendNames(request.id, channel: channel, end: names.count == 1, into: &outbox)
+            } else if names.count == 1 {
                 self.reply(request.id, .rplEndOfNames, name, "End of /NAMES list", into: &outbox)
             }
         }
+        if names.count > 1 {
+            self.reply(request.id, .rplEndOfNames, target, "End of /NAMES list", into: &outbox)
+        }
     }
 
-    /// RPL_NAMREPLY lines (split to fit a line) and RPL_ENDOFNAMES.
-    mutating func sendNames(_ id: SessionID, channel: Channel, into outbox: inout Outbox) {
+    /// RPL_NAMREPLY lines (split to fit a line) and, with `end`, RPL_ENDOFNAMES.
+    mutating func sendNames(_ id: SessionID, channel: Channel, end: Bool = true, into outbox: inout Outbox) {
         guard let viewer = self.sessions[id] else { return }
         let isMember = channel.members[id] != nil
         if isMember || !channel.flags.contains(.secret) {
@@ -253,7 +258,7 @@ extension ServerState {
                 self.reply(id, .rplNamReply, channel.namesSymbol, channel.name, line, into: &outbox)
             }
         }
-        self.reply(id, .rplEndOfNames, channel.name, "End of /NAMES list", into: &outbox)
+        if end { self.reply(id, .rplEndOfNames, channel.name, "End of /NAMES list", into: &outbox) }
     }
 
     mutating func list(_ request: Request, _ outbox: inout Outbox) {

@@ -155,8 +155,16 @@ extension ServerState {
                         into: &outbox
                     )
                 }
-                if wants(recipient) && recipient.id != request.id {
-                    self.deliver(relayed, lines: lines, to: [recipient.id], into: &outbox)
+                // A message to oneself is delivered as to anyone (and echoed too with echo-message): that copy is
+                // a message, not a reply, so a label goes on the echo only.
+                if wants(recipient) {
+                    self.deliver(
+                        relayed,
+                        lines: lines,
+                        to: [recipient.id],
+                        asReply: recipient.id != request.id,
+                        into: &outbox
+                    )
                 }
                 if command == .privmsg, let away = recipient.away {
                     self.reply(request.id, .rplAway, recipient.displayNick, away, into: &outbox)

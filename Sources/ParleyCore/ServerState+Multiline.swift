@@ -217,10 +217,16 @@ extension ServerState {
         _ message: IRCMessage,
         lines: MultilineText?,
         to ids: [SessionID],
+        asReply: Bool = true,
         into outbox: inout Outbox
     ) {
         guard let lines else {
-            if ids.count == 1 { outbox.send(message, to: ids[0]) } else { outbox.broadcast(message, to: ids) }
+            // A broadcast is never taken for a reply to label (``applyLabel(_:for:from:into:)``).
+            if ids.count == 1 && asReply {
+                outbox.send(message, to: ids[0])
+            } else {
+                outbox.broadcast(message, to: ids)
+            }
             return
         }
         var batched: [SessionID] = []
@@ -234,7 +240,11 @@ extension ServerState {
         }
         func put(_ pieces: [IRCMessage], _ ids: [SessionID]) {
             for piece in pieces {
-                if ids.count == 1 { outbox.send(piece, to: ids[0]) } else { outbox.broadcast(piece, to: ids) }
+                if ids.count == 1 && asReply {
+                    outbox.send(piece, to: ids[0])
+                } else {
+                    outbox.broadcast(piece, to: ids)
+                }
             }
         }
         if !batched.isEmpty { put(Self.multilineBatch(message, lines, reference: self.nextMessageID()), batched) }

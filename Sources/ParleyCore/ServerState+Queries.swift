@@ -218,7 +218,7 @@ extension ServerState {
             .rplWhoisServer,
             nick,
             self.configuration.serverName,
-            self.configuration.networkName,
+            self.configuration.serverDescription,
             into: &outbox
         )
         if target.modes.contains(.oper) {
@@ -378,7 +378,7 @@ extension ServerState {
     /// `LINKS`: a single node has no links; it lists itself.
     mutating func linksQuery(_ request: Request, _ outbox: inout Outbox) {
         let name = self.configuration.serverName
-        self.reply(request.id, .rplLinks, name, name, "0 \(self.configuration.networkName) server", into: &outbox)
+        self.reply(request.id, .rplLinks, name, name, "0 \(self.configuration.serverDescription)", into: &outbox)
         self.reply(request.id, .rplEndOfLinks, "*", "End of /LINKS list", into: &outbox)
     }
 

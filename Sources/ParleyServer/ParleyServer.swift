@@ -66,6 +66,7 @@ public final class ParleyServer: Service, Sendable {
             operators: configuration.operators
         )
         core.lineLength = configuration.lineLength
+        core.serverDescription = configuration.serverDescription
         core.multiline = .init(
             maximumBytes: configuration.multilineMaxBytes,
             maximumLines: configuration.multilineMaxLines

@@ -22,6 +22,14 @@ extension ServerConfiguration {
         self.threads = try values.int("threads") ?? self.threads
         self.serverName = try values.string("server-name") ?? self.serverName
         self.networkName = try values.string("network-name") ?? self.networkName
+        if let description = try values.string("server-description") {
+            guard !description.isEmpty, description.utf8.count <= 200,
+                !description.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" })
+            else {
+                throw ConfigurationError(key: "server-description", message: "must be one line of 1–200 bytes")
+            }
+            self.serverDescription = description
+        }
         self.dataDirectory = try values.string("data-dir") ?? self.dataDirectory
         if let database = try values.string("database"), database != "sqlite" {
             guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {

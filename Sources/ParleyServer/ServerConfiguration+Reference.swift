@@ -99,6 +99,13 @@ extension ServerConfiguration {
                 meaning: "NETWORK in ISUPPORT (one word)"
             ),
             Key(
+                name: "server-description",
+                kind: .text,
+                defaultValue: d.serverDescription,
+                flag: nil,
+                meaning: "what this server is, in a line: shown by LINKS and WHOIS"
+            ),
+            Key(
                 name: "data-dir",
                 kind: .path,
                 defaultValue: d.dataDirectory,

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var threads = 0
     public var serverName = "parley.local"
     public var networkName = "Parley"
+    /// What this server is, in a line (LINKS and WHOIS show it).
+    public var serverDescription = "Parley chat server"
     public var dataDirectory = "./parley-data"
     /// A PostgreSQL URL to keep everything in instead of `data-dir/parley.sqlite`; `nil` for SQLite.
     public var databaseURL: String?

@@ -91,6 +91,8 @@ class ParleyController(BaseServerController, DirectoryBasedController):
                 "PARLEY_OPERATORS": "operuser:" + self.operator_hash(),
                 "PARLEY_MAX_CONNECTIONS_PER_IP": "10000",
                 "PARLEY_REGISTRATIONS_PER_HOUR": "10000",
+                # irctest's LINKS test expects this description.
+                "PARLEY_SERVER_DESCRIPTION": "test server",
             }
         )
         prefix = []

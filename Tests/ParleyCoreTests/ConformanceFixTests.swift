@@ -91,4 +91,37 @@ import Testing
         core.send("op", "KICK #b a,b,c,d,e")
         #expect(core.take("op").map(\.command) == [IRCCommand(.errTooManyTargets)], "more nicks than TARGMAX")
     }
+
+    @Test func aMessageToOneselfArrivesAsAMessageAndWithEchoMessageAlsoAsTheLabeledEcho() {
+        var core = CoreHarness()
+        core.connect("plain")
+        core.send("plain", "PRIVMSG plain :note to self")
+        #expect(core.take("plain").map(\.command) == [.privmsg], "delivered once without echo-message")
+
+        core.connect("foo", caps: ["echo-message", "batch", "labeled-response"])
+        for command in ["PRIVMSG", "NOTICE"] {
+            core.send("foo", "@label=12345 \(command) foo :hi")
+            let got = core.take("foo")
+            #expect(got.map(\.command.rawValue) == [command, command], "the message and its echo, no batch")
+            #expect(got.filter { $0.tag("label") == "12345" }.count == 1, "only the echo is labeled")
+        }
+    }
+
+    @Test func namesOfSeveralChannelsEndsOnceNamingTheList() {
+        var core = CoreHarness()
+        core.connect("nick1")
+        core.send("nick1", "JOIN #chan1")
+        core.send("nick1", "JOIN #chan2")
+        _ = core.take("nick1")
+        core.send("nick1", "NAMES #chan1,#chan2,#none")
+        let replies = core.take("nick1")
+        #expect(
+            replies.map(\.command)
+                == [IRCCommand(.rplNamReply), IRCCommand(.rplNamReply), IRCCommand(.rplEndOfNames)]
+        )
+        #expect(replies.map { $0.parameters[2] }.prefix(2) == ["#chan1", "#chan2"])
+        #expect(replies.last?.parameters.prefix(2) == ["nick1", "#chan1,#chan2,#none"])
+        core.send("nick1", "NAMES #none")
+        #expect(core.take("nick1").map { $0.parameters.prefix(2) } == [["nick1", "#none"]])
+    }
 }
