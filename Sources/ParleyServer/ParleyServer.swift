@@ -98,6 +98,7 @@ public final class ParleyServer: Service, Sendable {
         var accounts: AccountService?
         if let store {
             core.accounts = .init(
+                minimumPasswordLength: configuration.passwordMinLength,
                 nickGrace: Int64(configuration.nickGrace),
                 nickHold: Int64(configuration.nickHold),
                 registrationsPerHour: configuration.registrationsPerHour

@@ -110,6 +110,7 @@ extension ServerConfiguration {
         self.multilineMaxBytes = try values.int("multiline-max-bytes") ?? self.multilineMaxBytes
         self.multilineMaxLines = try values.int("multiline-max-lines") ?? self.multilineMaxLines
         self.nickGrace = try values.int("nick-grace") ?? self.nickGrace
+        self.passwordMinLength = try values.int("password-min-length") ?? self.passwordMinLength
         self.nickHold = try values.int("nick-hold") ?? self.nickHold
         self.registrationsPerHour = try values.int("registrations-per-hour") ?? self.registrationsPerHour
         self.cloak = try values.bool("cloak") ?? self.cloak

@@ -312,6 +312,13 @@ extension ServerConfiguration {
                 meaning: "retention: most messages kept per channel or conversation (`0`: keep all)"
             ),
             Key(
+                name: "password-min-length",
+                kind: .whole(1...64, unit: nil),
+                defaultValue: "\(d.passwordMinLength)",
+                flag: nil,
+                meaning: "the fewest characters an account's password may have (REGISTER, NickServ)"
+            ),
+            Key(
                 name: "nick-grace",
                 kind: .whole(1...3600, unit: "s"),
                 defaultValue: "\(d.nickGrace)",

@@ -95,6 +95,8 @@ public struct ServerConfiguration: Sendable {
     public var cloakKey: String?
     /// Seconds someone holding a registered nick has to log in before being renamed.
     public var nickGrace = 30
+    /// The fewest characters an account's password may have.
+    public var passwordMinLength = 8
     /// Seconds a registered nick stays held for its owner after someone who did not log in was renamed away.
     public var nickHold = 300
     /// Accounts one address may register per hour.

@@ -91,8 +91,9 @@ class ParleyController(BaseServerController, DirectoryBasedController):
                 "PARLEY_OPERATORS": "operuser:" + self.operator_hash(),
                 "PARLEY_MAX_CONNECTIONS_PER_IP": "10000",
                 "PARLEY_REGISTRATIONS_PER_HOUR": "10000",
-                # irctest's LINKS test expects this description.
+                # irctest's LINKS test expects this description, and its accounts have short passwords.
                 "PARLEY_SERVER_DESCRIPTION": "test server",
+                "PARLEY_PASSWORD_MIN_LENGTH": "1",
             }
         )
         prefix = []
@@ -100,6 +101,29 @@ class ParleyController(BaseServerController, DirectoryBasedController):
             prefix = ["faketime", "-f", faketime]
             self.faketime_enabled = True
         self.proc = self.execute(prefix + arguments, env=environment)
+
+
+    def wait_for_services(self) -> None:
+        # Parley's services (NickServ, ChanServ) are part of the server: up when it listens.
+        pass
+
+    def registerUser(self, case, username: str, password: Optional[str] = None) -> None:
+        """Registers `username` through Parley's own NickServ, as a user would."""
+        assert password
+        client = case.addClient(show_io=False)
+        case.sendLine(client, "NICK " + username)
+        case.sendLine(client, "USER r e g :user")
+        while case.getRegistrationMessage(client).command != "001":
+            pass
+        case.getMessages(client)
+        case.sendLine(client, "PRIVMSG NickServ :REGISTER " + password)
+        while True:
+            message = case.getMessage(client)
+            if message.command == "NOTICE" and message.prefix and message.prefix.startswith("NickServ!"):
+                break
+        assert "registered" in message.params[-1].lower(), message
+        case.sendLine(client, "QUIT")
+        case.assertDisconnected(client)
 
 
 def get_irctest_controller_class() -> Type[ParleyController]:
