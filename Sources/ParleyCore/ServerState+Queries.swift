@@ -105,7 +105,7 @@ extension ServerState {
                                 )
                             )
                         )
-                    case "a": parameters.append("0")
+                    case "a": parameters.append(session.account ?? "0")
                     case "o": parameters.append("n/a")
                     default: parameters.append(session.realname)
                     }

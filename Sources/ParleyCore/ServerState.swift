@@ -266,13 +266,12 @@ public struct ServerState: Sendable {
     }
 
     /// A message from `session` (its prefix as source) stamped with `time`.
+    /// A message `session` causes (JOIN, INVITE, NICK, …), with its time and, when logged in, its account (the
+    /// `account` tag goes on everything a logged-in user sends; clients without account-tag never see it).
     func event(_ session: Session, _ command: IRCCommand, _ parameters: [String], now: Timestamp) -> IRCMessage {
-        IRCMessage(
-            tags: [IRCTag("time", now.serverTime)],
-            source: session.prefix,
-            command: command,
-            parameters: parameters
-        )
+        var tags = [IRCTag("time", now.serverTime)]
+        if let account = session.account { tags.append(IRCTag("account", account)) }
+        return IRCMessage(tags: tags, source: session.prefix, command: command, parameters: parameters)
     }
 
     /// Who the private history `session` writes and reads belongs to: its account, or this connection alone.

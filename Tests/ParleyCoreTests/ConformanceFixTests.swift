@@ -124,4 +124,26 @@ import Testing
         core.send("nick1", "NAMES #none")
         #expect(core.take("nick1").map { $0.parameters.prefix(2) } == [["nick1", "#none"]])
     }
+
+    @Test func whoxShowsTheAccountAndWhatALoggedInUserCausesCarriesIt() {
+        var core = CoreHarness()
+        core.connect("coolNick")
+        core.logIn("coolNick", as: "coolAcct")
+        core.connect("otherNick", caps: ["account-tag", "invite-notify"])
+        core.connect("plain")
+        core.send("coolNick", "JOIN #chan")
+        core.send("otherNick", "JOIN #chan")
+        _ = core.take("coolNick")
+        _ = core.take("otherNick")
+        core.send("otherNick", "WHO coolNick %na")
+        #expect(core.take("otherNick").first?.parameters == ["otherNick", "coolNick", "coolAcct"])
+        core.send("otherNick", "WHO plain %na")
+        #expect(core.take("otherNick").first?.parameters == ["otherNick", "plain", "0"], "0 for no account")
+
+        core.send("coolNick", "INVITE plain #chan")
+        let told = core.take("otherNick").filter { $0.command == .invite }
+        #expect(told.first?.tag("account") == "coolAcct", "invite-notify carries the inviter's account")
+        core.send("coolNick", "PART #chan")
+        #expect(core.take("otherNick").first { $0.command == .part }?.tag("account") == "coolAcct")
+    }
 }
