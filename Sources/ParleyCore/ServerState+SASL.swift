@@ -56,12 +56,25 @@ extension ServerState {
             self.reply(request.id, .errSaslAborted, "SASL authentication aborted", into: &outbox)
             return
         }
+        // 905 is for one AUTHENTICATE longer than a chunk; a response that grows past any mechanism's need is a
+        // failed authentication (904), as IRCv3 SASL 3.1 has it.
+        guard argument.utf8.count <= 400 else {
+            self.endSasl(request.id, into: &outbox)
+            outbox.actions.append(.saslReset(request.id))
+            self.reply(request.id, .errSaslTooLong, "SASL message too long", into: &outbox)
+            return
+        }
         if argument != "+" { self.sessions[request.id]?.saslBuffer += argument }
         let gathered = self.sessions[request.id]?.saslBuffer ?? ""
         guard gathered.utf8.count <= Self.saslMaximumResponse else {
             self.endSasl(request.id, into: &outbox)
             outbox.actions.append(.saslReset(request.id))
-            self.reply(request.id, .errSaslTooLong, "SASL message too long", into: &outbox)
+            self.reply(
+                request.id,
+                .errSaslFail,
+                "SASL authentication failed: the response is longer than \(Self.saslMaximumResponse) bytes",
+                into: &outbox
+            )
             return
         }
         // A 400-byte chunk means more follows (a final `+` if the response was a multiple of 400).
